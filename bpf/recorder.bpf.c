@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sandmine recorder: counts the system calls of watched cgroup v2 subtrees.
+ *
+ * Targets are cgroups one level below a root cgroup that sandmine owns. The
+ * program runs on every syscall of the host, so it first rejects anything
+ * outside the root with a few loads and one compare. For a target it
+ * counts (armed, abi, nr) in a per-CPU array: armed means the calling thread
+ * already has a seccomp filter, i.e. the syscall is one the mined filter
+ * will see. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "recorder.h"
+
+#define SECCOMP_MODE_FILTER 2
+#define TS_COMPAT 0x0002            /* arch/x86/include/asm/thread_info.h */
+#define X32_SYSCALL_BIT 0x40000000
+
+const volatile __u64 root_cgroup_id = 0;
+const volatile __u32 root_level = 0;
+
+/* Watched targets: cgroup ids one level below the root; the index is the
+ * slot. Written by user space through the mmapped .bss (0 = free). Scanning
+ * a few words is cheaper than a hash lookup, which is a call. */
+__u64 target_ids[SM_MAX_TARGETS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SM_SLOT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sm_counter);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sm_odd_key);
+	__type(value, struct sm_odd_value);
+} odd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SM_ERR_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} errors SEC(".maps");
+
+static __always_inline void note_error(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&errors, &which);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void count_odd(__u32 slot, __u32 armed, __u32 abi, long nr)
+{
+	struct sm_odd_key key = { .slot = slot, .armed = armed, .abi = abi, .nr = nr };
+	struct sm_odd_value *v = bpf_map_lookup_elem(&odd, &key);
+
+	if (!v) {
+		struct sm_odd_value init = { .count = 0, .first_ns = bpf_ktime_get_ns() };
+
+		/* Fails with EEXIST when another CPU inserted it first: then just add;
+		 * with E2BIG when full: then the lookup fails and we say so. */
+		bpf_map_update_elem(&odd, &key, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&odd, &key);
+		if (!v) {
+			note_error(SM_ERR_ODD_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->count, 1);
+}
+
+/* A no-op the verifier rewrites to a register move: it lets us read memory
+ * that BTF cannot describe (ancestors[] is a zero-length array). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* The id of a cgroup v2 ancestor of cgrp at level, 0 if cgrp is not that
+ * deep. Plain loads, no helper: on this path (every syscall of the host) a
+ * helper call costs as much as the rest of the program. */
+static __always_inline __u64 ancestor_id(struct cgroup *cgrp, __u32 level)
+{
+	if (cgrp->level < (int)level)
+		return 0;
+	void *raw = bpf_rdonly_cast(cgrp, 0);
+	__u64 addr = *(__u64 *)(raw + bpf_core_field_offset(struct cgroup, ancestors) + level * sizeof(__u64));
+	struct cgroup *ancestor = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct cgroup));
+	return ancestor->kn->id;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	/* Step 1: everything outside sandmine's root cgroup leaves here. */
+	if (ancestor_id(cgrp, root_level) != root_cgroup_id)
+		return 0;
+
+	/* Step 2: which target; the root itself and unknown children are ignored. */
+	__u64 target_id = ancestor_id(cgrp, root_level + 1);
+	__u32 slot;
+	for (slot = 0; slot < SM_MAX_TARGETS; slot++)
+		if (target_ids[slot] == target_id && target_id)
+			break;
+	if (slot == SM_MAX_TARGETS)
+		return 0;
+
+	/* Step 3: armed = this thread already runs under a seccomp filter. */
+	__u32 armed = task->seccomp.mode == SECCOMP_MODE_FILTER;
+
+	/* Step 4: the ABI. The tracepoint gives the number as the entry path saw
+	 * it: i386 numbers for int $0x80 (flagged by TS_COMPAT), x32 numbers
+	 * with the x32 bit set. */
+	__u32 abi = SM_ABI_NATIVE;
+#if defined(__TARGET_ARCH_x86)
+	if (task->thread_info.status & TS_COMPAT)
+		abi = SM_ABI_COMPAT;
+	else if (id >= 0 && (id & X32_SYSCALL_BIT)) {
+		abi = SM_ABI_X32;
+		id &= ~(long)X32_SYSCALL_BIT;
+	}
+#endif
+
+	if (id < 0 || id >= SM_NR_MAX) {
+		count_odd(slot, armed, abi, id);
+		return 0;
+	}
+
+	__u32 index = sm_counter_index(slot, armed, abi, (__u32)id);
+	struct sm_counter *c = bpf_map_lookup_elem(&counters, &index);
+	if (!c) {
+		note_error(SM_ERR_COUNTER_LOOKUP);
+		return 0;
+	}
+	if (!c->first_ns)
+		c->first_ns = bpf_ktime_get_ns();
+	c->count++;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

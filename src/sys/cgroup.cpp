@@ -1,0 +1,141 @@
+#include "sys/cgroup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "sys/files.h"
+
+namespace sandmine::sys {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo) {
+  // Fields: id parent major:minor root mountpoint options [optional...] - fstype source super
+  std::istringstream in{std::string(mountinfo)};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::istringstream tail(line.substr(sep + 3));
+    std::string fstype;
+    tail >> fstype;
+    if (fstype != "cgroup2") continue;
+    std::istringstream head(line.substr(0, sep));
+    std::string id, parent, dev, root, mountpoint;
+    head >> id >> parent >> dev >> root >> mountpoint;
+    if (root == "/") return mountpoint;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> cgroup2_mount() {
+  auto text = read_file("/proc/self/mountinfo");
+  if (!text) return text.error();
+  auto mount = find_cgroup2_mount(*text);
+  if (!mount)
+    return Error{"no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo); "
+                 "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"};
+  return *mount;
+}
+
+Result<std::uint64_t> cgroup_id(const std::string& path) {
+  struct {
+    struct file_handle fh;
+    unsigned char bytes[sizeof(std::uint64_t)];
+  } handle{};
+  handle.fh.handle_bytes = sizeof(std::uint64_t);
+  int mount_id = 0;
+  if (name_to_handle_at(AT_FDCWD, path.c_str(), &handle.fh, &mount_id, 0) != 0)
+    return errno_error("cannot read the cgroup id of " + path);
+  std::uint64_t id = 0;
+  std::memcpy(&id, handle.fh.f_handle, sizeof id);
+  return id;
+}
+
+Result<Cgroup> Cgroup::create(const std::string& parent, const std::string& name) {
+  auto mount = cgroup2_mount();
+  if (!mount) return mount.error();
+  std::string path = parent + "/" + name;
+  if (::mkdir(path.c_str(), 0755) != 0) return errno_error("cannot create cgroup " + path);
+  auto id = cgroup_id(path);
+  if (!id) {
+    ::rmdir(path.c_str());
+    return id.error();
+  }
+  auto rel = fs::path(path).lexically_relative(*mount);
+  int level = 0;
+  for (const auto& part : rel)
+    if (part != ".") ++level;
+  return Cgroup(path, *mount, *id, level);
+}
+
+Cgroup::Cgroup(Cgroup&& o) noexcept
+    : path_(std::exchange(o.path_, {})), mount_(std::move(o.mount_)), id_(o.id_), level_(o.level_) {}
+
+Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
+  if (this != &o) {
+    (void)remove();
+    path_ = std::exchange(o.path_, {});
+    mount_ = std::move(o.mount_);
+    id_ = o.id_;
+    level_ = o.level_;
+  }
+  return *this;
+}
+
+Cgroup::~Cgroup() { (void)remove(); }
+
+std::string Cgroup::relative_path() const {
+  return "/" + fs::path(path_).lexically_relative(mount_).string();
+}
+
+Result<UniqueFd> Cgroup::open_procs() const {
+  std::string file = path_ + "/cgroup.procs";
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open " + file);
+  return fd;
+}
+
+Result<bool> Cgroup::populated() const {
+  auto text = read_file(path_ + "/cgroup.events");
+  if (!text) return text.error();
+  return text->find("populated 1") != std::string::npos;
+}
+
+Status Cgroup::kill() const {
+  return write_file(path_ + "/cgroup.kill", "1");
+}
+
+Status Cgroup::remove(int timeout_ms) {
+  if (path_.empty()) return {};
+  (void)kill();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto busy = populated();
+    if (!busy || !*busy) break;
+    if (std::chrono::steady_clock::now() > deadline)
+      return Error{"cgroup " + path_ + " still has processes after " +
+                   std::to_string(timeout_ms) + " ms"};
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // Children first: collect every directory below, deepest last, remove in reverse.
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec)) dirs.push_back(it->path());
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
+  if (::rmdir(path_.c_str()) != 0 && errno != ENOENT)
+    return errno_error("cannot remove cgroup " + path_);
+  path_.clear();
+  return {};
+}
+
+}  // namespace sandmine::sys

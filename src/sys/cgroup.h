@@ -1,0 +1,67 @@
+#pragma once
+// cgroup v2: find the mount, make and remove groups, move processes, read ids.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sys/fd.h"
+#include "util/result.h"
+
+namespace sandmine::sys {
+
+/// The cgroup v2 mount point named in a /proc/self/mountinfo text, if any.
+std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo);
+
+/// The cgroup v2 mount point of this host (from /proc/self/mountinfo).
+Result<std::string> cgroup2_mount();
+
+/// The kernel's 64-bit id of the cgroup v2 directory at path (what
+/// bpf_get_current_ancestor_cgroup_id returns for it).
+Result<std::uint64_t> cgroup_id(const std::string& path);
+
+/// A cgroup v2 group this process created. Destruction kills whatever is
+/// still inside, waits for it to empty and removes it with all its children.
+class Cgroup {
+ public:
+  /// Creates <parent>/<name>; parent is an absolute directory in the v2 tree.
+  static Result<Cgroup> create(const std::string& parent, const std::string& name);
+
+  Cgroup(Cgroup&& o) noexcept;
+  Cgroup& operator=(Cgroup&& o) noexcept;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  ~Cgroup();
+
+  const std::string& path() const { return path_; }
+  std::uint64_t id() const { return id_; }
+  /// Depth below the v2 root: the root is 0, /a is 1, /a/b is 2.
+  int level() const { return level_; }
+  /// This group's path relative to the v2 mount, starting with "/".
+  std::string relative_path() const;
+
+  /// cgroup.procs opened for writing, close-on-exec: a child writes "0" to it
+  /// to move itself in.
+  Result<UniqueFd> open_procs() const;
+  /// Whether any process is in this group or below (cgroup.events).
+  Result<bool> populated() const;
+  /// Kills every process in this group and below (cgroup.kill).
+  Status kill() const;
+  /// Kills what is left, waits up to timeout_ms for the group to empty and
+  /// removes it and its children. Idempotent.
+  Status remove(int timeout_ms = 5000);
+
+ private:
+  Cgroup(std::string path, std::string mount, std::uint64_t id, int level)
+      : path_(std::move(path)), mount_(std::move(mount)), id_(id), level_(level) {}
+
+  std::string path_;
+  std::string mount_;
+  std::uint64_t id_ = 0;
+  int level_ = 0;
+};
+
+}  // namespace sandmine::sys

@@ -1,0 +1,78 @@
+#include "sys/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "sys/fd.h"
+
+namespace sandmine::sys {
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open " + path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot read " + path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Status write_file(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open " + path);
+  ssize_t n = ::write(fd.get(), data.data(), data.size());
+  if (n < 0) return errno_error("cannot write " + path);
+  return {};
+}
+
+}  // namespace sandmine::sys
+
+namespace sandmine::sys {
+
+Result<OutputFile> OutputFile::create(const std::string& path) {
+  if (path.empty()) return Error{"empty output path", EINVAL};
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Error{"cannot write " + path + ": it is a directory", EISDIR};
+  std::string temp = path + ".tmp-XXXXXX";
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) return errno_error("cannot write " + path);
+  ::fchmod(fd, 0644);
+  ::close(fd);
+  return OutputFile(path, temp);
+}
+
+OutputFile::~OutputFile() {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+Status OutputFile::commit(std::string_view content) {
+  if (temp_.empty()) return Error{"output " + path_ + " already written", EINVAL};
+  UniqueFd fd(::open(temp_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot write " + path_);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot write " + path_);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return errno_error("cannot write " + path_);
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) return errno_error("cannot write " + path_);
+  temp_.clear();
+  return {};
+}
+
+}  // namespace sandmine::sys

@@ -1,0 +1,43 @@
+#pragma once
+// Whole-file reads and writes for small kernel files (procfs, cgroupfs, sysfs).
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "util/result.h"
+
+namespace sandmine::sys {
+
+/// The whole content of a file.
+Result<std::string> read_file(const std::string& path);
+
+/// Writes data to an existing file in one write(2), as kernel files expect.
+Status write_file(const std::string& path, std::string_view data);
+
+}  // namespace sandmine::sys
+
+namespace sandmine::sys {
+
+/// A file written whole or not at all. create() makes a temporary file beside
+/// path, so an unwritable destination fails before any work is done; commit()
+/// writes the content and renames it over path. Destruction without commit
+/// removes the temporary.
+class OutputFile {
+ public:
+  static Result<OutputFile> create(const std::string& path);
+  OutputFile(OutputFile&& o) noexcept : path_(std::move(o.path_)), temp_(std::exchange(o.temp_, {})) {}
+  OutputFile& operator=(OutputFile&&) = delete;
+  OutputFile(const OutputFile&) = delete;
+  ~OutputFile();
+
+  const std::string& path() const { return path_; }
+  Status commit(std::string_view content);
+
+ private:
+  OutputFile(std::string path, std::string temp) : path_(std::move(path)), temp_(std::move(temp)) {}
+  std::string path_;
+  std::string temp_;
+};
+
+}  // namespace sandmine::sys

@@ -1,0 +1,46 @@
+#pragma once
+// Starting a target: fork, set the child up for recording, exec.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "sys/fd.h"
+#include "util/result.h"
+
+namespace sandmine::sys {
+
+/// How to start a child. Between fork and exec the child, in this order:
+/// stops for its tracer (traceme), installs the recording filter, moves itself
+/// into the cgroup, execs. Filter before move: the write that moves it is the
+/// last syscall outside the target, so the first one recorded is the execve.
+struct SpawnSpec {
+  std::vector<std::string> argv;  ///< argv[0] is the executable's path
+  int cgroup_procs_fd = -1;       ///< cgroup.procs to move into, or -1
+  bool allow_all_filter = false;  ///< install an allow-all seccomp filter
+  bool traceme = false;           ///< PTRACE_TRACEME, then stop with SIGSTOP
+};
+
+/// A started child and the pipe on which it reports a failed setup or exec.
+class Child {
+ public:
+  Child(pid_t pid, UniqueFd exec_errors) : pid_(pid), exec_errors_(std::move(exec_errors)) {}
+  pid_t pid() const { return pid_; }
+  /// Why the child failed before running the command, once it has exec'd or
+  /// died (wait: block until then). Ok when it exec'd (or, without wait, when
+  /// nothing was reported yet).
+  Status exec_status(bool wait);
+
+ private:
+  pid_t pid_;
+  UniqueFd exec_errors_;
+};
+
+/// Forks and starts spec.argv as described by spec.
+Result<Child> spawn(const SpawnSpec& spec);
+
+/// Finds an executable like execvp: a name with a slash as is, else on PATH.
+Result<std::string> find_executable(const std::string& name);
+
+}  // namespace sandmine::sys

@@ -1,0 +1,41 @@
+#pragma once
+// System call names and numbers per architecture, from libseccomp.
+// Architecture names are libseccomp's: x86_64, x86, x32, aarch64, arm, ...
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace sandmine::syscalls {
+
+/// libseccomp's name of this host's native architecture ("x86_64").
+std::string native_arch();
+
+/// Whether libseccomp knows this architecture name.
+bool is_known_arch(std::string_view arch);
+
+/// The architecture for a recorder ABI index (bpf/recorder.h enum sm_abi) on
+/// this host: native, compat (i386 on x86_64, arm on aarch64), x32. Empty when
+/// the host has no such ABI.
+std::optional<std::string> arch_for_abi(int abi);
+
+/// The number as seccomp sees it for a recorder ABI and the number the
+/// tracepoint gave with the x32 bit stripped (x32 numbers carry the bit).
+std::int64_t seccomp_number(int abi, std::int64_t nr);
+
+/// The syscall name for a number on an architecture, if libseccomp has one.
+std::optional<std::string> name_of(std::string_view arch, std::int64_t nr);
+
+/// The number of a syscall name on an architecture, if it exists there.
+std::optional<std::int64_t> number_of(std::string_view arch, std::string_view name);
+
+/// The Docker/OCI spelling of an architecture: x86_64 -> SCMP_ARCH_X86_64.
+std::string oci_arch(std::string_view arch);
+
+/// The libseccomp name for a Docker/OCI architecture: SCMP_ARCH_X86 -> x86.
+Result<std::string> arch_from_oci(std::string_view oci);
+
+}  // namespace sandmine::syscalls
