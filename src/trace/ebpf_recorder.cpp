@@ -1,0 +1,315 @@
+#include "trace/ebpf_recorder.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bpf/recorder.h"
+#include "recorder.skel.h"
+#include "sys/fd.h"
+#include "sys/interrupt.h"
+#include "sys/privilege.h"
+#include "sys/spawn.h"
+#include "sys/tracefs.h"
+#include "syscalls/syscalls.h"
+
+namespace sandmine::trace {
+
+namespace {
+
+// libbpf's messages go here instead of stderr; the last one explains a failed load.
+std::mutex g_libbpf_mutex;
+std::string g_libbpf_last;
+
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[512];
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  std::lock_guard lock(g_libbpf_mutex);
+  g_libbpf_last.assign(buf);
+  while (!g_libbpf_last.empty() && g_libbpf_last.back() == '\n') g_libbpf_last.pop_back();
+  return n;
+}
+
+Error libbpf_error(const std::string& what, int err) {
+  Error e = errno_error(what, err < 0 ? -err : err);
+  std::lock_guard lock(g_libbpf_mutex);
+  if (!g_libbpf_last.empty()) e.message += " (libbpf: " + g_libbpf_last + ")";
+  return e;
+}
+
+ExitStatus exit_status_of(int wstatus) {
+  if (WIFSIGNALED(wstatus)) return ExitStatus{0, WTERMSIG(wstatus)};
+  return ExitStatus{WEXITSTATUS(wstatus), 0};
+}
+
+}  // namespace
+
+struct EbpfRecorder::Impl {
+  recorder_bpf* skel = nullptr;
+  std::unique_ptr<sys::Tracefs> tracefs;
+  std::unique_ptr<sys::Cgroup> root;
+  std::vector<std::unique_ptr<Target>> targets;
+  std::vector<bool> slot_used;
+  std::vector<bool> slot_dirty;  // counted into before: zero before reuse
+  int ncpus = 0;
+  int records = 0;
+
+  std::mutex current_mutex;
+  Target* current = nullptr;  // the target record() is running
+
+  ~Impl() {
+    targets.clear();  // their cgroups go first; the root can only go when empty
+    if (skel) recorder_bpf__destroy(skel);
+    if (root) (void)root->remove();
+  }
+
+  Status zero_slot(int slot) {
+    std::vector<sm_counter> zeros(static_cast<size_t>(ncpus));
+    int fd = bpf_map__fd(skel->maps.counters);
+    for (__u32 i = 0; i < SM_SLOT_ENTRIES; ++i) {
+      __u32 index = static_cast<__u32>(slot) * SM_SLOT_ENTRIES + i;
+      if (bpf_map_update_elem(fd, &index, zeros.data(), BPF_ANY) != 0)
+        return errno_error("cannot clear recorder slot " + std::to_string(slot));
+    }
+    // Rare-path entries of this slot.
+    int odd_fd = bpf_map__fd(skel->maps.odd);
+    sm_odd_key key{}, next{};
+    std::vector<sm_odd_key> stale;
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(odd_fd, prev, &next) == 0) {
+      if (next.slot == static_cast<__u32>(slot)) stale.push_back(next);
+      key = next;
+      prev = &key;
+    }
+    for (const auto& k : stale) bpf_map_delete_elem(odd_fd, &k);
+    return {};
+  }
+};
+
+EbpfRecorder::EbpfRecorder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EbpfRecorder::~EbpfRecorder() = default;
+
+Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& options) {
+  if (auto st = sys::require_recording_privileges(); !st) return st.error();
+  if (::access(options.btf_path.c_str(), R_OK) != 0)
+    return Error{"no kernel BTF at " + options.btf_path +
+                     ": the kernel needs CONFIG_DEBUG_INFO_BTF, or pass --btf FILE with BTF "
+                     "for this kernel",
+                 ENOENT};
+  if (options.max_targets < 1 || options.max_targets > SM_MAX_TARGETS)
+    return Error{"max_targets must be between 1 and " + std::to_string(SM_MAX_TARGETS), EINVAL};
+
+  auto impl = std::make_unique<Impl>();
+  auto tracefs = sys::Tracefs::ensure();
+  if (!tracefs) return tracefs.error();
+  impl->tracefs = std::make_unique<sys::Tracefs>(std::move(*tracefs));
+  std::string tp = impl->tracefs->path() + "/events/raw_syscalls/sys_enter";
+  struct stat st{};
+  if (::stat(tp.c_str(), &st) != 0)
+    return Error{"this kernel has no raw_syscalls:sys_enter tracepoint (" + tp +
+                     " is missing): it needs CONFIG_FTRACE_SYSCALLS",
+                 ENOENT};
+
+  auto mount = sys::cgroup2_mount();
+  if (!mount) return mount.error();
+  auto root = sys::Cgroup::create(*mount, "sandmine-" + std::to_string(::getpid()));
+  if (!root) return root.error();
+  impl->root = std::make_unique<sys::Cgroup>(std::move(*root));
+
+  libbpf_set_print(libbpf_log);
+  impl->ncpus = libbpf_num_possible_cpus();
+  if (impl->ncpus <= 0) return libbpf_error("cannot count the possible CPUs", impl->ncpus);
+
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  if (options.btf_path != "/sys/kernel/btf/vmlinux") open_opts.btf_custom_path = options.btf_path.c_str();
+  impl->skel = recorder_bpf__open_opts(&open_opts);
+  if (!impl->skel) return libbpf_error("cannot open the recorder BPF object", errno);
+
+  impl->skel->rodata->root_cgroup_id = impl->root->id();
+  impl->skel->rodata->root_level = static_cast<__u32>(impl->root->level());
+  auto targets = static_cast<__u32>(options.max_targets);
+  if (int err = bpf_map__set_max_entries(impl->skel->maps.counters, targets * SM_SLOT_ENTRIES))
+    return libbpf_error("cannot size the counter map", err);
+  if (int err = recorder_bpf__load(impl->skel))
+    return libbpf_error("cannot load the recorder BPF program (kernel BTF " + options.btf_path + ")", err);
+  if (int err = recorder_bpf__attach(impl->skel))
+    return libbpf_error("cannot attach the recorder to raw_syscalls:sys_enter", err);
+
+  impl->slot_used.assign(targets, false);
+  impl->slot_dirty.assign(targets, false);
+  return std::unique_ptr<EbpfRecorder>(new EbpfRecorder(std::move(impl)));
+}
+
+bool EbpfRecorder::mounted_tracefs() const { return impl_->tracefs && impl_->tracefs->mounted_here(); }
+
+Result<Target*> EbpfRecorder::add_target(const std::string& name) {
+  int slot = -1;
+  for (size_t i = 0; i < impl_->slot_used.size(); ++i)
+    if (!impl_->slot_used[i]) {
+      slot = static_cast<int>(i);
+      break;
+    }
+  if (slot < 0)
+    return Error{"the recorder already watches " + std::to_string(impl_->slot_used.size()) +
+                 " targets (its maximum)"};
+  if (impl_->slot_dirty[static_cast<size_t>(slot)])
+    if (auto st = impl_->zero_slot(slot); !st) return st.error();
+
+  auto cgroup = sys::Cgroup::create(impl_->root->path(), name);
+  if (!cgroup) return cgroup.error();
+  auto target = std::make_unique<Target>(Target{name, std::move(*cgroup), slot});
+  // .bss is mmapped: the program sees the id from this store on.
+  __atomic_store_n(&impl_->skel->bss->target_ids[slot], target->cgroup.id(), __ATOMIC_RELEASE);
+  impl_->slot_used[static_cast<size_t>(slot)] = true;
+  impl_->slot_dirty[static_cast<size_t>(slot)] = true;
+  impl_->targets.push_back(std::move(target));
+  return impl_->targets.back().get();
+}
+
+Status EbpfRecorder::remove_target(Target* target) {
+  __atomic_store_n(&impl_->skel->bss->target_ids[target->slot], 0, __ATOMIC_RELEASE);
+  Status removed = target->cgroup.remove();
+  impl_->slot_used[static_cast<size_t>(target->slot)] = false;
+  std::erase_if(impl_->targets, [&](const auto& t) { return t.get() == target; });
+  return removed;
+}
+
+Result<Counts> EbpfRecorder::snapshot(const Target& target) {
+  Counts counts;
+  std::vector<sm_counter> values(static_cast<size_t>(impl_->ncpus));
+  int fd = bpf_map__fd(impl_->skel->maps.counters);
+  for (__u32 armed = 0; armed < 2; ++armed) {
+    Tallies& tallies = armed ? counts.armed : counts.unarmed;
+    for (__u32 abi = 0; abi < SM_ABI_COUNT; ++abi) {
+      auto arch = syscalls::arch_for_abi(static_cast<int>(abi));
+      for (__u32 nr = 0; nr < SM_NR_MAX; ++nr) {
+        __u32 index = static_cast<__u32>(target.slot) * SM_SLOT_ENTRIES + sm_counter_index(0, armed, abi, nr);
+        if (bpf_map_lookup_elem(fd, &index, values.data()) != 0)
+          return errno_error("cannot read the recorder's counters");
+        std::uint64_t count = 0, first = 0;
+        for (const auto& v : values) {
+          count += v.count;
+          if (v.first_ns && (!first || v.first_ns < first)) first = v.first_ns;
+        }
+        if (count == 0) continue;
+        if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
+        add(tallies, SyscallKey{*arch, syscalls::seccomp_number(static_cast<int>(abi), nr)}, count, first);
+      }
+    }
+  }
+  int odd_fd = bpf_map__fd(impl_->skel->maps.odd);
+  sm_odd_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(odd_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (key.slot != static_cast<__u32>(target.slot)) continue;
+    sm_odd_value v{};
+    if (bpf_map_lookup_elem(odd_fd, &key, &v) != 0) continue;
+    auto arch = syscalls::arch_for_abi(key.abi);
+    if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
+    add(key.armed ? counts.armed : counts.unarmed,
+        SyscallKey{*arch, syscalls::seccomp_number(key.abi, key.nr)}, v.count, v.first_ns);
+  }
+  return counts;
+}
+
+Status EbpfRecorder::health() const {
+  int fd = bpf_map__fd(impl_->skel->maps.errors);
+  for (__u32 i = 0; i < SM_ERR_COUNT; ++i) {
+    __u64 n = 0;
+    if (bpf_map_lookup_elem(fd, &i, &n) != 0) return errno_error("cannot read the recorder's error counters");
+    if (n == 0) continue;
+    return Error{std::to_string(n) + " syscalls were not counted (" +
+                 (i == SM_ERR_ODD_FULL ? "too many distinct out-of-range syscall numbers"
+                                       : "counter lookup failed") +
+                 "): the recording is incomplete"};
+  }
+  bpf_prog_info info{};
+  __u32 len = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->skel->progs.sys_enter), &info, &len) != 0)
+    return errno_error("cannot read the recorder program's statistics");
+  if (info.recursion_misses != 0)
+    return Error{"the kernel skipped the recorder " + std::to_string(info.recursion_misses) +
+                 " times (recursion protection): the recording may be incomplete"};
+  return {};
+}
+
+Result<Counts> EbpfRecorder::snapshot() {
+  std::lock_guard lock(impl_->current_mutex);
+  if (!impl_->current) return Error{"no command is being recorded"};
+  return snapshot(*impl_->current);
+}
+
+Result<Recording> EbpfRecorder::record(const RunOptions& options) {
+  auto target = add_target("trace-" + std::to_string(++impl_->records));
+  if (!target) return target.error();
+  Target* t = *target;
+  struct Cleanup {
+    EbpfRecorder* self;
+    Target* t;
+    ~Cleanup() {
+      sys::arm_interrupt_kill(-1);
+      {
+        std::lock_guard lock(self->impl_->current_mutex);
+        self->impl_->current = nullptr;
+      }
+      (void)self->remove_target(t);
+    }
+  } cleanup{this, t};
+
+  auto procs = t->cgroup.open_procs();
+  if (!procs) return procs.error();
+  std::string kill_path = t->cgroup.path() + "/cgroup.kill";
+  sys::UniqueFd kill_fd(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!kill_fd.valid()) return errno_error("cannot open " + kill_path + " (the kernel needs cgroup.kill, Linux 5.14+)");
+  sys::arm_interrupt_kill(kill_fd.get());
+  {
+    std::lock_guard lock(impl_->current_mutex);
+    impl_->current = t;
+  }
+
+  Recording rec;
+  rec.start_ns = monotonic_ns();
+  auto child = sys::spawn({options.argv, procs->get(), options.recording_filter, false});
+  if (!child) return child.error();
+  procs->reset();
+  if (auto st = child->exec_status(true); !st) {
+    ::waitpid(child->pid(), nullptr, 0);
+    return Error{"cannot run " + options.argv[0] + ": " + st.error().message, st.error().errnum};
+  }
+
+  int wstatus = 0;
+  while (::waitpid(child->pid(), &wstatus, 0) < 0) {
+    if (errno != EINTR) return errno_error("cannot wait for " + options.argv[0]);
+  }
+  rec.exit = exit_status_of(wstatus);
+  // The command's own process has ended; its descendants may not have.
+  for (;;) {
+    auto busy = t->cgroup.populated();
+    if (!busy) return busy.error();
+    if (!*busy) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  rec.end_ns = monotonic_ns();
+  rec.interrupted_by = sys::interrupt_signal();
+
+  auto counts = snapshot(*t);
+  if (!counts) return counts.error();
+  rec.counts = std::move(*counts);
+  if (auto st = health(); !st) return st.error();
+  return rec;
+}
+
+}  // namespace sandmine::trace

@@ -1,0 +1,149 @@
+#include "trace/trace.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "syscalls/syscalls.h"
+
+namespace sandmine::trace {
+
+using nlohmann::json;
+
+std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t start_ns) {
+  std::vector<SyscallEntry> out;
+  for (const auto& [key, tally] : tallies) {
+    SyscallEntry e;
+    e.arch = key.arch;
+    e.nr = key.nr;
+    e.name = syscalls::name_of(key.arch, key.nr).value_or("");
+    e.count = tally.count;
+    if (tally.first_ns > start_ns) e.first_seen_ms = static_cast<double>(tally.first_ns - start_ns) / 1e6;
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const SyscallEntry& a, const SyscallEntry& b) {
+    return std::tie(a.arch, a.name, a.nr) < std::tie(b.arch, b.name, b.nr);
+  });
+  return out;
+}
+
+namespace {
+
+json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
+  json out = json::array();
+  for (const auto& e : entries) {
+    json j = {{"arch", e.arch}, {"name", e.name.empty() ? json(nullptr) : json(e.name)}, {"nr", e.nr},
+              {"count", e.count}, {"first_seen_ms", std::round(e.first_seen_ms * 1000) / 1000}};
+    if (with_step && !e.first_step.empty()) j["first_step"] = e.first_step;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Field access with errors that say where: "trace.json: syscalls[3].count: expected a number".
+struct Reader {
+  const std::string& source;
+  Error fail(const std::string& where, const std::string& what) const {
+    return Error{source + ": " + where + ": " + what, EINVAL};
+  }
+};
+
+Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char* field, const Reader& r) {
+  std::vector<SyscallEntry> out;
+  if (!doc.contains(field)) return out;
+  const json& list = doc.at(field);
+  if (!list.is_array()) return r.fail(field, "expected an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& j = list[i];
+    std::string where = std::string(field) + "[" + std::to_string(i) + "]";
+    if (!j.is_object()) return r.fail(where, "expected an object");
+    SyscallEntry e;
+    if (!j.contains("arch") || !j["arch"].is_string()) return r.fail(where + ".arch", "expected a string");
+    e.arch = j["arch"];
+    if (!syscalls::is_known_arch(e.arch))
+      return r.fail(where + ".arch", "unknown architecture \"" + e.arch + "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
+    if (!j.contains("nr") || !j["nr"].is_number_integer()) return r.fail(where + ".nr", "expected an integer");
+    e.nr = j["nr"];
+    if (j.contains("name") && !j["name"].is_null()) {
+      if (!j["name"].is_string()) return r.fail(where + ".name", "expected a string or null");
+      e.name = j["name"];
+      auto known = syscalls::number_of(e.arch, e.name);
+      if (!known) return r.fail(where + ".name", "no syscall \"" + e.name + "\" on " + e.arch);
+      if (*known != e.nr)
+        return r.fail(where, e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " + std::to_string(e.nr));
+    }
+    if (!j.contains("count") || !j["count"].is_number_integer() || j["count"].get<std::int64_t>() < 0) return r.fail(where + ".count", "expected a non-negative integer");
+    e.count = j["count"].get<std::uint64_t>();
+    if (j.contains("first_seen_ms")) {
+      if (!j["first_seen_ms"].is_number()) return r.fail(where + ".first_seen_ms", "expected a number");
+      e.first_seen_ms = j["first_seen_ms"];
+    }
+    if (j.contains("first_step")) {
+      if (!j["first_step"].is_string()) return r.fail(where + ".first_step", "expected a string");
+      e.first_step = j["first_step"];
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+json to_json(const Trace& trace) {
+  json target = {{"kind", trace.target.kind}, {"command", trace.target.command},
+                 {"duration_ms", std::round(trace.target.duration_ms * 1000) / 1000}};
+  if (trace.target.exit_code) target["exit_code"] = *trace.target.exit_code;
+  if (trace.target.exit_signal) target["exit_signal"] = trace.target.exit_signal;
+  json doc = {{"version", trace.version}, {"backend", trace.backend}, {"partial", trace.partial}};
+  if (trace.partial) doc["partial_reason"] = trace.partial_reason;
+  doc["target"] = std::move(target);
+  doc["syscalls"] = entries_json(trace.syscalls, true);
+  doc["steps"] = json::array();
+  doc["unarmed"] = entries_json(trace.unarmed, false);
+  return doc;
+}
+
+Result<Trace> trace_from_json(const json& doc, const std::string& source) {
+  Reader r{source};
+  if (!doc.is_object()) return r.fail("top level", "expected a JSON object (a sandmine trace.json)");
+  Trace t;
+  if (!doc.contains("version") || !doc["version"].is_number_integer())
+    return r.fail("version", "missing; is this a sandmine trace.json?");
+  t.version = doc["version"];
+  if (t.version != 1) return r.fail("version", "unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
+  if (!doc.contains("backend") || !doc["backend"].is_string()) return r.fail("backend", "expected a string");
+  t.backend = doc["backend"];
+  if (doc.contains("partial")) {
+    if (!doc["partial"].is_boolean()) return r.fail("partial", "expected true or false");
+    t.partial = doc["partial"];
+  }
+  if (doc.contains("partial_reason") && doc["partial_reason"].is_string()) t.partial_reason = doc["partial_reason"];
+  if (doc.contains("target") && doc["target"].is_object()) {
+    const json& tg = doc["target"];
+    if (tg.contains("kind") && tg["kind"].is_string()) t.target.kind = tg["kind"];
+    if (tg.contains("command") && tg["command"].is_array())
+      for (const auto& a : tg["command"])
+        if (a.is_string()) t.target.command.push_back(a);
+    if (tg.contains("exit_code") && tg["exit_code"].is_number_integer()) t.target.exit_code = tg["exit_code"].get<int>();
+    if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer()) t.target.exit_signal = tg["exit_signal"];
+    if (tg.contains("duration_ms") && tg["duration_ms"].is_number()) t.target.duration_ms = tg["duration_ms"];
+  }
+  if (!doc.contains("syscalls")) return r.fail("syscalls", "missing");
+  auto syscalls = entries_from_json(doc, "syscalls", r);
+  if (!syscalls) return syscalls.error();
+  t.syscalls = std::move(*syscalls);
+  auto unarmed = entries_from_json(doc, "unarmed", r);
+  if (!unarmed) return unarmed.error();
+  t.unarmed = std::move(*unarmed);
+  return t;
+}
+
+Result<Trace> read_trace(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return errno_error("cannot read trace " + path);
+  json doc = json::parse(in, nullptr, false);
+  if (doc.is_discarded()) return Error{path + ": not valid JSON", EINVAL};
+  return trace_from_json(doc, path);
+}
+
+}  // namespace sandmine::trace
