@@ -1,0 +1,40 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the app.
+
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "util/result.h"
+
+namespace sandmine::cli {
+
+/// Exit codes (DESIGN.md): 0 success, 1 the checked property does not hold,
+/// 2 bad input or environment.
+constexpr int kExitFailed = 1;
+constexpr int kExitBadInput = 2;
+
+/// A fatal user error: main prints "sandmine: <message>" and exits 2.
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The value of r, or a UserError carrying its message.
+template <class T>
+T must(Result<T> r) {
+  if (!r) throw UserError(r.error().message);
+  return std::move(r).value();
+}
+inline void must(Status s) {
+  if (!s) throw UserError(s.error().message);
+}
+
+/// Prints a line to stderr prefixed with "sandmine: " (stdout belongs to the traced command).
+void say(const std::string& line);
+
+// Registration: each adds a subcommand whose callback stores its exit code.
+void add_info(CLI::App& app, int& exit_code);
+void add_trace(CLI::App& app, int& exit_code);
+void add_profile(CLI::App& app, int& exit_code);
+
+}  // namespace sandmine::cli

@@ -1,0 +1,50 @@
+// sandmine: mine seccomp sandboxes for Linux containers.
+#include <fmt/core.h>
+
+#include <cstdio>
+
+#include "command.h"
+
+namespace sandmine::cli {
+
+void say(const std::string& line) { fmt::print(stderr, "sandmine: {}\n", line); }
+
+}  // namespace sandmine::cli
+
+int main(int argc, char** argv) {
+  using namespace sandmine::cli;
+  CLI::App app{
+      "sandmine: records the system calls a program or container really makes and turns them "
+      "into a seccomp profile that Docker, Podman, runc and Kubernetes enforce as-is."};
+  app.name("sandmine");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("sandmine 0.1.0"));
+  app.footer(
+      "EXAMPLES:\n"
+      "  sandmine info                                   what this host supports\n"
+      "  sandmine trace -o curl.json -- curl -s example.org\n"
+      "  sandmine profile curl.json -o curl-profile.json\n"
+      "  docker run --security-opt seccomp=curl-profile.json ...\n\n"
+      "Exit codes: 0 success, 1 the checked property does not hold, 2 bad input or environment.\n"
+      "For trace, the exit code is the traced command's.");
+  int exit_code = 0;
+  add_info(app, exit_code);
+  add_trace(app, exit_code);
+  add_profile(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    say(e.what() + std::string(" (see sandmine --help)"));
+    return kExitBadInput;
+  } catch (const UserError& e) {
+    say(e.what());
+    return kExitBadInput;
+  }
+  return exit_code;
+}

@@ -1,0 +1,70 @@
+// sandmine profile: a seccomp profile from one or more traces.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+#include <ranges>
+#include <set>
+
+#include "command.h"
+#include "profile/oci.h"
+#include "profile/sandbox.h"
+#include "sys/files.h"
+#include "trace/trace.h"
+
+namespace sandmine::cli {
+
+namespace {
+
+struct ProfileOptions {
+  std::vector<std::string> traces;
+  std::string output;
+  bool allow_partial = false;
+};
+
+int run(const ProfileOptions& o) {
+  std::optional<sys::OutputFile> out;
+  if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
+  std::vector<trace::Trace> traces;
+  for (const auto& path : o.traces) {
+    auto t = must(trace::read_trace(path));
+    if (t.partial && !o.allow_partial)
+      throw UserError(path + " is a partial trace (" + t.partial_reason +
+                      "): a profile from it may deny what the program needs; record again, or pass "
+                      "--allow-partial");
+    traces.push_back(std::move(t));
+  }
+  std::vector<std::string> warnings;
+  auto sandbox = profile::from_traces(traces, warnings);
+  for (const auto& w : warnings) say("warning: " + w);
+  std::string text = profile::to_oci_json(sandbox).dump(2) + "\n";
+  if (out) {
+    must(out->commit(text));
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::all_names(sandbox).size(),
+                    fmt::join(std::views::keys(sandbox.allowed), ", ")));
+  } else {
+    fmt::print("{}", text);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_profile(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ProfileOptions>();
+  auto* cmd = app.add_subcommand("profile", "Turn traces into a seccomp profile (Docker/OCI JSON), their union");
+  cmd->add_option("traces", o->traces, "trace.json files from sandmine trace or mine")->required()->expected(-1);
+  cmd->add_option("-o,--output", o->output, "Write the profile here (default: standard output)");
+  cmd->add_flag("--allow-partial", o->allow_partial, "Accept traces that were interrupted");
+  cmd->footer(
+      "The profile denies everything with EPERM (defaultAction SCMP_ACT_ERRNO, defaultErrnoRet 1)\n"
+      "except the syscalls the traces saw, on the architectures they used; other ABIs (i386 via\n"
+      "int $0x80, x32) are denied. It is accepted as-is by docker/podman run --security-opt seccomp=FILE\n"
+      "and as linux.seccomp in a runc config.json.\n\n"
+      "EXAMPLES:\n"
+      "  sandmine profile nginx.json -o nginx-profile.json\n"
+      "  sandmine profile run1.json run2.json -o union.json");
+  cmd->callback([o, &exit_code] { exit_code = run(*o); });
+}
+
+}  // namespace sandmine::cli
