@@ -1,0 +1,134 @@
+// Interruption, privileges and host set-up: what a user hits first.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+
+#include <filesystem>
+
+#include "support/trace_run.h"
+#include "sys/cgroup.h"
+#include "sys/files.h"
+#include "sys/tracefs.h"
+
+namespace sandmine::test {
+
+namespace fs = std::filesystem;
+
+class Lifecycle : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+  }
+};
+
+// The pids in the target's cgroup, once sandmine has started the command.
+std::vector<pid_t> target_pids(pid_t sandmine_pid, const std::string& backend) {
+  std::string dir = *sys::cgroup2_mount() +
+                    (backend == "ebpf" ? "/sandmine-" + std::to_string(sandmine_pid) + "/trace-1"
+                                       : "/sandmine-ptrace-" + std::to_string(sandmine_pid));
+  std::vector<pid_t> pids;
+  auto procs = sys::read_file(dir + "/cgroup.procs");
+  if (!procs) return pids;
+  std::istringstream in(*procs);
+  for (pid_t p; in >> p;) pids.push_back(p);
+  return pids;
+}
+
+TEST_P(Lifecycle, InterruptStopsTheCommandAndSavesAPartialTrace) {
+  auto [backend, sig] = GetParam();
+  TempDir dir;
+  Background sm({SANDMINE_BIN, "trace", "--backend", backend, "-o", dir.file("t.json"), "--",
+                 prog("busy_loop"), "60"});
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(wait_until([&] { return !(pids = target_pids(sm.pid(), backend)).empty(); }))
+      << "the command never appeared in its cgroup";
+  usleep(200'000);  // let it make some calls
+  kill(sm.pid(), sig);
+  Outcome r = sm.wait();
+
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  EXPECT_NE(r.err.find("sandmine: interrupted by " + name + ": stopped " + prog("busy_loop") +
+                       "; partial trace (marked partial) written to " + dir.file("t.json")),
+            std::string::npos)
+      << r.err;
+  for (pid_t p : pids) EXPECT_EQ(kill(p, 0), -1) << "pid " << p << " still alive";
+  auto doc = read_json(dir.file("t.json"));
+  EXPECT_EQ(doc["partial"], true);
+  EXPECT_EQ(doc["partial_reason"], "interrupted by " + name + "; the command was stopped");
+  bool saw_getppid = false;
+  for (const auto& e : doc["syscalls"])
+    if (e["name"] == "getppid") saw_getppid = e["count"].get<std::uint64_t>() > 0;
+  EXPECT_TRUE(saw_getppid) << doc.dump();
+  EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(BackendsAndSignals, Lifecycle,
+                         ::testing::Combine(::testing::Values("ebpf", "ptrace"), ::testing::Values(SIGINT, SIGTERM)));
+
+class Privileged : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "needs root to drop privileges and mount tracefs (CI runs as root)";
+  }
+};
+
+void expect_one_line_error(const Outcome& r, const std::string& text) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("sandmine: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+std::vector<std::string> as_nobody(std::vector<std::string> args) {
+  std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                "--inh-caps=-all", "--bounding-set=-all", SANDMINE_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+TEST_F(Privileged, NotRootIsAClearError) {
+  for (const char* backend : {"ebpf", "ptrace"})
+    expect_one_line_error(run(as_nobody({"trace", "--backend", backend, "--", "/bin/true"})),
+                          "needs root (CAP_SYS_ADMIN)");
+  Outcome info = run(as_nobody({"info"}));
+  EXPECT_EQ(info.exit_code, 2);
+  EXPECT_NE(info.out.find("recording:     impossible: not root"), std::string::npos) << info.out;
+}
+
+TEST_F(Privileged, MissingBtfIsAClearError) {
+  expect_one_line_error(sandmine({"trace", "--btf", "/nonexistent/vmlinux", "--", "/bin/true"}),
+                        "no kernel BTF at /nonexistent/vmlinux: the kernel needs CONFIG_DEBUG_INFO_BTF");
+  Outcome info = sandmine({"info", "--btf", "/nonexistent/vmlinux"});
+  EXPECT_EQ(info.exit_code, 2);
+  EXPECT_NE(info.out.find("BTF:           no (/nonexistent/vmlinux missing"), std::string::npos) << info.out;
+}
+
+TEST_F(Privileged, InfoSaysRecordingWorks) {
+  Outcome info = sandmine({"info"});
+  EXPECT_EQ(info.exit_code, 0) << info.out;
+  for (const char* line : {"BTF:           yes", "privileges:    CAP_SYS_ADMIN", "cgroup v2:     /",
+                           "seccomp:       filter mode; actions: kill_process", "arches:        x86_64 (native), x86, x32",
+                           "recording:     works"})
+    EXPECT_NE(info.out.find(line), std::string::npos) << line << "\n" << info.out;
+}
+
+// Only the eBPF backend uses tracefs (to check the tracepoint exists). When it
+// is missing sandmine mounts it, says so, and unmounts it again.
+TEST_F(Privileged, MountsTracefsWhenMissingAndLeavesNoMount) {
+  auto mounted = [] { return sys::find_tracefs_mount(*sys::read_file("/proc/self/mountinfo")).has_value(); };
+  std::optional<std::string> was = sys::find_tracefs_mount(*sys::read_file("/proc/self/mountinfo"));
+  if (was) {
+    ASSERT_EQ(umount2(was->c_str(), 0), 0) << "tracefs is busy; cannot test mounting it";
+  }
+  Outcome r = sandmine({"trace", "--", "/bin/true"});
+  bool after = mounted();
+  if (was) mount("nodev", was->c_str(), "tracefs", 0, nullptr);  // restore the host as it was
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("sandmine: tracefs was not mounted: mounted it at /sys/kernel/tracing for this run"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(after) << "tracefs left mounted";
+}
+
+}  // namespace sandmine::test

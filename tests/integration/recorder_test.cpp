@@ -1,0 +1,162 @@
+// The recorder's exactness: exact (arch, name) sets and counts from purpose-built
+// programs, on both backends, with the ptrace backend as the oracle.
+#include <gtest/gtest.h>
+
+#include "support/trace_run.h"
+
+namespace sandmine::test {
+
+class Recorder : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+  }
+  void TearDown() override {
+    if (is_root()) {
+      EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, Recorder, ::testing::Values("ebpf", "ptrace"));
+
+TEST_P(Recorder, RareSyscallsInThreadsForksAndExecsExactly) {
+  auto t = trace(GetParam(), {prog("rare_syscalls"), prog("exec_target")});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  CountMap armed = t.armed();
+  // Main thread, second thread (the exact 1000), forked child, exec'd grandchild.
+  EXPECT_EQ((armed[{"x86_64", "getppid"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "getpgid"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "sysinfo"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "getpriority"}]), 1000u);
+  EXPECT_EQ((armed[{"x86_64", "times"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "sched_get_priority_max"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "execve"}]), 2u);  // the command and the grandchild
+  for (const auto& [key, count] : armed) EXPECT_EQ(key.first, "x86_64") << key.second;
+  // The recording filter arms the command from its first instruction.
+  EXPECT_TRUE(t.unarmed().empty()) << t.doc["unarmed"].dump();
+  EXPECT_EQ(t.doc["backend"], GetParam());
+  EXPECT_EQ(t.doc["partial"], false);
+  EXPECT_EQ(t.doc["target"]["exit_code"], 0);
+}
+
+TEST_P(Recorder, Int80CallsAreArchX86WithI386Numbers) {
+  auto t = trace(GetParam(), {prog("int80")});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  CountMap armed = t.armed();
+  EXPECT_EQ((armed[{"x86", "getpid"}]), 1u);
+  EXPECT_EQ((armed[{"x86", "getppid"}]), 3u);
+  EXPECT_EQ((armed[{"x86_64", "getppid"}]), 1u);
+  std::set<ArchName> x86;
+  for (const auto& [key, n] : armed)
+    if (key.first == "x86") x86.insert(key);
+  EXPECT_EQ(x86, (std::set<ArchName>{{"x86", "getpid"}, {"x86", "getppid"}}));
+  for (const auto& e : t.doc["syscalls"])
+    if (e["arch"] == "x86" && e["name"] == "getpid") {
+      EXPECT_EQ(e["nr"], 20);
+    }
+}
+
+TEST_P(Recorder, OnlyTheThreadWithAFilterIsArmed) {
+  // No recording filter: the program installs one on its main thread only.
+  auto t = trace(GetParam(), {prog("arming")}, {"--no-recording-filter"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  CountMap armed = t.armed(), unarmed = t.unarmed();
+  std::set<ArchName> armed_set = t.armed_set();
+  armed_set.erase({"x86_64", "futex"});  // pthread_join waits only if thread B is still running
+  EXPECT_EQ(armed_set, (std::set<ArchName>{{"x86_64", "getpgid"}, {"x86_64", "sysinfo"},
+                                           {"x86_64", "write"}, {"x86_64", "exit_group"}}))
+      << describe(armed_set);
+  EXPECT_EQ((armed[{"x86_64", "getpgid"}]), 1u);
+  EXPECT_EQ((armed[{"x86_64", "sysinfo"}]), 1u);
+  EXPECT_EQ((unarmed[{"x86_64", "getppid"}]), 1u);  // main thread, before its filter
+  EXPECT_EQ((unarmed[{"x86_64", "getsid"}]), 1u);   // thread B never has a filter
+  EXPECT_EQ((unarmed[{"x86_64", "times"}]), 1u);
+  EXPECT_EQ((unarmed[{"x86_64", "seccomp"}]), 1u);  // the call that installs it is not yet filtered
+  EXPECT_EQ(unarmed.count({"x86_64", "getpgid"}), 0u);
+
+  // With the recording filter everything the program does is armed.
+  auto all = trace(GetParam(), {prog("arming")});
+  ASSERT_EQ(all.run.exit_code, 0) << all.run.err;
+  EXPECT_TRUE(all.unarmed().empty());
+  EXPECT_EQ((all.armed()[{"x86_64", "getsid"}]), 1u);
+  EXPECT_EQ((all.armed()[{"x86_64", "getppid"}]), 1u);
+}
+
+TEST_P(Recorder, ExitStatusAndStdioPassThrough) {
+  EXPECT_EQ(trace(GetParam(), {prog("exit_code"), "7"}).run.exit_code, 7);
+  auto killed = trace(GetParam(), {prog("exit_code"), "0", "TERM"});
+  EXPECT_EQ(killed.run.exit_code, 128 + 15);
+  EXPECT_EQ(killed.doc["target"]["exit_signal"], 15);
+  auto echo = trace(GetParam(), {"/bin/sh", "-c", "read x; echo \"got $x\"; echo err >&2"}, {}, "hello\n");
+  EXPECT_EQ(echo.run.exit_code, 0);
+  EXPECT_EQ(echo.run.out, "got hello\n");
+  EXPECT_NE(echo.run.err.find("err\n"), std::string::npos) << echo.run.err;
+}
+
+TEST_P(Recorder, BusyProcessOutsideTheTargetContributesNothing) {
+  // getppid is the busy loop's only call and rare_syscalls makes exactly one.
+  pid_t busy = fork();
+  if (busy == 0) {
+    execl(prog("busy_loop").c_str(), "prog_busy_loop", "30", nullptr);
+    _exit(127);
+  }
+  auto t = trace(GetParam(), {prog("rare_syscalls"), prog("exec_target")});
+  kill(busy, SIGKILL);
+  waitpid(busy, nullptr, 0);
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ((t.armed()[{"x86_64", "getppid"}]), 1u);
+  EXPECT_EQ((t.armed()[{"x86_64", "getpriority"}]), 1000u);
+}
+
+// The oracle: both backends give the same (arch, name) set, and the same counts
+// for the purpose-built programs, whose counts are deterministic.
+struct OracleCase {
+  std::string name;
+  std::vector<std::string> argv;
+  bool exact_counts;
+};
+
+void PrintTo(const OracleCase& c, std::ostream* os) { *os << c.name; }
+
+class Oracle : public ::testing::TestWithParam<OracleCase> {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+  }
+};
+
+TEST_P(Oracle, EbpfMatchesPtrace) {
+  const auto& c = GetParam();
+  auto ebpf = trace("ebpf", c.argv);
+  auto ptrace = trace("ptrace", c.argv);
+  ASSERT_EQ(ebpf.run.exit_code, 0) << ebpf.run.err;
+  ASSERT_EQ(ptrace.run.exit_code, 0) << ptrace.run.err;
+  std::set<ArchName> e = ebpf.armed_set(), p = ptrace.armed_set();
+  std::set<ArchName> only_e, only_p;
+  std::set_difference(e.begin(), e.end(), p.begin(), p.end(), std::inserter(only_e, only_e.end()));
+  std::set_difference(p.begin(), p.end(), e.begin(), e.end(), std::inserter(only_p, only_p.end()));
+  EXPECT_EQ(e, p) << "only ebpf: " << describe(only_e) << "\nonly ptrace: " << describe(only_p);
+  if (c.exact_counts) {
+    CountMap ec = ebpf.armed(), pc = ptrace.armed();
+    ec.erase({"x86_64", "futex"});  // thread joins wait or not depending on timing
+    pc.erase({"x86_64", "futex"});
+    EXPECT_EQ(ec, pc);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, Oracle,
+    ::testing::Values(
+        OracleCase{"threads_forks_exec", {prog("rare_syscalls"), prog("exec_target")}, true},
+        OracleCase{"int80", {prog("int80")}, true},
+        OracleCase{"exec_chain", {"/bin/sh", "-c", "exec /usr/bin/env " + prog("exec_target")}, true},
+        OracleCase{"pipeline", {"/bin/sh", "-c", "echo hello | tr a-z A-Z | wc -c > /dev/null"}, false},
+        OracleCase{"python", {"/usr/bin/python3", "-c",
+                              "import os, threading\n"
+                              "t = threading.Thread(target=os.getppid); t.start(); t.join()\n"
+                              "os.listdir('/'); print(len(os.uname()))"}, false},
+        OracleCase{"perl", {"/usr/bin/perl", "-e", "my $p = fork(); if ($p == 0) { exit 0 } waitpid($p, 0); print getppid(), qq(\\n)"}, false}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace sandmine::test

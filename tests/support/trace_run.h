@@ -1,0 +1,40 @@
+#pragma once
+// Recording through the sandmine binary, and what a recording leaves behind.
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run.h"
+
+namespace sandmine::test {
+
+using ArchName = std::pair<std::string, std::string>;
+using CountMap = std::map<ArchName, std::uint64_t>;
+
+/// A finished `sandmine trace` and its trace.json.
+struct Traced {
+  Outcome run;
+  nlohmann::json doc;
+  CountMap armed() const;
+  CountMap unarmed() const;
+  std::set<ArchName> armed_set() const;
+};
+
+/// Runs `sandmine trace --backend B -o <tmp> [extra...] -- argv...`.
+Traced trace(const std::string& backend, const std::vector<std::string>& argv,
+             const std::vector<std::string>& extra = {}, const std::string& input = "");
+
+/// Names of the (arch, name) pairs, for readable failure messages.
+std::string describe(const std::set<ArchName>& set);
+
+/// What sandmine may have left behind: sandmine* cgroups under the v2 mount
+/// (and v1 hierarchies), loaded BPF programs named sys_enter, tracefs mounted
+/// by us. Empty when clean.
+std::vector<std::string> leftovers();
+
+}  // namespace sandmine::test
