@@ -60,6 +60,35 @@ Result<std::uint64_t> cgroup_id(const std::string& path) {
   return id;
 }
 
+namespace {
+
+// Removes dir and everything below it, deepest first; rmdir fails on a group
+// that still holds processes, which is what we want.
+bool remove_tree(const fs::path& dir) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec)) dirs.push_back(it->path());
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
+  return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
+}  // namespace
+
+std::vector<std::string> remove_stale_groups(const std::string& parent, const std::string& prefix) {
+  std::vector<std::string> busy;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !entry.is_directory(ec)) continue;
+    std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (fs::exists("/proc/" + pid, ec)) continue;
+    if (!remove_tree(entry.path())) busy.push_back(entry.path().string());
+  }
+  return busy;
+}
+
 Result<Cgroup> Cgroup::create(const std::string& parent, const std::string& name) {
   auto mount = cgroup2_mount();
   if (!mount) return mount.error();
@@ -126,14 +155,7 @@ Status Cgroup::remove(int timeout_ms) {
                    std::to_string(timeout_ms) + " ms"};
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  // Children first: collect every directory below, deepest last, remove in reverse.
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_directory(ec)) dirs.push_back(it->path());
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
-  if (::rmdir(path_.c_str()) != 0 && errno != ENOENT)
-    return errno_error("cannot remove cgroup " + path_);
+  if (!remove_tree(path_)) return errno_error("cannot remove cgroup " + path_);
   path_.clear();
   return {};
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sys/fd.h"
 #include "util/result.h"
@@ -22,6 +23,12 @@ Result<std::string> cgroup2_mount();
 /// The kernel's 64-bit id of the cgroup v2 directory at path (what
 /// bpf_get_current_ancestor_cgroup_id returns for it).
 Result<std::uint64_t> cgroup_id(const std::string& path);
+
+/// Removes groups named <prefix><pid> directly under parent whose process is
+/// gone (a sandmine killed with SIGKILL cannot clean up after itself) and
+/// that are empty. Returns the paths of stale groups still holding processes,
+/// which are left alone.
+std::vector<std::string> remove_stale_groups(const std::string& parent, const std::string& prefix);
 
 /// A cgroup v2 group this process created. Destruction kills whatever is
 /// still inside, waits for it to empty and removes it with all its children.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -26,7 +27,7 @@ int thread_seccomp_mode(int pid, int tid) {
   if (!status) return -1;
   auto pos = status->find("\nSeccomp:");
   if (pos == std::string::npos) return -1;
-  return std::stoi(status->substr(pos + 9));
+  return static_cast<int>(std::strtol(status->c_str() + pos + 9, nullptr, 10));
 }
 
 }  // namespace sandmine::sys

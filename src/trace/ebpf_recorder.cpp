@@ -123,6 +123,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
 
   auto mount = sys::cgroup2_mount();
   if (!mount) return mount.error();
+  (void)sys::remove_stale_groups(*mount, "sandmine-");
   auto root = sys::Cgroup::create(*mount, "sandmine-" + std::to_string(::getpid()));
   if (!root) return root.error();
   impl->root = std::make_unique<sys::Cgroup>(std::move(*root));

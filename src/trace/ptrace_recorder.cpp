@@ -335,7 +335,7 @@ Result<Recording> trace_in(const sys::Cgroup& cgroup, const RunOptions& options,
 
 }  // namespace
 
-Result<std::unique_ptr<PtraceRecorder>> PtraceRecorder::create() {
+Result<std::unique_ptr<PtraceRecorder>> PtraceRecorder::create(const std::string& cgroup_parent) {
   if (!sys::has_capability(CAP_SYS_ADMIN))
     return Error{"the ptrace recorder needs root (CAP_SYS_ADMIN) to create its cgroup and install "
                  "the recording seccomp filter; run sandmine as root or with sudo",
@@ -344,9 +344,14 @@ Result<std::unique_ptr<PtraceRecorder>> PtraceRecorder::create() {
     return Error{"ptrace is disabled on this host (kernel.yama.ptrace_scope is 3 until the next "
                  "reboot); use the ebpf backend",
                  EPERM};
-  auto mount = sys::cgroup2_mount();
-  if (!mount) return mount.error();
-  return std::unique_ptr<PtraceRecorder>(new PtraceRecorder(std::move(*mount)));
+  std::string parent = cgroup_parent;
+  if (parent.empty()) {
+    auto mount = sys::cgroup2_mount();
+    if (!mount) return mount.error();
+    parent = *mount;
+  }
+  (void)sys::remove_stale_groups(parent, "sandmine-ptrace-");
+  return std::unique_ptr<PtraceRecorder>(new PtraceRecorder(std::move(parent)));
 }
 
 Result<Recording> PtraceRecorder::record(const RunOptions& options) {
@@ -355,7 +360,7 @@ Result<Recording> PtraceRecorder::record(const RunOptions& options) {
     std::lock_guard lock(mutex_);
     counts_ = {};
   }
-  auto cgroup = sys::Cgroup::create(cgroup_mount_, "sandmine-ptrace-" + std::to_string(::getpid()));
+  auto cgroup = sys::Cgroup::create(cgroup_parent_, "sandmine-ptrace-" + std::to_string(::getpid()));
   if (!cgroup) return cgroup.error();
   Result<Recording> recording = trace_in(*cgroup, options, CountSink{mutex_, counts_});
   Status removed = cgroup->remove();

@@ -17,8 +17,8 @@ namespace sandmine::trace {
 /// command's execve, each syscall is counted at its entry as (arch, nr), and
 /// it is armed when the calling thread had a seccomp filter at that moment.
 ///
-/// The tree also runs in its own cgroup (sandmine-ptrace-<pid> under the v2
-/// mount), only so that an interrupt can kill all of it at once.
+/// The tree also runs in its own cgroup (sandmine-ptrace-<pid>, by default
+/// under the v2 mount), only so that an interrupt can kill all of it at once.
 ///
 /// Where it cannot match sys_enter (the eBPF backend's hook runs after ptrace's
 /// entry stop and after seccomp): a call the command's own seccomp filter
@@ -33,7 +33,10 @@ class PtraceRecorder final : public Recorder {
  public:
   /// Checks that this host and process can record with ptrace (root, a cgroup
   /// v2 mount, ptrace not disabled by Yama); the error says what is missing.
-  static Result<std::unique_ptr<PtraceRecorder>> create();
+  /// cgroup_parent: where to make its cgroup (a directory in the v2 tree;
+  /// empty: the v2 mount). Inside an eBPF target, both backends record the
+  /// same run: that is how the tests compare them.
+  static Result<std::unique_ptr<PtraceRecorder>> create(const std::string& cgroup_parent = "");
 
   std::string_view backend() const override { return "ptrace"; }
   /// See Recorder::record. Fails with "cannot run <argv0>: ..." when the
@@ -44,9 +47,9 @@ class PtraceRecorder final : public Recorder {
   Result<Counts> snapshot() override;
 
  private:
-  explicit PtraceRecorder(std::string cgroup_mount) : cgroup_mount_(std::move(cgroup_mount)) {}
+  explicit PtraceRecorder(std::string cgroup_parent) : cgroup_parent_(std::move(cgroup_parent)) {}
 
-  std::string cgroup_mount_;
+  std::string cgroup_parent_;
   std::mutex mutex_;
   Counts counts_;  // guarded by mutex_: snapshot() reads it from other threads
 };

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -129,6 +130,27 @@ TEST_F(Privileged, MountsTracefsWhenMissingAndLeavesNoMount) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(after) << "tracefs left mounted";
+}
+
+}  // namespace sandmine::test
+
+namespace sandmine::test {
+
+// A sandmine killed with SIGKILL cannot remove its cgroups; the next run does,
+// when they are empty and their process is gone.
+TEST_F(Privileged, StaleGroupsOfDeadRunsAreRemoved) {
+  std::string mount = *sys::cgroup2_mount();
+  const std::string dead = "4194305";  // above the largest pid_max: never a live pid
+  for (const std::string& dir : {mount + "/sandmine-" + dead, mount + "/sandmine-" + dead + "/trace-1",
+                                 mount + "/sandmine-ptrace-" + dead})
+    ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  Outcome ebpf = sandmine({"trace", "--", "/bin/true"});
+  EXPECT_EQ(ebpf.exit_code, 0) << ebpf.err;
+  EXPECT_FALSE(fs::exists(mount + "/sandmine-" + dead));
+  Outcome ptrace = sandmine({"trace", "--backend", "ptrace", "--", "/bin/true"});
+  EXPECT_EQ(ptrace.exit_code, 0) << ptrace.err;
+  EXPECT_FALSE(fs::exists(mount + "/sandmine-ptrace-" + dead));
+  EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
 
 }  // namespace sandmine::test

@@ -1,5 +1,8 @@
 /*
- * prog_pauser
+ * prog_pauser [IN OUT]
+ *
+ * With IN and OUT (e.g. fifos) it first opens and dup2s them over stdin and
+ * stdout (openat 2, dup2 2), so a harness needs no shell to redirect.
  *
  * Stops between two marker calls so a test can take a snapshot of a
  * recording while the target is still running.
@@ -19,12 +22,25 @@
  * Exits 1 with a message on stderr if a call fails.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sys/syscall.h>
 
 #include "prog_util.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* prog_pauser [IN OUT]: read from IN and write to OUT instead of stdin
+     * and stdout (e.g. fifos), so a harness needs no shell to redirect. */
+    if (argc == 3) {
+        int in = open(argv[1], O_RDONLY);
+        if (in < 0 || dup2(in, STDIN_FILENO) < 0)
+            fail_errno(argv[1]);
+        int out = open(argv[2], O_WRONLY);
+        if (out < 0 || dup2(out, STDOUT_FILENO) < 0)
+            fail_errno(argv[2]);
+    } else if (argc != 1) {
+        usage("[IN OUT]");
+    }
     if (syscall(SYS_getppid) < 0)
         fail_errno("getppid");
 
