@@ -17,8 +17,12 @@ namespace sandmine::sys {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo) {
-  // Fields: id parent major:minor root mountpoint options [optional...] - fstype source super
+namespace {
+
+// Mount points of whole hierarchies (root "/") of a filesystem type.
+// mountinfo fields: id parent major:minor root mountpoint options [optional...] - fstype source super
+std::vector<std::string> mounts_of_type(std::string_view mountinfo, std::string_view type) {
+  std::vector<std::string> out;
   std::istringstream in{std::string(mountinfo)};
   std::string line;
   while (std::getline(in, line)) {
@@ -27,13 +31,25 @@ std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo) {
     std::istringstream tail(line.substr(sep + 3));
     std::string fstype;
     tail >> fstype;
-    if (fstype != "cgroup2") continue;
+    if (fstype != type) continue;
     std::istringstream head(line.substr(0, sep));
     std::string id, parent, dev, root, mountpoint;
     head >> id >> parent >> dev >> root >> mountpoint;
-    if (root == "/") return mountpoint;
+    if (root == "/") out.push_back(mountpoint);
   }
-  return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo) {
+  auto mounts = mounts_of_type(mountinfo, "cgroup2");
+  if (mounts.empty()) return std::nullopt;
+  return mounts.front();
+}
+
+std::vector<std::string> find_cgroup1_mounts(std::string_view mountinfo) {
+  return mounts_of_type(mountinfo, "cgroup");
 }
 
 Result<std::string> cgroup2_mount() {
@@ -77,15 +93,24 @@ bool remove_tree(const fs::path& dir) {
 
 std::vector<std::string> remove_stale_groups(const std::string& parent, const std::string& prefix) {
   std::vector<std::string> busy;
+  // The same parent in the v2 tree and in every v1 hierarchy: engines create
+  // their groups in all of them, and any of them can outlive the others.
+  std::vector<fs::path> parents{parent};
+  auto mountinfo = read_file("/proc/self/mountinfo");
+  if (mountinfo)
+    if (auto v2 = find_cgroup2_mount(*mountinfo))
+      for (const auto& mount : find_cgroup1_mounts(*mountinfo))
+        parents.push_back(fs::path(mount) / fs::path(parent).lexically_relative(*v2));
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(parent, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || !entry.is_directory(ec)) continue;
-    std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (fs::exists("/proc/" + pid, ec)) continue;
-    if (!remove_tree(entry.path())) busy.push_back(entry.path().string());
-  }
+  for (const auto& dir : parents)
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0 || !entry.is_directory(ec)) continue;
+      std::string pid = name.substr(prefix.size());
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (fs::exists("/proc/" + pid, ec)) continue;
+      if (!remove_tree(entry.path())) busy.push_back(entry.path().string());
+    }
   return busy;
 }
 
@@ -156,6 +181,9 @@ Status Cgroup::remove(int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (!remove_tree(path_)) return errno_error("cannot remove cgroup " + path_);
+  if (auto mountinfo = read_file("/proc/self/mountinfo"))
+    for (const auto& v1 : find_cgroup1_mounts(*mountinfo))
+      if (!remove_tree(v1 + relative_path())) return errno_error("cannot remove cgroup " + v1 + relative_path());
   path_.clear();
   return {};
 }

@@ -17,6 +17,9 @@ namespace sandmine::sys {
 /// The cgroup v2 mount point named in a /proc/self/mountinfo text, if any.
 std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo);
 
+/// The mount points of cgroup v1 hierarchies (hybrid hosts) in a mountinfo text.
+std::vector<std::string> find_cgroup1_mounts(std::string_view mountinfo);
+
 /// The cgroup v2 mount point of this host (from /proc/self/mountinfo).
 Result<std::string> cgroup2_mount();
 
@@ -58,7 +61,9 @@ class Cgroup {
   /// Kills every process in this group and below (cgroup.kill).
   Status kill() const;
   /// Kills what is left, waits up to timeout_ms for the group to empty and
-  /// removes it and its children. Idempotent.
+  /// removes it and its children, and the same path in every cgroup v1
+  /// hierarchy (container engines create their groups there too on hybrid
+  /// hosts). Idempotent.
   Status remove(int timeout_ms = 5000);
 
  private:

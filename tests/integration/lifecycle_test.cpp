@@ -144,9 +144,16 @@ TEST_F(Privileged, StaleGroupsOfDeadRunsAreRemoved) {
   for (const std::string& dir : {mount + "/sandmine-" + dead, mount + "/sandmine-" + dead + "/trace-1",
                                  mount + "/sandmine-ptrace-" + dead})
     ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  // Engines also make the group in every v1 hierarchy; those can outlive the v2 one.
+  std::vector<std::string> v1;
+  for (const auto& m : sys::find_cgroup1_mounts(*sys::read_file("/proc/self/mountinfo"))) {
+    v1.push_back(m + "/sandmine-" + dead);
+    ASSERT_EQ(mkdir(v1.back().c_str(), 0755), 0) << v1.back();
+  }
   Outcome ebpf = sandmine({"trace", "--", "/bin/true"});
   EXPECT_EQ(ebpf.exit_code, 0) << ebpf.err;
   EXPECT_FALSE(fs::exists(mount + "/sandmine-" + dead));
+  for (const auto& dir : v1) EXPECT_FALSE(fs::exists(dir)) << dir;
   Outcome ptrace = sandmine({"trace", "--backend", "ptrace", "--", "/bin/true"});
   EXPECT_EQ(ptrace.exit_code, 0) << ptrace.err;
   EXPECT_FALSE(fs::exists(mount + "/sandmine-ptrace-" + dead));

@@ -27,6 +27,11 @@ TEST(Mountinfo, FindsCgroup2OnHybridAndUnifiedHosts) {
   EXPECT_EQ(find_cgroup2_mount(""), std::nullopt);
 }
 
+TEST(Mountinfo, FindsCgroup1Hierarchies) {
+  EXPECT_EQ(find_cgroup1_mounts(kHybrid), std::vector<std::string>{"/sys/fs/cgroup/cpu"});
+  EXPECT_TRUE(find_cgroup1_mounts(kUnified).empty());
+}
+
 TEST(Mountinfo, FindsTracefs) {
   EXPECT_EQ(find_tracefs_mount(kUnified), "/sys/kernel/tracing");
   EXPECT_EQ(find_tracefs_mount(kHybrid), std::nullopt);

@@ -1,0 +1,44 @@
+#include "support/engines.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/run.h"
+
+namespace sandmine::test {
+
+namespace fs = std::filesystem;
+
+bool docker_running() { return fs::exists(kDocker) && run({kDocker, "info"}).exit_code == 0; }
+
+std::string busybox_rootfs(const std::string& dir) {
+  std::string rootfs = dir + "/rootfs";
+  fs::create_directories(rootfs + "/bin");
+  fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
+  return rootfs;
+}
+
+std::string docker_import(const std::string& rootfs, const std::string& name) {
+  std::string tar = rootfs + ".tar";
+  if (run({"/bin/tar", "-C", rootfs, "-cf", tar, "."}).exit_code != 0) return "";
+  std::string ref = name + ":" + std::to_string(getpid());
+  Outcome r = run({kDocker, "import", "-c", "LABEL sandmine=test", tar, ref});
+  return r.exit_code == 0 ? ref : "";
+}
+
+void write_runc_config(const std::string& dir, const std::vector<std::string>& args, const std::string& cgroups_path) {
+  Outcome spec = run({kRunc, "spec", "--bundle", dir});
+  ASSERT_EQ(spec.exit_code, 0) << spec.err;
+  auto config = read_json(dir + "/config.json");
+  config["process"]["terminal"] = false;
+  config["process"]["args"] = args;
+  config["process"]["noNewPrivileges"] = false;
+  config["root"]["readonly"] = true;
+  config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}};
+  config["linux"]["cgroupsPath"] = cgroups_path;
+  write_text(dir + "/config.json", config.dump(2));
+}
+
+}  // namespace sandmine::test

@@ -1,0 +1,36 @@
+#pragma once
+// Container engines in tests: what is there, images and bundles from busybox.
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sandmine::test {
+
+inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's docker.io client, matching its daemon
+inline constexpr const char* kRunc = "/usr/sbin/runc";
+
+/// In CI every engine is started, so a missing one is a failure there, not a skip.
+#define SKIP_OR_FAIL_IN_CI(why)                  \
+  do {                                          \
+    if (std::getenv("CI")) FAIL() << (why);     \
+    GTEST_SKIP() << (why);                      \
+  } while (0)
+
+/// Whether a Docker daemon answers.
+bool docker_running();
+
+/// A root file system with /bin/busybox (busybox-static) at dir/rootfs; returns its path.
+std::string busybox_rootfs(const std::string& dir);
+
+/// `docker import`s rootfs as name:<tag> and returns the reference, "" on failure.
+std::string docker_import(const std::string& rootfs, const std::string& name);
+
+/// Writes dir/config.json for runc (from `runc spec`): args, no terminal, an
+/// allow-all seccomp filter, no_new_privs off (as Docker runs containers) and
+/// cgroups_path.
+void write_runc_config(const std::string& dir, const std::vector<std::string>& args, const std::string& cgroups_path);
+
+}  // namespace sandmine::test
