@@ -78,31 +78,39 @@ static __always_inline void count_odd(__u32 slot, __u32 armed, __u32 abi, long n
  * that BTF cannot describe (ancestors[] is a zero-length array). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* The id of a cgroup v2 ancestor of cgrp at level, 0 if cgrp is not that
- * deep. Plain loads, no helper: on this path (every syscall of the host) a
- * helper call costs as much as the rest of the program. */
-static __always_inline __u64 ancestor_id(struct cgroup *cgrp, __u32 level)
+/* The kernel address of cgrp's cgroup v2 ancestor at level, 0 if cgrp is not
+ * that deep. Plain loads, no helper: on this path (every syscall of the host)
+ * a helper call costs as much as the rest of the program. */
+static __always_inline __u64 ancestor_addr(struct cgroup *cgrp, __u32 level)
 {
 	if (cgrp->level < (int)level)
 		return 0;
 	void *raw = bpf_rdonly_cast(cgrp, 0);
-	__u64 addr = *(__u64 *)(raw + bpf_core_field_offset(struct cgroup, ancestors) + level * sizeof(__u64));
-	struct cgroup *ancestor = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct cgroup));
-	return ancestor->kn->id;
+	return *(__u64 *)(raw + bpf_core_field_offset(struct cgroup, ancestors) + level * sizeof(__u64));
 }
 
-SEC("raw_tp/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+static __always_inline __u64 cgroup_id_at(__u64 addr)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+	struct cgroup *cgrp = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct cgroup));
+	return cgrp->kn->id;
+}
 
-	/* Step 1: everything outside sandmine's root cgroup leaves here. */
-	if (ancestor_id(cgrp, root_level) != root_cgroup_id)
-		return 0;
+/* The root cgroup's kernel address, learned from the first task seen inside
+ * it: comparing addresses is two loads cheaper than comparing ids. The root
+ * outlives the program (user space removes it after detaching), so the
+ * address cannot be reused while it is compared. */
+__u64 root_addr = 0;
 
+/* Counts one syscall of a task inside the root. A separate function so that
+ * the main program, which every syscall of the host runs, stays small: the
+ * JIT saves the registers a program uses on every run, early exits included. */
+static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, long id)
+{
 	/* Step 2: which target; the root itself and unknown children are ignored. */
-	__u64 target_id = ancestor_id(cgrp, root_level + 1);
+	__u64 target_addr = ancestor_addr(cgrp, root_level + 1);
+	if (!target_addr)
+		return 0;
+	__u64 target_id = cgroup_id_at(target_addr);
 	__u32 slot;
 	for (slot = 0; slot < SM_MAX_TARGETS; slot++)
 		if (target_ids[slot] == target_id && target_id)
@@ -141,6 +149,25 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		c->first_ns = bpf_ktime_get_ns();
 	c->count++;
 	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	/* Step 1: everything outside sandmine's root cgroup leaves here. Targets
+	 * are below the root, so a task at the root's level or above is out. */
+	if (cgrp->level <= (int)root_level)
+		return 0;
+	__u64 addr = ancestor_addr(cgrp, root_level);
+	if (addr != root_addr) {
+		if (root_addr || cgroup_id_at(addr) != root_cgroup_id)
+			return 0;
+		root_addr = addr;
+	}
+	return count_syscall(task, cgrp, id);
 }
 
 char LICENSE[] SEC("license") = "GPL";
