@@ -9,6 +9,7 @@
 #include "command.h"
 #include "profile/oci.h"
 #include "profile/sandbox.h"
+#include "profile/timing.h"
 #include "sys/files.h"
 #include "trace/trace.h"
 
@@ -20,6 +21,7 @@ struct ProfileOptions {
   std::vector<std::string> traces;
   std::string output;
   bool allow_partial = false;
+  bool exact = false;
 };
 
 int run(const ProfileOptions& o) {
@@ -37,6 +39,14 @@ int run(const ProfileOptions& o) {
   std::vector<std::string> warnings;
   auto sandbox = profile::from_traces(traces, warnings);
   for (const auto& w : warnings) say("warning: " + w);
+  if (!o.exact) {
+    std::set<std::string> added;
+    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox)) added.insert(names.begin(), names.end());
+    if (!added.empty())
+      say(fmt::format("added {} (needed when a signal arrives, which recording sees only by chance; --exact "
+                      "leaves them out)",
+                      fmt::join(added, ", ")));
+  }
   std::string text = profile::to_oci_json(sandbox).dump(2) + "\n";
   if (out) {
     must(out->commit(text));
@@ -52,15 +62,24 @@ int run(const ProfileOptions& o) {
 
 void add_profile(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ProfileOptions>();
-  auto* cmd = app.add_subcommand("profile", "Turn traces into a seccomp profile (Docker/OCI JSON), their union");
-  cmd->add_option("traces", o->traces, "trace.json files from sandmine trace or mine")->required()->expected(-1);
+  auto* cmd =
+      app.add_subcommand("profile", "Turn traces into a seccomp profile (Docker/OCI JSON), their union");
+  cmd->add_option("traces", o->traces, "trace.json files from sandmine trace or mine")
+      ->required()
+      ->expected(-1);
   cmd->add_option("-o,--output", o->output, "Write the profile here (default: standard output)");
   cmd->add_flag("--allow-partial", o->allow_partial, "Accept traces that were interrupted");
+  cmd->add_flag("--exact", o->exact,
+                "Allow exactly what the traces saw: do not add the timing-dependent syscalls "
+                "(data/timing_dependent.csv)");
   cmd->footer(
       "The profile denies everything with EPERM (defaultAction SCMP_ACT_ERRNO, defaultErrnoRet 1)\n"
       "except the syscalls the traces saw, on the architectures they used; other ABIs (i386 via\n"
       "int $0x80, x32) are denied. It is accepted as-is by docker/podman run --security-opt seccomp=FILE\n"
       "and as linux.seccomp in a runc config.json.\n\n"
+      "It also allows the few syscalls a program needs depending on when signals arrive rather than on\n"
+      "what it does (rt_sigreturn, restart_syscall; data/timing_dependent.csv says why): a recording\n"
+      "sees them only by chance, and a denied rt_sigreturn crashes the program. --exact leaves them out.\n\n"
       "EXAMPLES:\n"
       "  sandmine profile nginx.json -o nginx-profile.json\n"
       "  sandmine profile run1.json run2.json -o union.json");

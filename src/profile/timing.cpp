@@ -1,0 +1,38 @@
+#include "profile/timing.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "syscalls/syscalls.h"
+#include "util/csv.h"
+
+extern const char kTimingDependentCsv[];
+
+namespace sandmine::profile {
+
+const std::vector<TimingDependent>& timing_dependent() {
+  static const std::vector<TimingDependent> table = [] {
+    auto rows = parse_csv(kTimingDependentCsv, "data/timing_dependent.csv");
+    if (!rows) {  // a build-time file: a broken one is a bug in this build, not user input
+      std::cerr << "sandmine: built with a broken table: " << rows.error().message << "\n";
+      std::abort();
+    }
+    std::vector<TimingDependent> out;
+    for (auto& r : *rows) out.push_back({r["arch"], r["name"], r["reason"], r["source"]});
+    return out;
+  }();
+  return table;
+}
+
+std::map<std::string, std::set<std::string>> add_timing_dependent(Sandbox& sandbox) {
+  std::map<std::string, std::set<std::string>> added;
+  for (auto& [arch, names] : sandbox.allowed)
+    for (const auto& t : timing_dependent()) {
+      if (t.arch != "*" && t.arch != arch) continue;
+      if (!syscalls::number_of(arch, t.name)) continue;
+      if (names.insert(t.name).second) added[arch].insert(t.name);
+    }
+  return added;
+}
+
+}  // namespace sandmine::profile
