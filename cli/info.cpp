@@ -47,7 +47,8 @@ std::string engine(const std::string& name) {
   std::string version = first_line_of(*path + " --version");
   std::string out = *path + (version.empty() ? "" : " (" + version + ")");
   if (name == "docker")
-    out += socket_answers("/var/run/docker.sock") ? "; daemon running" : "; daemon not running (start dockerd)";
+    out +=
+        socket_answers("/var/run/docker.sock") ? "; daemon running" : "; daemon not running (start dockerd)";
   return out;
 }
 
@@ -58,7 +59,7 @@ struct InfoOptions {
 int run(const InfoOptions& o) {
   std::vector<std::string> blockers;
 
-  struct stat st{};
+  struct stat st {};
   if (::stat(o.btf.c_str(), &st) == 0)
     line("BTF", fmt::format("yes ({}, {:.1f} MB)", o.btf, static_cast<double>(st.st_size) / 1e6));
   else {

@@ -3,8 +3,8 @@
 #include <fmt/ranges.h>
 
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "command.h"
 #include "sys/files.h"
@@ -70,7 +70,8 @@ int run(const TraceOptions& o) {
 
   if (o.list)
     for (const auto& e : t.syscalls)
-      fmt::print(stderr, "{:8} {:24} {:>10}\n", e.arch, e.name.empty() ? "#" + std::to_string(e.nr) : e.name, e.count);
+      fmt::print(stderr, "{:8} {:24} {:>10}\n", e.arch, e.name.empty() ? "#" + std::to_string(e.nr) : e.name,
+                 e.count);
   std::set<std::string> arches;
   for (const auto& e : t.syscalls) arches.insert(e.arch);
   say(fmt::format("{} {} syscalls ({}) of {} in {:.2f} s{}", rec.interrupted_by ? "partial:" : "recorded",
@@ -86,7 +87,8 @@ int run(const TraceOptions& o) {
 
 void add_trace(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<TraceOptions>();
-  auto* cmd = app.add_subcommand("trace", "Run a command and record every syscall of it, its threads and descendants");
+  auto* cmd = app.add_subcommand("trace",
+                                 "Run a command and record every syscall of it, its threads and descendants");
   cmd->add_option("--backend", o->backend, "Recorder: ebpf (exact, cheap) or ptrace (slow, the oracle)")
       ->check(CLI::IsMember({"ebpf", "ptrace"}))
       ->capture_default_str();

@@ -57,8 +57,9 @@ Result<std::string> cgroup2_mount() {
   if (!text) return text.error();
   auto mount = find_cgroup2_mount(*text);
   if (!mount)
-    return Error{"no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo); "
-                 "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"};
+    return Error{
+        "no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo); "
+        "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"};
   return *mount;
 }
 
@@ -164,9 +165,7 @@ Result<bool> Cgroup::populated() const {
   return text->find("populated 1") != std::string::npos;
 }
 
-Status Cgroup::kill() const {
-  return write_file(path_ + "/cgroup.kill", "1");
-}
+Status Cgroup::kill() const { return write_file(path_ + "/cgroup.kill", "1"); }
 
 Status Cgroup::remove(int timeout_ms) {
   if (path_.empty()) return {};
@@ -176,14 +175,14 @@ Status Cgroup::remove(int timeout_ms) {
     auto busy = populated();
     if (!busy || !*busy) break;
     if (std::chrono::steady_clock::now() > deadline)
-      return Error{"cgroup " + path_ + " still has processes after " +
-                   std::to_string(timeout_ms) + " ms"};
+      return Error{"cgroup " + path_ + " still has processes after " + std::to_string(timeout_ms) + " ms"};
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (!remove_tree(path_)) return errno_error("cannot remove cgroup " + path_);
   if (auto mountinfo = read_file("/proc/self/mountinfo"))
     for (const auto& v1 : find_cgroup1_mounts(*mountinfo))
-      if (!remove_tree(v1 + relative_path())) return errno_error("cannot remove cgroup " + v1 + relative_path());
+      if (!remove_tree(v1 + relative_path()))
+        return errno_error("cannot remove cgroup " + v1 + relative_path());
   path_.clear();
   return {};
 }

@@ -41,7 +41,7 @@ namespace sandmine::sys {
 
 Result<OutputFile> OutputFile::create(const std::string& path) {
   if (path.empty()) return Error{"empty output path", EINVAL};
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Error{"cannot write " + path + ": it is a directory", EISDIR};
   std::string temp = path + ".tmp-XXXXXX";

@@ -7,7 +7,6 @@
 
 #include "sys/files.h"
 
-
 namespace sandmine::sys {
 
 bool has_capability(int cap) {
@@ -25,8 +24,10 @@ bool has_capability(int cap) {
 
 Status require_recording_privileges() {
   if (has_capability(CAP_SYS_ADMIN)) return {};
-  return Error{"recording needs root (CAP_SYS_ADMIN) to load eBPF programs and manage cgroups; "
-               "run sandmine as root or with sudo", EPERM};
+  return Error{
+      "recording needs root (CAP_SYS_ADMIN) to load eBPF programs and manage cgroups; "
+      "run sandmine as root or with sudo",
+      EPERM};
 }
 
 }  // namespace sandmine::sys

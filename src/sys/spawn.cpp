@@ -28,10 +28,14 @@ enum Stage { kTraceMe = 1, kFilter, kMove, kExec };
 
 const char* stage_text(int stage) {
   switch (stage) {
-    case kTraceMe: return "cannot be traced (PTRACE_TRACEME)";
-    case kFilter: return "cannot install the recording seccomp filter";
-    case kMove: return "cannot move into the target cgroup";
-    default: return "cannot execute";
+    case kTraceMe:
+      return "cannot be traced (PTRACE_TRACEME)";
+    case kFilter:
+      return "cannot install the recording seccomp filter";
+    case kMove:
+      return "cannot move into the target cgroup";
+    default:
+      return "cannot execute";
   }
 }
 
@@ -42,7 +46,7 @@ const char* stage_text(int stage) {
 }
 
 bool is_executable_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 

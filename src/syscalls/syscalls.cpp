@@ -14,17 +14,14 @@ namespace {
 // libseccomp resolves names to tokens but not back; these are the names it
 // accepts (seccomp_arch_resolve_name), tried in turn to name a token.
 constexpr std::string_view kArchNames[] = {
-    "x86",     "x86_64",  "x32",     "arm",     "aarch64", "loongarch64", "m68k",
-    "mips",    "mips64",  "mips64n32", "mipsel", "mipsel64", "mipsel64n32", "ppc",
-    "ppc64",   "ppc64le", "s390",    "s390x",   "parisc",  "parisc64",    "riscv64",
-    "sheb",    "sh",
+    "x86",    "x86_64",    "x32",    "arm",      "aarch64",     "loongarch64", "m68k",  "mips",
+    "mips64", "mips64n32", "mipsel", "mipsel64", "mipsel64n32", "ppc",         "ppc64", "ppc64le",
+    "s390",   "s390x",     "parisc", "parisc64", "riscv64",     "sheb",        "sh",
 };
 
 constexpr std::int64_t kX32SyscallBit = 0x40000000;
 
-std::uint32_t token_of(std::string_view arch) {
-  return seccomp_arch_resolve_name(std::string(arch).c_str());
-}
+std::uint32_t token_of(std::string_view arch) { return seccomp_arch_resolve_name(std::string(arch).c_str()); }
 
 }  // namespace
 
@@ -48,9 +45,7 @@ std::optional<std::string> arch_for_abi(int abi) {
   return std::nullopt;
 }
 
-std::int64_t seccomp_number(int abi, std::int64_t nr) {
-  return abi == 2 ? (nr | kX32SyscallBit) : nr;
-}
+std::int64_t seccomp_number(int abi, std::int64_t nr) { return abi == 2 ? (nr | kX32SyscallBit) : nr; }
 
 std::optional<std::string> name_of(std::string_view arch, std::int64_t nr) {
   std::uint32_t token = token_of(arch);

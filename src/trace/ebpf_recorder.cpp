@@ -115,7 +115,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   if (!tracefs) return tracefs.error();
   impl->tracefs = std::make_unique<sys::Tracefs>(std::move(*tracefs));
   std::string tp = impl->tracefs->path() + "/events/raw_syscalls/sys_enter";
-  struct stat st{};
+  struct stat st {};
   if (::stat(tp.c_str(), &st) != 0)
     return Error{"this kernel has no raw_syscalls:sys_enter tracepoint (" + tp +
                      " is missing): it needs CONFIG_FTRACE_SYSCALLS",
@@ -232,10 +232,10 @@ Status EbpfRecorder::health() const {
     __u64 n = 0;
     if (bpf_map_lookup_elem(fd, &i, &n) != 0) return errno_error("cannot read the recorder's error counters");
     if (n == 0) continue;
-    return Error{std::to_string(n) + " syscalls were not counted (" +
-                 (i == SM_ERR_ODD_FULL ? "too many distinct out-of-range syscall numbers"
-                                       : "counter lookup failed") +
-                 "): the recording is incomplete"};
+    return Error{
+        std::to_string(n) + " syscalls were not counted (" +
+        (i == SM_ERR_ODD_FULL ? "too many distinct out-of-range syscall numbers" : "counter lookup failed") +
+        "): the recording is incomplete"};
   }
   bpf_prog_info info{};
   __u32 len = sizeof info;
@@ -274,7 +274,8 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
   if (!procs) return procs.error();
   std::string kill_path = t->cgroup.path() + "/cgroup.kill";
   sys::UniqueFd kill_fd(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!kill_fd.valid()) return errno_error("cannot open " + kill_path + " (the kernel needs cgroup.kill, Linux 5.14+)");
+  if (!kill_fd.valid())
+    return errno_error("cannot open " + kill_path + " (the kernel needs cgroup.kill, Linux 5.14+)");
   sys::arm_interrupt_kill(kill_fd.get());
   {
     std::lock_guard lock(impl_->current_mutex);

@@ -337,13 +337,15 @@ Result<Recording> trace_in(const sys::Cgroup& cgroup, const RunOptions& options,
 
 Result<std::unique_ptr<PtraceRecorder>> PtraceRecorder::create(const std::string& cgroup_parent) {
   if (!sys::has_capability(CAP_SYS_ADMIN))
-    return Error{"the ptrace recorder needs root (CAP_SYS_ADMIN) to create its cgroup and install "
-                 "the recording seccomp filter; run sandmine as root or with sudo",
-                 EPERM};
+    return Error{
+        "the ptrace recorder needs root (CAP_SYS_ADMIN) to create its cgroup and install "
+        "the recording seccomp filter; run sandmine as root or with sudo",
+        EPERM};
   if (auto scope = sys::read_file("/proc/sys/kernel/yama/ptrace_scope"); scope && scope->starts_with("3"))
-    return Error{"ptrace is disabled on this host (kernel.yama.ptrace_scope is 3 until the next "
-                 "reboot); use the ebpf backend",
-                 EPERM};
+    return Error{
+        "ptrace is disabled on this host (kernel.yama.ptrace_scope is 3 until the next "
+        "reboot); use the ebpf backend",
+        EPERM};
   std::string parent = cgroup_parent;
   if (parent.empty()) {
     auto mount = sys::cgroup2_mount();

@@ -32,8 +32,11 @@ namespace {
 json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
   json out = json::array();
   for (const auto& e : entries) {
-    json j = {{"arch", e.arch}, {"name", e.name.empty() ? json(nullptr) : json(e.name)}, {"nr", e.nr},
-              {"count", e.count}, {"first_seen_ms", std::round(e.first_seen_ms * 1000) / 1000}};
+    json j = {{"arch", e.arch},
+              {"name", e.name.empty() ? json(nullptr) : json(e.name)},
+              {"nr", e.nr},
+              {"count", e.count},
+              {"first_seen_ms", std::round(e.first_seen_ms * 1000) / 1000}};
     if (with_step && !e.first_step.empty()) j["first_step"] = e.first_step;
     out.push_back(std::move(j));
   }
@@ -61,8 +64,10 @@ Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char*
     if (!j.contains("arch") || !j["arch"].is_string()) return r.fail(where + ".arch", "expected a string");
     e.arch = j["arch"];
     if (!syscalls::is_known_arch(e.arch))
-      return r.fail(where + ".arch", "unknown architecture \"" + e.arch + "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
-    if (!j.contains("nr") || !j["nr"].is_number_integer()) return r.fail(where + ".nr", "expected an integer");
+      return r.fail(where + ".arch", "unknown architecture \"" + e.arch +
+                                         "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
+    if (!j.contains("nr") || !j["nr"].is_number_integer())
+      return r.fail(where + ".nr", "expected an integer");
     e.nr = j["nr"];
     if (j.contains("name") && !j["name"].is_null()) {
       if (!j["name"].is_string()) return r.fail(where + ".name", "expected a string or null");
@@ -70,9 +75,11 @@ Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char*
       auto known = syscalls::number_of(e.arch, e.name);
       if (!known) return r.fail(where + ".name", "no syscall \"" + e.name + "\" on " + e.arch);
       if (*known != e.nr)
-        return r.fail(where, e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " + std::to_string(e.nr));
+        return r.fail(where, e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " +
+                                 std::to_string(e.nr));
     }
-    if (!j.contains("count") || !j["count"].is_number_integer() || j["count"].get<std::int64_t>() < 0) return r.fail(where + ".count", "expected a non-negative integer");
+    if (!j.contains("count") || !j["count"].is_number_integer() || j["count"].get<std::int64_t>() < 0)
+      return r.fail(where + ".count", "expected a non-negative integer");
     e.count = j["count"].get<std::uint64_t>();
     if (j.contains("first_seen_ms")) {
       if (!j["first_seen_ms"].is_number()) return r.fail(where + ".first_seen_ms", "expected a number");
@@ -90,7 +97,8 @@ Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char*
 }  // namespace
 
 json to_json(const Trace& trace) {
-  json target = {{"kind", trace.target.kind}, {"command", trace.target.command},
+  json target = {{"kind", trace.target.kind},
+                 {"command", trace.target.command},
                  {"duration_ms", std::round(trace.target.duration_ms * 1000) / 1000}};
   if (trace.target.exit_code) target["exit_code"] = *trace.target.exit_code;
   if (trace.target.exit_signal) target["exit_signal"] = trace.target.exit_signal;
@@ -110,22 +118,26 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
   if (!doc.contains("version") || !doc["version"].is_number_integer())
     return r.fail("version", "missing; is this a sandmine trace.json?");
   t.version = doc["version"];
-  if (t.version != 1) return r.fail("version", "unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
+  if (t.version != 1)
+    return r.fail("version", "unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
   if (!doc.contains("backend") || !doc["backend"].is_string()) return r.fail("backend", "expected a string");
   t.backend = doc["backend"];
   if (doc.contains("partial")) {
     if (!doc["partial"].is_boolean()) return r.fail("partial", "expected true or false");
     t.partial = doc["partial"];
   }
-  if (doc.contains("partial_reason") && doc["partial_reason"].is_string()) t.partial_reason = doc["partial_reason"];
+  if (doc.contains("partial_reason") && doc["partial_reason"].is_string())
+    t.partial_reason = doc["partial_reason"];
   if (doc.contains("target") && doc["target"].is_object()) {
     const json& tg = doc["target"];
     if (tg.contains("kind") && tg["kind"].is_string()) t.target.kind = tg["kind"];
     if (tg.contains("command") && tg["command"].is_array())
       for (const auto& a : tg["command"])
         if (a.is_string()) t.target.command.push_back(a);
-    if (tg.contains("exit_code") && tg["exit_code"].is_number_integer()) t.target.exit_code = tg["exit_code"].get<int>();
-    if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer()) t.target.exit_signal = tg["exit_signal"];
+    if (tg.contains("exit_code") && tg["exit_code"].is_number_integer())
+      t.target.exit_code = tg["exit_code"].get<int>();
+    if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer())
+      t.target.exit_signal = tg["exit_signal"];
     if (tg.contains("duration_ms") && tg["duration_ms"].is_number()) t.target.duration_ms = tg["duration_ms"];
   }
   if (!doc.contains("syscalls")) return r.fail("syscalls", "missing");

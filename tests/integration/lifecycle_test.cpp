@@ -24,9 +24,9 @@ class Lifecycle : public ::testing::TestWithParam<std::tuple<std::string, int>> 
 
 // The pids in the target's cgroup, once sandmine has started the command.
 std::vector<pid_t> target_pids(pid_t sandmine_pid, const std::string& backend) {
-  std::string dir = *sys::cgroup2_mount() +
-                    (backend == "ebpf" ? "/sandmine-" + std::to_string(sandmine_pid) + "/trace-1"
-                                       : "/sandmine-ptrace-" + std::to_string(sandmine_pid));
+  std::string dir =
+      *sys::cgroup2_mount() + (backend == "ebpf" ? "/sandmine-" + std::to_string(sandmine_pid) + "/trace-1"
+                                                 : "/sandmine-ptrace-" + std::to_string(sandmine_pid));
   std::vector<pid_t> pids;
   auto procs = sys::read_file(dir + "/cgroup.procs");
   if (!procs) return pids;
@@ -38,8 +38,8 @@ std::vector<pid_t> target_pids(pid_t sandmine_pid, const std::string& backend) {
 TEST_P(Lifecycle, InterruptStopsTheCommandAndSavesAPartialTrace) {
   auto [backend, sig] = GetParam();
   TempDir dir;
-  Background sm({SANDMINE_BIN, "trace", "--backend", backend, "-o", dir.file("t.json"), "--",
-                 prog("busy_loop"), "60"});
+  Background sm(
+      {SANDMINE_BIN, "trace", "--backend", backend, "-o", dir.file("t.json"), "--", prog("busy_loop"), "60"});
   std::vector<pid_t> pids;
   ASSERT_TRUE(wait_until([&] { return !(pids = target_pids(sm.pid(), backend)).empty(); }))
       << "the command never appeared in its cgroup";
@@ -65,7 +65,8 @@ TEST_P(Lifecycle, InterruptStopsTheCommandAndSavesAPartialTrace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BackendsAndSignals, Lifecycle,
-                         ::testing::Combine(::testing::Values("ebpf", "ptrace"), ::testing::Values(SIGINT, SIGTERM)));
+                         ::testing::Combine(::testing::Values("ebpf", "ptrace"),
+                                            ::testing::Values(SIGINT, SIGTERM)));
 
 class Privileged : public ::testing::Test {
  protected:
@@ -82,8 +83,8 @@ void expect_one_line_error(const Outcome& r, const std::string& text) {
 }
 
 std::vector<std::string> as_nobody(std::vector<std::string> args) {
-  std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                "--inh-caps=-all", "--bounding-set=-all", SANDMINE_BIN};
+  std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534",       "--regid=65534", "--clear-groups",
+                                "--inh-caps=-all",  "--bounding-set=-all", SANDMINE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -109,8 +110,8 @@ TEST_F(Privileged, InfoSaysRecordingWorks) {
   Outcome info = sandmine({"info"});
   EXPECT_EQ(info.exit_code, 0) << info.out;
   for (const char* line : {"BTF:           yes", "privileges:    CAP_SYS_ADMIN", "cgroup v2:     /",
-                           "seccomp:       filter mode; actions: kill_process", "arches:        x86_64 (native), x86, x32",
-                           "recording:     works"})
+                           "seccomp:       filter mode; actions: kill_process",
+                           "arches:        x86_64 (native), x86, x32", "recording:     works"})
     EXPECT_NE(info.out.find(line), std::string::npos) << line << "\n" << info.out;
 }
 

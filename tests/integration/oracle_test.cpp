@@ -34,7 +34,9 @@ std::string diff(const std::map<trace::SyscallKey, std::uint64_t>& ebpf,
   std::string out;
   for (const auto& k : keys) {
     auto e = ebpf.count(k) ? ebpf.at(k) : 0, p = ptrace.count(k) ? ptrace.at(k) : 0;
-    if (e != p) out += k.arch + "/" + std::to_string(k.nr) + ": ebpf " + std::to_string(e) + ", ptrace " + std::to_string(p) + "\n";
+    if (e != p)
+      out += k.arch + "/" + std::to_string(k.nr) + ": ebpf " + std::to_string(e) + ", ptrace " +
+             std::to_string(p) + "\n";
   }
   return out;
 }
@@ -72,21 +74,25 @@ TEST_P(Oracle, EbpfCountsEqualPtraceCountsOnTheSameRun) {
 
 INSTANTIATE_TEST_SUITE_P(
     Corpus, Oracle,
-    ::testing::Values(
-        OracleCase{"threads_forks_exec", {prog("rare_syscalls"), prog("exec_target")}},
-        OracleCase{"int80", {prog("int80")}},
-        OracleCase{"arming_without_recording_filter", {prog("arming")}, false},
-        OracleCase{"arming_with_recording_filter", {prog("arming")}},
-        OracleCase{"exec_chain", {"/bin/sh", "-c", "exec /usr/bin/env " + prog("exec_target")}},
-        OracleCase{"pipeline", {"/bin/sh", "-c", "echo hello | tr a-z A-Z | wc -c > /dev/null; ls / | sort -r > /dev/null"}},
-        OracleCase{"python", {"/usr/bin/python3", "-c",
-                              "import os, threading, subprocess\n"
-                              "ts = [threading.Thread(target=os.listdir, args=('/',)) for _ in range(4)]\n"
-                              "[t.start() for t in ts]; [t.join() for t in ts]\n"
-                              "subprocess.run(['/bin/true'], check=True)"}},
-        OracleCase{"perl", {"/usr/bin/perl", "-e",
-                            "my $p = fork(); if ($p == 0) { exec('/bin/true') } waitpid($p, 0); "
-                            "opendir(my $d, '/') or die; my @e = readdir($d); exit 0"}}),
+    ::testing::Values(OracleCase{"threads_forks_exec", {prog("rare_syscalls"), prog("exec_target")}},
+                      OracleCase{"int80", {prog("int80")}},
+                      OracleCase{"arming_without_recording_filter", {prog("arming")}, false},
+                      OracleCase{"arming_with_recording_filter", {prog("arming")}},
+                      OracleCase{"exec_chain", {"/bin/sh", "-c", "exec /usr/bin/env " + prog("exec_target")}},
+                      OracleCase{"pipeline",
+                                 {"/bin/sh", "-c",
+                                  "echo hello | tr a-z A-Z | wc -c > /dev/null; ls / | sort -r > /dev/null"}},
+                      OracleCase{
+                          "python",
+                          {"/usr/bin/python3", "-c",
+                           "import os, threading, subprocess\n"
+                           "ts = [threading.Thread(target=os.listdir, args=('/',)) for _ in range(4)]\n"
+                           "[t.start() for t in ts]; [t.join() for t in ts]\n"
+                           "subprocess.run(['/bin/true'], check=True)"}},
+                      OracleCase{"perl",
+                                 {"/usr/bin/perl", "-e",
+                                  "my $p = fork(); if ($p == 0) { exec('/bin/true') } waitpid($p, 0); "
+                                  "opendir(my $d, '/') or die; my @e = readdir($d); exit 0"}}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace sandmine::test

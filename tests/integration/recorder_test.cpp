@@ -64,8 +64,9 @@ TEST_P(Recorder, OnlyTheThreadWithAFilterIsArmed) {
   CountMap armed = t.armed(), unarmed = t.unarmed();
   std::set<ArchName> armed_set = t.armed_set();
   armed_set.erase({"x86_64", "futex"});  // pthread_join waits only if thread B is still running
-  EXPECT_EQ(armed_set, (std::set<ArchName>{{"x86_64", "getpgid"}, {"x86_64", "sysinfo"},
-                                           {"x86_64", "write"}, {"x86_64", "exit_group"}}))
+  EXPECT_EQ(armed_set,
+            (std::set<ArchName>{
+                {"x86_64", "getpgid"}, {"x86_64", "sysinfo"}, {"x86_64", "write"}, {"x86_64", "exit_group"}}))
       << describe(armed_set);
   EXPECT_EQ((armed[{"x86_64", "getpgid"}]), 1u);
   EXPECT_EQ((armed[{"x86_64", "sysinfo"}]), 1u);

@@ -43,7 +43,8 @@ TEST_F(Targets, ConcurrentTargetsAreCountedApart) {
     auto procs = (*t)->cgroup.open_procs();
     ASSERT_TRUE(procs.ok());
     // All three run at the same time; the loop's timing goes to /dev/null.
-    auto child = sys::spawn({{prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"}, procs->get(), true});
+    auto child =
+        sys::spawn({{prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"}, procs->get(), true});
     ASSERT_TRUE(child.ok()) << child.error().message;
     pids.push_back(child->pid());
   }
@@ -55,7 +56,8 @@ TEST_F(Targets, ConcurrentTargetsAreCountedApart) {
   for (size_t i = 0; i < calls.size(); ++i) {
     auto counts = (*rec)->snapshot(*targets[i]);
     ASSERT_TRUE(counts.ok()) << counts.error().message;
-    EXPECT_EQ(count_of(counts->armed, "x86_64", kGetppid), static_cast<std::uint64_t>(calls[i])) << "target " << i;
+    EXPECT_EQ(count_of(counts->armed, "x86_64", kGetppid), static_cast<std::uint64_t>(calls[i]))
+        << "target " << i;
   }
   EXPECT_TRUE((*rec)->health().ok());
   for (auto* t : targets) EXPECT_TRUE((*rec)->remove_target(t).ok());

@@ -28,7 +28,8 @@ std::string docker_import(const std::string& rootfs, const std::string& name) {
   return r.exit_code == 0 ? ref : "";
 }
 
-void write_runc_config(const std::string& dir, const std::vector<std::string>& args, const std::string& cgroups_path) {
+void write_runc_config(const std::string& dir, const std::vector<std::string>& args,
+                       const std::string& cgroups_path) {
   Outcome spec = run({kRunc, "spec", "--bundle", dir});
   ASSERT_EQ(spec.exit_code, 0) << spec.err;
   auto config = read_json(dir + "/config.json");

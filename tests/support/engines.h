@@ -13,10 +13,10 @@ inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's docker.io
 inline constexpr const char* kRunc = "/usr/sbin/runc";
 
 /// In CI every engine is started, so a missing one is a failure there, not a skip.
-#define SKIP_OR_FAIL_IN_CI(why)                  \
-  do {                                          \
-    if (std::getenv("CI")) FAIL() << (why);     \
-    GTEST_SKIP() << (why);                      \
+#define SKIP_OR_FAIL_IN_CI(why)             \
+  do {                                      \
+    if (std::getenv("CI")) FAIL() << (why); \
+    GTEST_SKIP() << (why);                  \
   } while (0)
 
 /// Whether a Docker daemon answers.
@@ -31,6 +31,7 @@ std::string docker_import(const std::string& rootfs, const std::string& name);
 /// Writes dir/config.json for runc (from `runc spec`): args, no terminal, an
 /// allow-all seccomp filter, no_new_privs off (as Docker runs containers) and
 /// cgroups_path.
-void write_runc_config(const std::string& dir, const std::vector<std::string>& args, const std::string& cgroups_path);
+void write_runc_config(const std::string& dir, const std::vector<std::string>& args,
+                       const std::string& cgroups_path);
 
 }  // namespace sandmine::test

@@ -1,9 +1,9 @@
 #pragma once
 // Running sandmine and test programs from tests, and reading what they wrote.
 
+#include <sys/types.h>
 #include <functional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>

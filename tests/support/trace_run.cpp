@@ -13,7 +13,8 @@ namespace {
 CountMap counts_of(const nlohmann::json& list) {
   CountMap out;
   for (const auto& e : list) {
-    std::string name = e["name"].is_null() ? "#" + std::to_string(e["nr"].get<long>()) : e["name"].get<std::string>();
+    std::string name =
+        e["name"].is_null() ? "#" + std::to_string(e["nr"].get<long>()) : e["name"].get<std::string>();
     out[{e["arch"], name}] += e["count"].get<std::uint64_t>();
   }
   return out;
@@ -57,16 +58,19 @@ std::vector<std::string> leftovers_now() {
   for (const auto& root : roots)
     for (const auto& dir : fs::directory_iterator(root, ec)) {
       if (!dir.is_directory(ec)) continue;
-      if (dir.path().filename().string().rfind("sandmine", 0) == 0) out.push_back("cgroup " + dir.path().string());
+      if (dir.path().filename().string().rfind("sandmine", 0) == 0)
+        out.push_back("cgroup " + dir.path().string());
       for (const auto& sub : fs::directory_iterator(dir.path(), ec))
-        if (sub.path().filename().string().rfind("sandmine", 0) == 0) out.push_back("cgroup " + sub.path().string());
+        if (sub.path().filename().string().rfind("sandmine", 0) == 0)
+          out.push_back("cgroup " + sub.path().string());
     }
   Outcome progs = run({"/usr/sbin/bpftool", "-j", "prog", "list"});
   if (progs.exit_code == 0) {
     auto list = nlohmann::json::parse(progs.out, nullptr, false);
     if (list.is_array())
       for (const auto& p : list)
-        if (p.value("name", "") == "sys_enter") out.push_back("BPF program sys_enter id " + std::to_string(p.value("id", 0)));
+        if (p.value("name", "") == "sys_enter")
+          out.push_back("BPF program sys_enter id " + std::to_string(p.value("id", 0)));
   }
   return out;
 }

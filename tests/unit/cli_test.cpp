@@ -18,12 +18,15 @@ TEST(Cli, TraceWithoutCommand) {
 }
 
 TEST(Cli, TraceCommandNotFound) {
-  expect_one_line_error(sandmine({"trace", "--", "no-such-command-sandmine"}), "command not found: no-such-command-sandmine");
-  expect_one_line_error(sandmine({"trace", "--", "/nonexistent/tool"}), "command not found or not executable: /nonexistent/tool");
+  expect_one_line_error(sandmine({"trace", "--", "no-such-command-sandmine"}),
+                        "command not found: no-such-command-sandmine");
+  expect_one_line_error(sandmine({"trace", "--", "/nonexistent/tool"}),
+                        "command not found or not executable: /nonexistent/tool");
 }
 
 TEST(Cli, TraceUnknownBackend) {
-  expect_one_line_error(sandmine({"trace", "--backend", "dtrace", "--", "true"}), "--backend: dtrace not in {ebpf,ptrace}");
+  expect_one_line_error(sandmine({"trace", "--backend", "dtrace", "--", "true"}),
+                        "--backend: dtrace not in {ebpf,ptrace}");
 }
 
 TEST(Cli, TraceUnwritableOutput) {
@@ -36,10 +39,14 @@ TEST(Cli, TraceUnwritableOutput) {
 TEST(Cli, ProfileRejectsMalformedTraces) {
   TempDir dir;
   write_text(dir.file("bad.json"), "{ not json");
-  expect_one_line_error(sandmine({"profile", dir.file("bad.json")}), dir.file("bad.json") + ": not valid JSON");
-  write_text(dir.file("wrong.json"), R"({"version":1,"backend":"ebpf","syscalls":[{"arch":"x86_64","name":"read","nr":0}]})");
-  expect_one_line_error(sandmine({"profile", dir.file("wrong.json")}), "syscalls[0].count: expected a non-negative integer");
-  expect_one_line_error(sandmine({"profile", dir.file("missing.json")}), "cannot read trace " + dir.file("missing.json"));
+  expect_one_line_error(sandmine({"profile", dir.file("bad.json")}),
+                        dir.file("bad.json") + ": not valid JSON");
+  write_text(dir.file("wrong.json"),
+             R"({"version":1,"backend":"ebpf","syscalls":[{"arch":"x86_64","name":"read","nr":0}]})");
+  expect_one_line_error(sandmine({"profile", dir.file("wrong.json")}),
+                        "syscalls[0].count: expected a non-negative integer");
+  expect_one_line_error(sandmine({"profile", dir.file("missing.json")}),
+                        "cannot read trace " + dir.file("missing.json"));
 }
 
 TEST(Cli, ProfileRefusesPartialTracesUnlessAsked) {
@@ -47,7 +54,8 @@ TEST(Cli, ProfileRefusesPartialTracesUnlessAsked) {
   write_text(dir.file("p.json"),
              R"({"version":1,"backend":"ebpf","partial":true,"partial_reason":"interrupted by SIGINT",)"
              R"("syscalls":[{"arch":"x86_64","name":"read","nr":0,"count":1}]})");
-  expect_one_line_error(sandmine({"profile", dir.file("p.json")}), "is a partial trace (interrupted by SIGINT)");
+  expect_one_line_error(sandmine({"profile", dir.file("p.json")}),
+                        "is a partial trace (interrupted by SIGINT)");
   Outcome ok = sandmine({"profile", "--allow-partial", dir.file("p.json")});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"read\""), std::string::npos);

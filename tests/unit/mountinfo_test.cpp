@@ -17,8 +17,7 @@ constexpr const char* kUnified =
     "40 21 0:12 / /sys/kernel/tracing rw,nosuid shared:18 - tracefs tracefs rw\n";
 
 // Inside a container the cgroup2 mount can be a subtree: not the hierarchy's root.
-constexpr const char* kContainer =
-    "600 500 0:23 /docker/abc /sys/fs/cgroup ro,nosuid - cgroup2 cgroup rw\n";
+constexpr const char* kContainer = "600 500 0:23 /docker/abc /sys/fs/cgroup ro,nosuid - cgroup2 cgroup rw\n";
 
 TEST(Mountinfo, FindsCgroup2OnHybridAndUnifiedHosts) {
   EXPECT_EQ(find_cgroup2_mount(kHybrid), "/sys/fs/cgroup/unified");

@@ -41,7 +41,8 @@ TEST(Profile, OnlyUsedArchitecturesAreListed) {
 
 TEST(Profile, UnnamedNumbersAreReportedNotDropped) {
   std::vector<std::string> warnings;
-  auto sb = from_traces({trace_of({{"x86_64", "", 999, 1, 0, ""}, {"x86_64", "read", 0, 1, 0, ""}})}, warnings);
+  auto sb =
+      from_traces({trace_of({{"x86_64", "", 999, 1, 0, ""}, {"x86_64", "read", 0, 1, 0, ""}})}, warnings);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("x86_64 syscall number 999 has no name"), std::string::npos);
   EXPECT_EQ(all_names(sb), (std::set<std::string>{"read"}));

@@ -23,9 +23,9 @@ TEST(Counts, AddAndMergeKeepTheEarliestFirstSeen) {
 
 TEST(Trace, EntriesAreNamedSortedAndRelativeToStart) {
   Tallies t;
-  add(t, {"x86_64", 110}, 4, 3'000'000);   // getppid at 2 ms after start
-  add(t, {"x86", 20}, 1, 1'500'000);       // i386 getpid
-  add(t, {"x86_64", 999}, 1, 2'000'000);   // no such syscall
+  add(t, {"x86_64", 110}, 4, 3'000'000);  // getppid at 2 ms after start
+  add(t, {"x86", 20}, 1, 1'500'000);      // i386 getpid
+  add(t, {"x86_64", 999}, 1, 2'000'000);  // no such syscall
   auto entries = entries_from(t, 1'000'000);
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].arch, "x86");
@@ -50,7 +50,8 @@ TEST(Trace, JsonRoundTrip) {
   t.unarmed = {{"x86_64", "seccomp", 317, 1, 0.5, ""}};
   json doc = to_json(t);
   EXPECT_EQ(doc["version"], 1);
-  EXPECT_EQ(doc["syscalls"][0], json({{"arch", "x86_64"}, {"name", "read"}, {"nr", 0}, {"count", 10}, {"first_seen_ms", 1.25}}));
+  EXPECT_EQ(doc["syscalls"][0],
+            json({{"arch", "x86_64"}, {"name", "read"}, {"nr", 0}, {"count", 10}, {"first_seen_ms", 1.25}}));
   auto back = trace_from_json(doc, "t.json");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->backend, "ebpf");
@@ -71,7 +72,8 @@ std::string error_of(const json& doc) {
 }
 
 TEST(Trace, MalformedDocumentsAreRejectedWithTheField) {
-  json good = {{"version", 1}, {"backend", "ebpf"},
+  json good = {{"version", 1},
+               {"backend", "ebpf"},
                {"syscalls", json::array({{{"arch", "x86_64"}, {"name", "read"}, {"nr", 0}, {"count", 1}}})}};
   EXPECT_EQ(error_of(good), "");
   EXPECT_EQ(error_of(json::array()), "t.json: top level: expected a JSON object (a sandmine trace.json)");
