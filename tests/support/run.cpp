@@ -17,26 +17,7 @@ namespace sandmine::test {
 Outcome collect(pid_t pid, int out_fd, int err_fd);
 
 Outcome run(const std::vector<std::string>& argv, const std::string& input) {
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-    throw std::runtime_error("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
-  return collect(pid, out[0], err[0]);
+  return Background(argv, input).wait();
 }
 
 Outcome collect(pid_t pid, int out_fd, int err_fd) {
@@ -96,13 +77,13 @@ void write_text(const std::string& path, const std::string& text) {
 
 bool is_root() { return geteuid() == 0; }
 
-Background::Background(const std::vector<std::string>& argv) {
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+Background::Background(const std::vector<std::string>& argv, const std::string& input) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
   pid_ = fork();
   if (pid_ == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     std::vector<char*> args;
@@ -111,8 +92,12 @@ Background::Background(const std::vector<std::string>& argv) {
     execv(args[0], args.data());
     _exit(127);
   }
+  close(in[0]);
   close(out[1]);
   close(err[1]);
+  // Small inputs only: the pipe buffer takes them without the child reading.
+  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
+  close(in[1]);
   out_ = out[0];
   err_ = err[0];
 }

@@ -51,10 +51,11 @@ bool is_root();
 
 namespace sandmine::test {
 
-/// A process started in the background, its stdout and stderr captured.
+/// A process started in the background: input on its stdin, then closed;
+/// its stdout and stderr captured.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv);
+  explicit Background(const std::vector<std::string>& argv, const std::string& input = "");
   ~Background();
   pid_t pid() const { return pid_; }
   /// Waits for it to end and returns what it left.
