@@ -67,7 +67,7 @@ double ns_per_call(const std::string& out, long calls) {
 }
 
 double run_plain(const Config& c, const std::string& out, bool filter = false) {
-  auto child = sys::spawn({loop_argv(c, c.calls, out), -1, filter});
+  auto child = sys::spawn({.argv = loop_argv(c, c.calls, out), .allow_all_filter = filter});
   if (!child) throw std::runtime_error(child.error().message);
   int status = 0;
   while (waitpid(child->pid(), &status, 0) < 0 && errno == EINTR) {

@@ -42,15 +42,15 @@ std::string signal_name(int sig) {
 
 int run(const TraceOptions& o) {
   if (o.command.empty()) throw UserError("no command given: sandmine trace [OPTIONS] -- CMD [ARGS...]");
-  std::vector<std::string> argv = o.command;
-  argv[0] = must(sys::find_executable(o.command[0]));
+  std::string executable = must(sys::find_executable(o.command[0]));
 
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
 
   auto recorder = open_recorder(o);
   sys::InterruptGuard interrupts;
-  auto rec = must(recorder->record({argv, !o.no_recording_filter}));
+  auto rec = must(recorder->record(
+      {.argv = o.command, .executable = executable, .recording_filter = !o.no_recording_filter}));
 
   trace::Trace t;
   t.backend = std::string(recorder->backend());

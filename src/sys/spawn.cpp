@@ -74,6 +74,7 @@ Result<Child> spawn(const SpawnSpec& spec) {
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  const char* executable = spec.executable.empty() ? argv[0] : spec.executable.c_str();
 
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return errno_error("cannot create a pipe");
@@ -101,7 +102,7 @@ Result<Child> spawn(const SpawnSpec& spec) {
       }
     }
     if (spec.cgroup_procs_fd >= 0 && ::write(spec.cgroup_procs_fd, "0", 1) != 1) fail(fd, kMove);
-    ::execve(argv[0], argv.data(), environ);
+    ::execve(executable, argv.data(), environ);
     fail(fd, kExec);
   }
   write_end.reset();

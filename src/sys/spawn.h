@@ -16,7 +16,8 @@ namespace sandmine::sys {
 /// into the cgroup, execs. Filter before move: the write that moves it is the
 /// last syscall outside the target, so the first one recorded is the execve.
 struct SpawnSpec {
-  std::vector<std::string> argv;  ///< argv[0] is the executable's path
+  std::vector<std::string> argv = {};  ///< passed as is, argv[0] included
+  std::string executable = {};        ///< the file to execute; empty: argv[0]
   int cgroup_procs_fd = -1;       ///< cgroup.procs to move into, or -1
   bool allow_all_filter = false;  ///< install an allow-all seccomp filter
   bool traceme = false;           ///< PTRACE_TRACEME, then stop with SIGSTOP

@@ -284,7 +284,10 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
 
   Recording rec;
   rec.start_ns = monotonic_ns();
-  auto child = sys::spawn({options.argv, procs->get(), options.recording_filter, false});
+  auto child = sys::spawn({.argv = options.argv,
+                           .executable = options.executable,
+                           .cgroup_procs_fd = procs->get(),
+                           .allow_all_filter = options.recording_filter});
   if (!child) return child.error();
   procs->reset();
   if (auto st = child->exec_status(true); !st) {

@@ -310,6 +310,7 @@ Result<Recording> trace_in(const sys::Cgroup& cgroup, const RunOptions& options,
   recording.start_ns = monotonic_ns();
   auto child = sys::spawn(sys::SpawnSpec{
       .argv = options.argv,
+      .executable = options.executable,
       .cgroup_procs_fd = procs->get(),
       .allow_all_filter = options.recording_filter,
       .traceme = true,

@@ -21,9 +21,12 @@ struct ExitStatus {
   int shell_code() const { return signal ? 128 + signal : code; }
 };
 
-/// What to run. argv[0] is an executable path (sys::find_executable finds it).
+/// What to run.
 struct RunOptions {
-  std::vector<std::string> argv;
+  std::vector<std::string> argv = {};  ///< passed to the command as is
+  /// The file to execute (sys::find_executable resolves a name on PATH);
+  /// empty: argv[0], which must then be a path.
+  std::string executable = {};
   /// Install a permissive (allow-all) seccomp filter in the child just before
   /// execve, where `sandmine run` installs the mined one, so the command and
   /// all its descendants are armed from their first instruction. Off: only

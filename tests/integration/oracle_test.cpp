@@ -57,7 +57,7 @@ TEST_P(Oracle, EbpfCountsEqualPtraceCountsOnTheSameRun) {
   auto ptrace = trace::PtraceRecorder::create((*target)->cgroup.path());
   ASSERT_TRUE(ptrace.ok()) << ptrace.error().message;
 
-  auto rec = (*ptrace)->record({c.argv, c.recording_filter});
+  auto rec = (*ptrace)->record({.argv = c.argv, .recording_filter = c.recording_filter});
   ASSERT_TRUE(rec.ok()) << rec.error().message;
   EXPECT_EQ(rec->exit.shell_code(), 0);
   auto seen = (*ebpf)->snapshot(**target);

@@ -111,3 +111,19 @@ TEST_P(Recorder, BusyProcessOutsideTheTargetContributesNothing) {
 }
 
 }  // namespace sandmine::test
+
+namespace sandmine::test {
+
+// The command gets its arguments exactly as typed, argv[0] included; only the
+// file to execute is looked up on PATH.
+TEST_P(Recorder, Argv0IsPassedAsTyped) {
+  auto t = trace(GetParam(), {"sh", "-c", "echo \"$0\"", "as-typed"});
+  EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(t.run.out, "as-typed\n");
+  auto t0 = trace(GetParam(), {"busybox", "echo", "applet"});
+  EXPECT_EQ(t0.run.exit_code, 0) << t0.run.err;
+  EXPECT_EQ(t0.run.out, "applet\n");
+  EXPECT_EQ(t0.doc["target"]["command"], nlohmann::json::array({"busybox", "echo", "applet"}));
+}
+
+}  // namespace sandmine::test

@@ -44,7 +44,9 @@ TEST_F(Targets, ConcurrentTargetsAreCountedApart) {
     ASSERT_TRUE(procs.ok());
     // All three run at the same time; the loop's timing goes to /dev/null.
     auto child =
-        sys::spawn({{prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"}, procs->get(), true});
+        sys::spawn({.argv = {prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"},
+                    .cgroup_procs_fd = procs->get(),
+                    .allow_all_filter = true});
     ASSERT_TRUE(child.ok()) << child.error().message;
     pids.push_back(child->pid());
   }
