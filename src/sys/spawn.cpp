@@ -1,6 +1,7 @@
 #include "sys/spawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -24,7 +25,7 @@ struct SetupFailure {
   int stage;
   int errnum;
 };
-enum Stage { kTraceMe = 1, kFilter, kMove, kExec };
+enum Stage { kTraceMe = 1, kFilter, kMove, kExec, kNetns, kStdio };
 
 const char* stage_text(int stage) {
   switch (stage) {
@@ -91,6 +92,11 @@ Result<Child> spawn(const SpawnSpec& spec) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, SIG_DFL);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    if (spec.new_process_group) ::setpgid(0, 0);
+    if ((spec.stdin_fd >= 0 && ::dup2(spec.stdin_fd, 0) < 0) || (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, 1) < 0) ||
+        (spec.stderr_fd >= 0 && ::dup2(spec.stderr_fd, 2) < 0))
+      fail(fd, kStdio);
+    if (spec.netns_fd >= 0 && ::setns(spec.netns_fd, CLONE_NEWNET) != 0) fail(fd, kNetns);
     if (spec.traceme) {
       if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) fail(fd, kTraceMe);
       ::raise(SIGSTOP);

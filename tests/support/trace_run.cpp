@@ -49,6 +49,12 @@ std::string describe(const std::set<ArchName>& set) {
   return out;
 }
 
+std::string describe_names(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += n + " ";
+  return out;
+}
+
 std::vector<std::string> leftovers_now() {
   namespace fs = std::filesystem;
   std::vector<std::string> out;

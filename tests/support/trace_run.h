@@ -31,6 +31,7 @@ Traced trace(const std::string& backend, const std::vector<std::string>& argv,
 
 /// Names of the (arch, name) pairs, for readable failure messages.
 std::string describe(const std::set<ArchName>& set);
+std::string describe_names(const std::set<std::string>& names);
 
 /// What sandmine may have left behind: sandmine* cgroups under the v2 mount
 /// (and v1 hierarchies), loaded BPF programs named sys_enter, tracefs mounted

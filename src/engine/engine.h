@@ -1,0 +1,69 @@
+#pragma once
+// Container engines: start a container inside a watched cgroup, under a
+// seccomp profile, and drive it (exec, signal, stop). runc now; Docker and
+// Podman next.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sys/command.h"
+#include "util/result.h"
+
+namespace sandmine::engine {
+
+/// One container to run.
+struct ContainerSpec {
+  std::string name;  ///< unique; engines put "sandmine" in the container's name
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::string user;     ///< "uid[:gid]"; empty: root
+  std::string workdir;  ///< empty: /
+  std::string rootfs;   ///< image root file system directory (runc)
+  /// Path of a Docker/OCI seccomp profile; empty: the allow-all recording
+  /// profile, so the runtime arms the container where it would install the real one.
+  std::string seccomp_profile;
+  /// cgroup v2 path (relative to the v2 mount) to create the container's group
+  /// under: the recorder's target.
+  std::string cgroup_parent;
+  std::string log_file;  ///< the container's stdout and stderr go here
+};
+
+/// A running container. Destruction stops it if needed and removes it with
+/// everything made for it (bundle, mounts, engine state).
+class Container {
+ public:
+  virtual ~Container() = default;
+  /// The container's main process, as seen from the host.
+  virtual pid_t main_pid() const = 0;
+  /// An open descriptor of the container's network namespace.
+  virtual int netns_fd() const = 0;
+  /// Runs argv inside the container (armed like its main process).
+  virtual Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
+  /// Sends a signal to the main process.
+  virtual Status signal(int sig) = 0;
+  /// Whether the main process still runs.
+  virtual bool running() const = 0;
+  /// Graceful stop: sig, then SIGKILL after timeout. Returns whether it
+  /// stopped within the timeout.
+  virtual Result<bool> stop(int sig, std::chrono::milliseconds timeout) = 0;
+};
+
+/// An engine.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string_view name() const = 0;
+  /// Creates and starts a container; returns once its main process runs.
+  virtual Result<std::unique_ptr<Container>> start(const ContainerSpec& spec) = 0;
+};
+
+/// The engine called name ("runc"); errors say what is missing.
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name);
+
+}  // namespace sandmine::engine

@@ -1,0 +1,225 @@
+#include "engine/runc.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "sys/fd.h"
+#include "sys/files.h"
+#include "sys/mounts.h"
+#include "sys/spawn.h"
+
+namespace sandmine::engine {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Docker's default capabilities: a profile mined under runc must also start
+// the container under Docker and Podman, which grant these.
+const std::vector<std::string> kCapabilities = {
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
+    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+
+bool process_running(pid_t pid) {
+  auto stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return false;
+  auto close = stat->rfind(')');
+  return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
+}
+
+class RuncContainer final : public Container {
+ public:
+  RuncContainer(std::string runc, std::string root, std::string name, std::string bundle,
+                std::unique_ptr<sys::OverlayMount> overlay)
+      : runc_(std::move(runc)), root_(std::move(root)), name_(std::move(name)), bundle_(std::move(bundle)),
+        overlay_(std::move(overlay)) {}
+
+  ~RuncContainer() override {
+    if (pid_ > 0 && process_running(pid_)) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
+    (void)sys::run_command({runc_, "--root", root_, "delete", "--force", name_});
+    netns_.reset();
+    overlay_.reset();
+    std::error_code ec;
+    fs::remove_all(bundle_, ec);
+  }
+
+  Status started(pid_t pid) {
+    pid_ = pid;
+    std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
+    netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
+    return {};
+  }
+
+  pid_t main_pid() const override { return pid_; }
+  int netns_fd() const override { return netns_.get(); }
+  bool running() const override { return pid_ > 0 && process_running(pid_); }
+
+  Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+    std::vector<std::string> cmd{runc_, "--root", root_, "exec", name_};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    return sys::run_command(cmd, {.timeout = timeout});
+  }
+
+  Status signal(int sig) override {
+    auto r = sys::run_command({runc_, "--root", root_, "kill", name_, std::to_string(sig)});
+    if (!r) return r.error();
+    if (r->exit_code != 0) return Error{"runc kill " + name_ + " failed: " + r->last_line()};
+    return {};
+  }
+
+  Result<bool> stop(int sig, std::chrono::milliseconds timeout) override {
+    if (!running()) return true;
+    (void)signal(sig);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!running()) return true;
+    (void)signal(SIGKILL);
+    for (int i = 0; i < 500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (running()) return Error{"container " + name_ + " survived SIGKILL"};
+    return false;
+  }
+
+ private:
+  std::string runc_, root_, name_, bundle_;
+  std::unique_ptr<sys::OverlayMount> overlay_;
+  sys::UniqueFd netns_;
+  pid_t pid_ = -1;
+};
+
+// The numeric uid and gid of "uid[:gid]".
+std::pair<int, int> parse_user(const std::string& user) {
+  if (user.empty()) return {0, 0};
+  auto colon = user.find(':');
+  int uid = std::stoi(user.substr(0, colon));
+  int gid = colon == std::string::npos ? uid : std::stoi(user.substr(colon + 1));
+  return {uid, gid};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runc>> Runc::create(std::string state_dir) {
+  auto runc = sys::find_executable("runc");
+  if (!runc) return Error{"runc is not installed (apt-get install runc)", ENOENT};
+  return std::unique_ptr<Runc>(new Runc(*runc, std::move(state_dir)));
+}
+
+std::string Runc::config_json(const ContainerSpec& spec, const std::string& root) {
+  auto [uid, gid] = parse_user(spec.user);
+  json env = json::array({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  json seccomp = {{"defaultAction", "SCMP_ACT_ALLOW"}};
+  if (!spec.seccomp_profile.empty()) {
+    std::ifstream in(spec.seccomp_profile);
+    seccomp = json::parse(in, nullptr, false);
+  }
+  json caps = kCapabilities;
+  json config = {
+      {"ociVersion", "1.0.2"},
+      {"process",
+       {{"terminal", false},
+        {"user", {{"uid", uid}, {"gid", gid}}},
+        {"args", spec.command},
+        {"env", env},
+        {"cwd", spec.workdir.empty() ? "/" : spec.workdir},
+        {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
+        {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
+        // As Docker runs containers: runc then installs the filter before it
+        // drops privileges, and those last steps are recorded too.
+        {"noNewPrivileges", false}}},
+      {"root", {{"path", root}, {"readonly", false}}},
+      {"hostname", spec.name},
+      {"mounts",
+       json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                    {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                     {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+                    {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+                     {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+                    {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+                     {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+                    {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+                     {"options", {"nosuid", "noexec", "nodev"}}},
+                    {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+                     {"options", {"nosuid", "noexec", "nodev", "ro"}}}})},
+      {"linux",
+       {{"cgroupsPath", spec.cgroup_parent + "/" + spec.name},
+        {"namespaces", json::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}},
+                                    {{"type", "uts"}}, {{"type", "mount"}}})},
+        {"seccomp", seccomp},
+        {"maskedPaths", {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                         "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+        {"readonlyPaths",
+         {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  return config.dump(2);
+}
+
+Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
+  std::string root = state_dir_ + "/runc";
+  std::string bundle = state_dir_ + "/" + spec.name;
+  std::error_code ec;
+  for (const auto& dir : {root, bundle + "/upper", bundle + "/work", bundle + "/rootfs"}) {
+    fs::create_directories(dir, ec);
+    if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
+  }
+  auto overlay = sys::OverlayMount::mount(spec.rootfs, bundle + "/upper", bundle + "/work", bundle + "/rootfs");
+  if (!overlay) {
+    fs::remove_all(bundle, ec);
+    return overlay.error();
+  }
+  auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle,
+                                                   std::make_unique<sys::OverlayMount>(std::move(*overlay)));
+  {
+    std::ofstream out(bundle + "/config.json");
+    out << config_json(spec, bundle + "/rootfs");
+    if (!out) return Error{"cannot write " + bundle + "/config.json"};
+  }
+
+  // create, then start, as containerd drives runc: init waits on its exec
+  // fifo in between, a path Docker takes too. The container's stdio is the log.
+  sys::UniqueFd log(::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log.valid()) return errno_error("cannot open the container log " + spec.log_file);
+  auto create = sys::spawn({.argv = {runc_, "--root", root, "create", "--bundle", bundle, "--pid-file",
+                                     bundle + "/pid", spec.name},
+                            .stdin_fd = -1,
+                            .stdout_fd = log.get(),
+                            .stderr_fd = log.get()});
+  if (!create) return create.error();
+  int status = 0;
+  while (::waitpid(create->pid(), &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    auto text = sys::read_file(spec.log_file);
+    std::string last = text ? text->substr(text->find_last_of('\n', text->size() - 2) + 1) : "";
+    while (!last.empty() && last.back() == '\n') last.pop_back();
+    return Error{"runc could not create container " + spec.name + ": " + last};
+  }
+  auto pid_text = sys::read_file(bundle + "/pid");
+  if (!pid_text) return pid_text.error();
+  if (auto st = container->started(static_cast<pid_t>(std::stol(*pid_text))); !st) return st.error();
+  auto start = sys::run_command({runc_, "--root", root, "start", spec.name});
+  if (!start) return start.error();
+  if (start->exit_code != 0) return Error{"runc could not start container " + spec.name + ": " + start->last_line()};
+  return std::unique_ptr<Container>(std::move(container));
+}
+
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
+  if (name == "runc") {
+    auto r = Runc::create();
+    if (!r) return r.error();
+    return std::unique_ptr<Engine>(std::move(*r));
+  }
+  return Error{"unknown engine \"" + std::string(name) + "\" (this sandmine drives: runc)", EINVAL};
+}
+
+}  // namespace sandmine::engine

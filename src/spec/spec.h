@@ -1,0 +1,100 @@
+#pragma once
+// A mining spec: what to run (image, command) and how to drive it (ready,
+// explore, validate, bench, stop). Parsed from YAML; see docs/spec.md.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "util/result.h"
+
+namespace sandmine::spec {
+
+using Duration = std::chrono::milliseconds;
+
+/// A root file system built from Debian packages with mmdebstrap.
+struct DebianImage {
+  std::string suite = "bookworm";
+  std::vector<std::string> packages;
+  std::string variant = "apt";  ///< mmdebstrap --variant
+};
+
+/// A root file system from a tarball (path resolved against the spec's folder).
+struct RootfsImage {
+  std::string tarball;
+};
+
+/// A tiny root file system: the host's busybox-static plus files (for tests
+/// and examples that must build in milliseconds).
+struct BusyboxImage {
+  std::map<std::string, std::string> files;  ///< absolute path in the image -> content
+};
+
+/// An image already in Docker's or Podman's store (not usable with runc).
+struct RefImage {
+  std::string ref;
+};
+
+using Image = std::variant<DebianImage, RootfsImage, BusyboxImage, RefImage>;
+
+/// When the container is ready for steps.
+struct ReadyProbe {
+  enum class Kind { Tcp, Http, Exec, Log };
+  Kind kind = Kind::Tcp;
+  int port = 0;                   ///< tcp, http: on 127.0.0.1 in the container's network namespace
+  std::string path = "/";         ///< http
+  std::vector<std::string> exec;  ///< exec: argv inside the container, ready when it exits 0
+  std::string log;                ///< log: a regular expression the container's output matches
+  Duration timeout{30000};
+  int line = 0;  ///< where it is in the spec, for messages
+};
+
+/// One step of explore, validate or bench.
+struct Step {
+  enum class Kind { Run, Exec, Signal, Restart, Sleep };
+  Kind kind = Kind::Run;
+  std::string name;               ///< given, or "explore[2]"
+  std::string run;                ///< run: a shell command on the host, in the container's netns
+  std::vector<std::string> exec;  ///< exec: argv inside the container
+  int signal = 0;                 ///< signal: sent to the container's main process
+  Duration sleep{0};              ///< sleep
+  Duration timeout{60000};
+  int expect = 0;  ///< expected exit status of run and exec
+  int line = 0;    ///< where it is in the spec, for messages
+};
+
+/// How the container is stopped at the end (recorded too: shutdown paths
+/// belong in the profile).
+struct Stop {
+  int signal = 15;  ///< SIGTERM
+  Duration timeout{10000};
+};
+
+/// A whole spec.
+struct Spec {
+  std::string file;  ///< the file it was read from
+  std::string name;  ///< [a-z0-9][a-z0-9_.-]*: names containers, images and outputs
+  Image image;
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::string user;     ///< "uid" or "uid:gid"; empty: the image's default (root)
+  std::string workdir;  ///< empty: /
+  std::optional<ReadyProbe> ready;
+  std::vector<Step> explore;
+  std::vector<Step> validate;
+  std::vector<Step> bench;
+  Stop stop;
+};
+
+/// Parses and validates a spec. Errors are one line naming the file, the line
+/// and the field: "spec nginx.yaml:12: explore[3].timeout: expected a duration like 10s".
+Result<Spec> parse_spec(std::string_view yaml, const std::string& file);
+
+/// Reads and parses a spec file.
+Result<Spec> read_spec(const std::string& path);
+
+}  // namespace sandmine::spec

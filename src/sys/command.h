@@ -1,0 +1,33 @@
+#pragma once
+// Running a helper command to completion: output captured, a deadline, and
+// the whole process group killed when it passes.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace sandmine::sys {
+
+/// How to run it.
+struct CommandOptions {
+  std::chrono::milliseconds timeout{60000};
+  int netns_fd = -1;  ///< run inside this network namespace
+  std::string input = {};  ///< written to its stdin, then closed
+};
+
+/// How it ended. output holds stdout and stderr interleaved (the first 1 MiB).
+struct CommandResult {
+  int exit_code = 0;  ///< the shell's convention: 128 + signal when killed
+  bool timed_out = false;
+  std::string output;
+  /// The last non-empty line of output, for one-line error messages.
+  std::string last_line() const;
+};
+
+/// Runs argv (argv[0] found on PATH when it has no slash). Fails only when
+/// it cannot be started; a non-zero exit is a result, not an error.
+Result<CommandResult> run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
+
+}  // namespace sandmine::sys
