@@ -36,5 +36,6 @@ void say(const std::string& line);
 void add_info(CLI::App& app, int& exit_code);
 void add_trace(CLI::App& app, int& exit_code);
 void add_profile(CLI::App& app, int& exit_code);
+void add_mine(CLI::App& app, int& exit_code);
 
 }  // namespace sandmine::cli

@@ -102,11 +102,21 @@ json to_json(const Trace& trace) {
                  {"duration_ms", std::round(trace.target.duration_ms * 1000) / 1000}};
   if (trace.target.exit_code) target["exit_code"] = *trace.target.exit_code;
   if (trace.target.exit_signal) target["exit_signal"] = trace.target.exit_signal;
+  if (!trace.target.engine.empty()) target["engine"] = trace.target.engine;
+  if (!trace.target.image.empty()) target["image"] = trace.target.image;
   json doc = {{"version", trace.version}, {"backend", trace.backend}, {"partial", trace.partial}};
   if (trace.partial) doc["partial_reason"] = trace.partial_reason;
   doc["target"] = std::move(target);
   doc["syscalls"] = entries_json(trace.syscalls, true);
   doc["steps"] = json::array();
+  for (const auto& st : trace.steps)
+    doc["steps"].push_back({{"name", st.name},
+                            {"phase", st.phase},
+                            {"started_ms", std::round(st.started_ms * 1000) / 1000},
+                            {"duration_ms", std::round(st.duration_ms * 1000) / 1000},
+                            {"exit_code", st.exit_code},
+                            {"new_syscalls", st.new_syscalls},
+                            {"total", st.total}});
   doc["unarmed"] = entries_json(trace.unarmed, false);
   return doc;
 }
@@ -139,6 +149,23 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
     if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer())
       t.target.exit_signal = tg["exit_signal"];
     if (tg.contains("duration_ms") && tg["duration_ms"].is_number()) t.target.duration_ms = tg["duration_ms"];
+  }
+  if (doc.contains("steps") && doc["steps"].is_array())
+    for (const auto& st : doc["steps"]) {
+      if (!st.is_object()) return r.fail("steps", "expected objects");
+      StepRecord rec;
+      rec.name = st.value("name", "");
+      rec.phase = st.value("phase", "");
+      rec.started_ms = st.value("started_ms", 0.0);
+      rec.duration_ms = st.value("duration_ms", 0.0);
+      rec.exit_code = st.value("exit_code", 0);
+      rec.new_syscalls = st.value("new_syscalls", std::vector<std::string>{});
+      rec.total = st.value("total", std::size_t{0});
+      t.steps.push_back(std::move(rec));
+    }
+  if (doc.contains("target") && doc["target"].is_object()) {
+    t.target.engine = doc["target"].value("engine", "");
+    t.target.image = doc["target"].value("image", "");
   }
   if (!doc.contains("syscalls")) return r.fail("syscalls", "missing");
   auto syscalls = entries_from_json(doc, "syscalls", r);

@@ -24,13 +24,26 @@ struct SyscallEntry {
   std::string first_step;    ///< the explore step that first made it, when steps were run
 };
 
-/// What was recorded: a command (sandmine trace) or, later, a container.
+/// What was recorded: a command (sandmine trace) or a container (sandmine mine).
 struct TraceTarget {
   std::string kind = "command";
+  std::string engine;  ///< container: runc, docker, podman
+  std::string image;   ///< container: the image's recipe hash or reference
   std::vector<std::string> command;
   std::optional<int> exit_code;  ///< the command's exit code, when it exited
   int exit_signal = 0;           ///< the signal that killed it, 0 if none
   double duration_ms = 0;
+};
+
+/// One step of a mining run and what it added.
+struct StepRecord {
+  std::string name;   ///< "start", an explore step's name, "stop"
+  std::string phase;  ///< start, explore, stop
+  double started_ms = 0;
+  double duration_ms = 0;
+  int exit_code = 0;                      ///< run and exec steps
+  std::vector<std::string> new_syscalls;  ///< "arch:name" first seen during this step
+  std::size_t total = 0;                  ///< distinct armed syscalls after it
 };
 
 /// A trace.json document.
@@ -42,6 +55,7 @@ struct Trace {
   TraceTarget target;
   std::vector<SyscallEntry> syscalls;  ///< armed: what the profile must allow
   std::vector<SyscallEntry> unarmed;   ///< made before a filter was installed: information only
+  std::vector<StepRecord> steps;       ///< mining: per step, in order
 };
 
 /// Names and orders counts (by arch, then name, then number); times are made

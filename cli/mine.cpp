@@ -1,0 +1,104 @@
+// sandmine mine: mine a container's sandbox from a spec.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "explore/miner.h"
+#include "profile/oci.h"
+#include "profile/timing.h"
+#include "report/summary.h"
+#include "spec/spec.h"
+#include "sys/files.h"
+#include "sys/interrupt.h"
+#include "trace/trace.h"
+
+namespace sandmine::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct MineCliOptions {
+  std::string spec;
+  std::string engine = "runc";
+  std::string output;
+  std::string cache;
+};
+
+int run(const MineCliOptions& o) {
+  auto spec = must(spec::read_spec(o.spec));
+  std::string dir = o.output.empty() ? "out/" + spec.name : o.output;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw UserError("cannot create output directory " + dir + ": " + ec.message());
+  // Every output is checked writable before anything starts.
+  auto trace_out = must(sys::OutputFile::create(dir + "/trace.json"));
+  auto profile_out = must(sys::OutputFile::create(dir + "/profile.json"));
+  auto summary_out = must(sys::OutputFile::create(dir + "/summary.md"));
+  auto log_out = must(sys::OutputFile::create(dir + "/mine.log"));
+  std::error_code rm;
+  fs::remove(dir + "/container.log", rm);
+
+  std::string log;
+  auto progress = [&](const std::string& line) {
+    say(line);
+    log += line + "\n";
+  };
+  sys::InterruptGuard interrupts;
+  say(fmt::format("mining {} with {} ({} explore steps)", spec.name, o.engine, spec.explore.size()));
+  auto result = must(explore::mine(spec, {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+
+  for (const auto& step : result.steps)
+    if (!step.output.empty()) log += "--- output of " + step.phase + " " + step.name + "\n" + step.output;
+  must(trace_out.commit(trace::to_json(result.trace).dump(2) + "\n"));
+
+  std::optional<profile::Sandbox> sandbox;
+  if (!result.failed) {
+    std::vector<std::string> warnings;
+    sandbox = profile::from_traces({result.trace}, warnings);
+    for (const auto& w : warnings) progress("warning: " + w);
+    profile::add_timing_dependent(*sandbox);
+    must(profile_out.commit(profile::to_oci_json(*sandbox).dump(2) + "\n"));
+  }
+  must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr)));
+  must(log_out.commit(log));
+
+  if (int sig = sys::interrupt_signal())
+    throw UserError(fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}",
+                                sig, dir + "/trace.json"));
+  if (result.failed)
+    throw UserError(result.failure + "; no profile written (a profile from a broken run would deny what "
+                    "the container needs); partial trace in " + dir + "/trace.json, log in " + dir + "/mine.log");
+  say(fmt::format("mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
+                  "summary.md, mine.log",
+                  spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
+  return 0;
+}
+
+}  // namespace
+
+void add_mine(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<MineCliOptions>();
+  auto* cmd = app.add_subcommand("mine", "Mine a container's seccomp profile: run it under the recorder and drive it "
+                                         "with the spec's steps");
+  cmd->add_option("spec", o->spec, "The spec (YAML; docs/spec.md)")->required();
+  cmd->add_option("--engine", o->engine, "Container engine")->check(CLI::IsMember({"runc"}))->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
+  cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
+  cmd->footer(
+      "Builds the image (cached by recipe), starts the container in a cgroup the recorder already watches,\n"
+      "under an allow-all profile so the runtime arms it exactly where it will install the mined one,\n"
+      "waits until ready, runs the explore steps (snapshot after each), stops it (shutdown is recorded\n"
+      "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step),\n"
+      "summary.md and mine.log. A failing step stops mining: exit 2, partial trace, no profile.\n\n"
+      "EXAMPLES:\n"
+      "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
+      "  docker run --security-opt seccomp=out/httpd/profile.json ...");
+  cmd->callback([o, &exit_code] { exit_code = run(*o); });
+}
+
+}  // namespace sandmine::cli

@@ -1,0 +1,48 @@
+#pragma once
+// The paper's loop: start the container under the recorder, drive it with the
+// spec's steps, snapshot after each step, stop it, and keep what it did.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "spec/spec.h"
+#include "trace/trace.h"
+#include "util/result.h"
+
+namespace sandmine::explore {
+
+/// How to mine.
+struct MineOptions {
+  std::string engine = "runc";
+  std::string work_dir;   ///< container log and engine state go here
+  std::string cache_dir;  ///< image cache; empty: the default
+  /// One line per event for a person watching (step n/m, elapsed, syscalls so far).
+  std::function<void(const std::string&)> progress = {};
+};
+
+/// What happened in one step.
+struct StepOutcome {
+  std::string name;
+  std::string phase;
+  bool ok = true;
+  std::string failure;  ///< why it failed, one line
+  std::string output;   ///< the command's output (run, exec)
+};
+
+/// A mining run: the trace (with per-step records) and every step's outcome.
+struct MineResult {
+  trace::Trace trace;
+  std::vector<StepOutcome> steps;
+  double image_seconds = 0;   ///< building or finding the image
+  double mining_seconds = 0;  ///< from starting the container until it was removed
+  bool failed = false;        ///< a step failed: trace is what was seen until then
+  std::string failure;        ///< the first failing step's message, one line
+};
+
+/// Mines spec. Environment errors (no runc, no image, cannot record) are an
+/// Error; a failing step is a MineResult with failed set, so what was
+/// recorded can still be saved.
+Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options);
+
+}  // namespace sandmine::explore

@@ -1,0 +1,46 @@
+#include "report/summary.h"
+
+#include <fmt/format.h>
+
+namespace sandmine::report {
+
+namespace {
+// Docker 20.10's default profile allows 309 names on x86_64 with default
+// capabilities (moby profiles/seccomp/default.json); the data table with its
+// source arrives with `sandmine explain`.
+constexpr int kDockerDefaultX86_64 = 309;
+}
+
+std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox) {
+  std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
+  md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine, result.trace.target.image.substr(0, 12));
+  md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n", result.mining_seconds,
+                    result.image_seconds);
+  md += fmt::format("- syscalls seen (armed): {}; runtime set-up before the filter (unarmed, not in the profile): {}\n",
+                    result.trace.syscalls.size(), result.trace.unarmed.size());
+  if (sandbox) {
+    auto allowed = profile::all_names(*sandbox).size();
+    md += fmt::format("- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,
+                      kDockerDefaultX86_64, 100.0 * static_cast<double>(allowed) / kDockerDefaultX86_64);
+  } else {
+    md += "- profile: none, the run did not complete (" + result.trace.partial_reason + ")\n";
+  }
+  md += "\n| # | step | phase | result | time (s) | new syscalls | total |\n|---:|---|---|---|---:|---:|---:|\n";
+  for (size_t i = 0; i < result.trace.steps.size(); ++i) {
+    const auto& st = result.trace.steps[i];
+    const auto& outcome = result.steps[i];
+    md += fmt::format("| {} | {} | {} | {} | {:.2f} | {} | {} |\n", i + 1, st.name, st.phase,
+                      outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000, st.new_syscalls.size(),
+                      st.total);
+  }
+  md += "\n## First seen per step\n\n";
+  for (const auto& st : result.trace.steps) {
+    if (st.new_syscalls.empty()) continue;
+    md += "- **" + st.name + "**: ";
+    for (size_t i = 0; i < st.new_syscalls.size(); ++i) md += (i ? ", " : "") + st.new_syscalls[i];
+    md += "\n";
+  }
+  return md;
+}
+
+}  // namespace sandmine::report

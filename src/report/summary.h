@@ -1,0 +1,17 @@
+#pragma once
+// summary.md: a mining run for a pull request, in Markdown.
+
+#include <string>
+
+#include "explore/miner.h"
+#include "profile/sandbox.h"
+#include "spec/spec.h"
+
+namespace sandmine::report {
+
+/// The run's numbers (time, syscalls allowed, per step) and the profile's size
+/// next to Docker's default; sandbox is what profile.json allows (null: no
+/// profile, the run failed).
+std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox);
+
+}  // namespace sandmine::report

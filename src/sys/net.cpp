@@ -1,0 +1,83 @@
+#include "sys/net.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+namespace sandmine::sys {
+
+namespace {
+
+// A socket created in the namespace: a thread joins it (setns only changes
+// the calling thread), makes the socket, and ends; the socket stays there.
+Result<UniqueFd> socket_in_netns(int netns_fd) {
+  Result<UniqueFd> result = Error{"not run"};
+  std::thread worker([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      result = errno_error("cannot join the container's network namespace");
+      return;
+    }
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid())
+      result = errno_error("cannot create a socket");
+    else
+      result = std::move(fd);
+  });
+  worker.join();
+  return result;
+}
+
+}  // namespace
+
+Result<UniqueFd> connect_in_netns(int netns_fd, int port, std::chrono::milliseconds timeout) {
+  auto fd = socket_in_netns(netns_fd);
+  if (!fd) return fd.error();
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string where = "127.0.0.1:" + std::to_string(port);
+  if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS) return errno_error("cannot connect to " + where);
+    pollfd p{fd->get(), POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return Error{"connecting to " + where + " timed out", ETIMEDOUT};
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return errno_error("cannot connect to " + where, err);
+  }
+  return std::move(*fd);
+}
+
+Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path, std::chrono::milliseconds timeout) {
+  auto fd = connect_in_netns(netns_fd, port, timeout);
+  if (!fd) return fd.error();
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: sandmine\r\n\r\n";
+  if (::write(fd->get(), request.data(), request.size()) != static_cast<ssize_t>(request.size()))
+    return errno_error("cannot send the readiness request");
+  std::string reply;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (reply.find("\r\n") == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd->get(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
+      return Error{"no HTTP reply from 127.0.0.1:" + std::to_string(port), ETIMEDOUT};
+    char buf[512];
+    ssize_t n = ::read(fd->get(), buf, sizeof buf);
+    if (n <= 0) return Error{"the connection closed before an HTTP status line", ECONNRESET};
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  // "HTTP/1.1 200 OK"
+  auto space = reply.find(' ');
+  if (reply.rfind("HTTP/", 0) != 0 || space == std::string::npos) return Error{"not an HTTP reply", EPROTO};
+  return std::atoi(reply.c_str() + space + 1);
+}
+
+}  // namespace sandmine::sys
