@@ -1,0 +1,652 @@
+#include "spec/spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+
+#include "sys/files.h"
+
+namespace sandmine::spec {
+
+namespace {
+
+// A node of the document together with what an error about it names: the
+// field path ("explore[3].timeout") and the 1-based line.
+struct Field {
+  Field(const YAML::Node& n, std::string p, int l) : node(n), path(std::move(p)), line(l) {}
+  Field(const Field&) = default;
+  // Assigning to a YAML::Node that already refers to a node rewrites the
+  // document it belongs to, so a Field is only ever constructed.
+  Field& operator=(const Field&) = delete;
+
+  YAML::Node node;
+  std::string path;
+  int line;
+};
+
+// The fields of a mapping, already checked for unknown and repeated names.
+struct Fields {
+  Field self;
+  std::map<std::string, Field, std::less<>> by_name;
+
+  const Field* get(std::string_view name) const {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : &it->second;
+  }
+};
+
+// One key and value of a mapping.
+struct Entry {
+  std::string key;
+  int key_line;
+  Field value;
+};
+
+constexpr std::string_view kTopFields[] = {"name",  "image",   "command",  "env",   "user", "workdir",
+                                           "ready", "explore", "validate", "bench", "stop"};
+constexpr std::string_view kImageKinds[] = {"debian", "rootfs", "busybox", "ref"};
+constexpr std::string_view kProbeKinds[] = {"tcp", "http", "exec", "log"};
+constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart", "sleep"};
+constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "signal",
+                                            "restart", "sleep", "timeout", "expect"};
+// mmdebstrap(1), --variant.
+constexpr std::string_view kDebianVariants[] = {"extract",     "custom",  "essential", "apt",
+                                                "required",    "minbase", "buildd",    "important",
+                                                "debootstrap", "-",       "standard"};
+
+int line_of(const YAML::Node& node, int fallback) {
+  YAML::Mark mark = node.Mark();
+  return mark.is_null() ? fallback : mark.line + 1;
+}
+
+std::string member(const std::string& parent, std::string_view name) {
+  return parent.empty() ? std::string(name) : parent + "." + std::string(name);
+}
+
+std::string element(const std::string& parent, size_t i) { return parent + "[" + std::to_string(i) + "]"; }
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// An error is one line whatever the spec holds: control characters from the
+// user's values and keys are written as escapes.
+std::string one_line(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (std::iscntrl(c)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+Error spec_error(const std::string& file, int line, const std::string& what) {
+  return Error{one_line("spec " + file + ":" + std::to_string(line) + ": " + what), EINVAL};
+}
+
+template <class Names>
+std::string one_of(const Names& names) {
+  std::string out = "one of ";
+  bool first = true;
+  for (std::string_view n : names) {
+    if (!first) out += ", ";
+    out += n;
+    first = false;
+  }
+  return out;
+}
+
+template <class Names>
+bool contains(const Names& names, std::string_view name) {
+  for (std::string_view n : names)
+    if (n == name) return true;
+  return false;
+}
+
+// The names among `names` that m has, in the order of `names`.
+template <class Names>
+std::vector<std::string_view> present(const Fields& m, const Names& names) {
+  std::vector<std::string_view> out;
+  for (std::string_view n : names)
+    if (m.get(n)) out.push_back(n);
+  return out;
+}
+
+bool has_space_or_control(std::string_view s) {
+  for (unsigned char c : s)
+    if (std::isspace(c) || std::iscntrl(c)) return true;
+  return false;
+}
+
+bool valid_spec_name(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(s[0])) return false;
+  for (char c : s)
+    if (!lower_or_digit(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+// A decimal integer, the whole text and nothing else.
+std::optional<long long> decimal(std::string_view s) {
+  long long v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// "HUP", "SIGHUP", "hup" or "1" (1..64); names come from the C library.
+std::optional<int> signal_number(std::string_view s) {
+  if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+    auto n = decimal(s);
+    if (n && *n >= 1 && *n <= 64) return static_cast<int>(*n);
+    return std::nullopt;
+  }
+  std::string upper;
+  for (char c : s) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string_view name = upper;
+  if (name.starts_with("SIG")) name.remove_prefix(3);
+  if (name.empty()) return std::nullopt;
+  for (int i = 1; i <= 64; ++i) {
+    const char* abbrev = sigabbrev_np(i);
+    if (abbrev && name == abbrev) return i;
+  }
+  return std::nullopt;
+}
+
+// An absolute path inside the image that cannot climb out of it.
+bool valid_image_path(std::string_view p) {
+  if (!p.starts_with('/') || p == "/" || p.find('\0') != std::string_view::npos) return false;
+  for (const auto& part : std::filesystem::path(p))
+    if (part == "..") return false;
+  return true;
+}
+
+class Parser {
+ public:
+  explicit Parser(const std::string& file) : file_(file) {}
+
+  Result<Spec> spec(const Field& top) const;
+
+ private:
+  Error fail(int line, const std::string& path, const std::string& what) const {
+    return spec_error(file_, line, (path.empty() ? "top level" : path) + ": " + what);
+  }
+  Error fail(const Field& f, const std::string& what) const { return fail(f.line, f.path, what); }
+
+  Result<std::vector<Entry>> entries(const Field& f, const std::string& expected,
+                                     bool keys_are_fields = true) const;
+  template <class Names>
+  Result<Fields> fields(const Field& f, const Names& known, const std::string& expected,
+                        const std::string& noun = "field") const;
+  Result<Field> required(const Fields& m, std::string_view name) const;
+
+  Status text(const Field& f, std::string& out, const std::string& expected = "expected a string") const;
+  Status nonempty_text(const Field& f, std::string& out) const;
+  Status integer(const Field& f, long long lo, long long hi, const std::string& expected, int& out) const;
+  Status duration(const Field& f, Duration& out) const;
+  Status signal(const Field& f, int& out) const;
+  Status strings(const Field& f, std::vector<std::string>& out) const;
+  Status argv(const Field& f, std::vector<std::string>& out) const;
+
+  Status image(const Field& f, Image& out) const;
+  Status debian(const Field& f, DebianImage& out) const;
+  Status rootfs(const Field& f, RootfsImage& out) const;
+  Status busybox(const Field& f, BusyboxImage& out) const;
+  Status env(const Field& f, std::map<std::string, std::string>& out) const;
+  Status user(const Field& f, std::string& out) const;
+  Status ready(const Field& f, ReadyProbe& out) const;
+  Status step(const Field& f, const std::string& default_name, Step& out) const;
+  Status steps(const Field& f, bool at_least_one, std::vector<Step>& out) const;
+  Status stop(const Field& f, Stop& out) const;
+
+  const std::string& file_;
+};
+
+Result<std::vector<Entry>> Parser::entries(const Field& f, const std::string& expected,
+                                           bool keys_are_fields) const {
+  if (!f.node.IsMap()) return fail(f, expected);
+  std::vector<Entry> out;
+  std::map<std::string, int> first_line;
+  for (auto it = f.node.begin(); it != f.node.end(); ++it) {
+    int key_line = line_of(it->first, f.line);
+    if (!it->first.IsScalar()) return fail(key_line, f.path, "names must be plain strings");
+    std::string key = it->first.Scalar();
+    std::string path = keys_are_fields ? member(f.path, key) : f.path + "[" + in_quotes(key) + "]";
+    auto [seen, fresh] = first_line.emplace(key, key_line);
+    if (!fresh)
+      return fail(key_line, path, "given twice (first on line " + std::to_string(seen->second) + ")");
+    // An empty value is a null node marked where the next token starts; the key's line is where it is.
+    int value_line = it->second.IsNull() ? key_line : line_of(it->second, key_line);
+    out.push_back(Entry{key, key_line, Field(it->second, path, value_line)});
+  }
+  return out;
+}
+
+template <class Names>
+Result<Fields> Parser::fields(const Field& f, const Names& known, const std::string& expected,
+                              const std::string& noun) const {
+  auto list = entries(f, expected);
+  if (!list) return list.error();
+  Fields out{f, {}};
+  for (auto& e : *list) {
+    if (!contains(known, e.key))
+      return fail(e.key_line, e.value.path, "unknown " + noun + " (expected " + one_of(known) + ")");
+    out.by_name.emplace(e.key, e.value);
+  }
+  return out;
+}
+
+Result<Field> Parser::required(const Fields& m, std::string_view name) const {
+  if (const Field* f = m.get(name)) return *f;
+  return fail(m.self.line, member(m.self.path, name), "required field is missing");
+}
+
+Status Parser::text(const Field& f, std::string& out, const std::string& expected) const {
+  if (!f.node.IsScalar()) return fail(f, expected);
+  out = f.node.Scalar();
+  return {};
+}
+
+Status Parser::nonempty_text(const Field& f, std::string& out) const {
+  if (Status st = text(f, out); !st) return st;
+  if (out.empty()) return fail(f, "must not be empty");
+  return {};
+}
+
+Status Parser::integer(const Field& f, long long lo, long long hi, const std::string& expected,
+                       int& out) const {
+  std::optional<long long> n;
+  if (f.node.IsScalar()) n = decimal(f.node.Scalar());
+  if (!n || *n < lo || *n > hi) return fail(f, expected);
+  out = static_cast<int>(*n);
+  return {};
+}
+
+Status Parser::duration(const Field& f, Duration& out) const {
+  const std::string expected = "expected a duration like 10s";
+  if (!f.node.IsScalar()) return fail(f, expected);
+  std::string_view s = f.node.Scalar();
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  std::string_view unit = s.substr(digits);
+  long long ms_per_unit = unit == "ms" ? 1 : unit == "m" ? 60'000 : (unit == "s" || unit.empty()) ? 1000 : 0;
+  auto n = decimal(s.substr(0, digits));
+  // The bound keeps the product far from overflow; nobody waits 30 years for a step.
+  if (ms_per_unit == 0 || !n || *n <= 0 || *n > 1'000'000'000'000LL / ms_per_unit) return fail(f, expected);
+  out = Duration(*n * ms_per_unit);
+  return {};
+}
+
+Status Parser::signal(const Field& f, int& out) const {
+  const std::string forms = "a name like HUP or SIGTERM, or a number 1..64";
+  if (!f.node.IsScalar()) return fail(f, "expected a signal: " + forms);
+  std::optional<int> n = signal_number(f.node.Scalar());
+  if (!n) return fail(f, "unknown signal " + in_quotes(f.node.Scalar()) + "; use " + forms);
+  out = *n;
+  return {};
+}
+
+Status Parser::strings(const Field& f, std::vector<std::string>& out) const {
+  if (f.node.IsScalar())
+    return fail(f, "use a list of strings like [program, arg, ...], not a single string");
+  if (!f.node.IsSequence()) return fail(f, "expected a list of strings");
+  if (f.node.size() == 0) return fail(f, "must not be empty");
+  out.clear();
+  for (size_t i = 0; i < f.node.size(); ++i) {
+    Field item(f.node[i], element(f.path, i), line_of(f.node[i], f.line));
+    std::string s;
+    if (Status st = text(item, s); !st) return st;
+    out.push_back(std::move(s));
+  }
+  return {};
+}
+
+Status Parser::argv(const Field& f, std::vector<std::string>& out) const {
+  if (Status st = strings(f, out); !st) return st;
+  if (out[0].empty())
+    return fail(line_of(f.node[0], f.line), element(f.path, 0), "the program must not be empty");
+  return {};
+}
+
+Status Parser::image(const Field& f, Image& out) const {
+  auto m = fields(f, kImageKinds, "expected a mapping with " + one_of(kImageKinds), "image kind");
+  if (!m) return m.error();
+  auto kinds = present(*m, kImageKinds);
+  if (kinds.empty()) return fail(f, "expected " + one_of(kImageKinds));
+  if (kinds.size() > 1)
+    return fail(f, "more than one image kind (" + std::string(kinds[0]) + " and " + std::string(kinds[1]) +
+                       "); give exactly one");
+  const Field& kind = *m->get(kinds[0]);
+  if (kinds[0] == "debian") {
+    DebianImage d;
+    if (Status st = debian(kind, d); !st) return st;
+    out = std::move(d);
+  } else if (kinds[0] == "rootfs") {
+    RootfsImage r;
+    if (Status st = rootfs(kind, r); !st) return st;
+    out = std::move(r);
+  } else if (kinds[0] == "busybox") {
+    BusyboxImage b;
+    if (Status st = busybox(kind, b); !st) return st;
+    out = std::move(b);
+  } else {
+    RefImage r;
+    if (Status st = nonempty_text(kind, r.ref); !st) return st;
+    if (has_space_or_control(r.ref)) return fail(kind, "an image reference has no spaces");
+    out = std::move(r);
+  }
+  return {};
+}
+
+Status Parser::debian(const Field& f, DebianImage& out) const {
+  constexpr std::string_view known[] = {"suite", "packages", "variant"};
+  auto m = fields(f, known, "expected a mapping with packages (and optionally suite, variant)");
+  if (!m) return m.error();
+  if (const Field* suite = m->get("suite")) {
+    if (Status st = nonempty_text(*suite, out.suite); !st) return st;
+    if (has_space_or_control(out.suite)) return fail(*suite, "a suite name has no spaces");
+  }
+  auto packages = required(*m, "packages");
+  if (!packages) return packages.error();
+  if (Status st = strings(*packages, out.packages); !st) return st;
+  const YAML::Node& list = packages->node;
+  for (size_t i = 0; i < out.packages.size(); ++i) {
+    const std::string& p = out.packages[i];
+    // mmdebstrap --include splits on commas and spaces.
+    if (p.empty() || has_space_or_control(p) || p.find(',') != std::string::npos)
+      return fail(line_of(list[i], packages->line), element(packages->path, i),
+                  in_quotes(p) + " is not a package name");
+  }
+  if (const Field* variant = m->get("variant")) {
+    if (Status st = text(*variant, out.variant); !st) return st;
+    if (!contains(kDebianVariants, out.variant))
+      return fail(*variant, "unknown mmdebstrap variant " + in_quotes(out.variant) + " (expected " +
+                                one_of(kDebianVariants) + ")");
+  }
+  return {};
+}
+
+Status Parser::rootfs(const Field& f, RootfsImage& out) const {
+  std::string given;
+  if (Status st = nonempty_text(f, given); !st) return st;
+  std::filesystem::path p = std::filesystem::path(file_).parent_path() / given;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(p, ec);
+  if (ec) return fail(f, "cannot resolve " + in_quotes(given) + ": " + ec.message());
+  out.tarball = abs.lexically_normal().string();
+  return {};
+}
+
+Status Parser::busybox(const Field& f, BusyboxImage& out) const {
+  constexpr std::string_view known[] = {"files"};
+  auto m = fields(f, known, "expected a mapping (busybox: {} for no files)");
+  if (!m) return m.error();
+  const Field* files = m->get("files");
+  if (!files) return {};
+  auto list = entries(*files, "expected a mapping of absolute paths to contents", false);
+  if (!list) return list.error();
+  for (const auto& e : *list) {
+    if (!valid_image_path(e.key))
+      return fail(e.value, "expected an absolute path in the image, without .. components");
+    if (Status st = text(e.value, out.files[e.key], "expected the file's content as a string"); !st)
+      return st;
+  }
+  return {};
+}
+
+Status Parser::env(const Field& f, std::map<std::string, std::string>& out) const {
+  auto list = entries(f, "expected a mapping of names to values");
+  if (!list) return list.error();
+  for (const auto& e : *list) {
+    if (e.key.empty() || e.key.find('=') != std::string::npos || e.key.find('\0') != std::string::npos)
+      return fail(e.value, "not a variable name (names are non-empty and have no '=')");
+    if (Status st = text(e.value, out[e.key], "expected a string (write \"\" for an empty value)"); !st)
+      return st;
+  }
+  return {};
+}
+
+Status Parser::user(const Field& f, std::string& out) const {
+  const std::string expected = "expected \"uid\" or \"uid:gid\" in digits, like \"101:101\"";
+  if (Status st = text(f, out, expected); !st) return st;
+  auto id_ok = [](std::string_view s) {
+    if (s.empty() || s.size() > 10) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    return std::stoull(std::string(s)) <= 4294967294ULL;  // (uid_t)-1 means "no change"
+  };
+  std::string_view s = out;
+  size_t colon = s.find(':');
+  bool ok =
+      colon == std::string_view::npos ? id_ok(s) : id_ok(s.substr(0, colon)) && id_ok(s.substr(colon + 1));
+  if (!ok) return fail(f, expected);
+  return {};
+}
+
+Status Parser::ready(const Field& f, ReadyProbe& out) const {
+  constexpr std::string_view known[] = {"tcp", "http", "exec", "log", "timeout"};
+  auto m = fields(f, known, "expected a mapping with " + one_of(kProbeKinds) + " (and optionally timeout)");
+  if (!m) return m.error();
+  out.line = f.line;
+  auto kinds = present(*m, kProbeKinds);
+  if (kinds.empty()) return fail(f, "expected " + one_of(kProbeKinds));
+  if (kinds.size() > 1)
+    return fail(f, "more than one probe (" + std::string(kinds[0]) + " and " + std::string(kinds[1]) +
+                       "); give exactly one");
+  const Field& probe = *m->get(kinds[0]);
+  const std::string port_expected = "expected a port 1..65535";
+  if (kinds[0] == "tcp") {
+    out.kind = ReadyProbe::Kind::Tcp;
+    if (Status st = integer(probe, 1, 65535, port_expected, out.port); !st) return st;
+  } else if (kinds[0] == "http") {
+    out.kind = ReadyProbe::Kind::Http;
+    constexpr std::string_view http_known[] = {"port", "path"};
+    auto h = fields(probe, http_known, "expected a mapping with port (and optionally path)");
+    if (!h) return h.error();
+    auto port = required(*h, "port");
+    if (!port) return port.error();
+    if (Status st = integer(*port, 1, 65535, port_expected, out.port); !st) return st;
+    if (const Field* path = h->get("path")) {
+      if (Status st = text(*path, out.path); !st) return st;
+      if (!out.path.starts_with('/') || has_space_or_control(out.path))
+        return fail(*path, "expected a URL path starting with /");
+    }
+  } else if (kinds[0] == "exec") {
+    out.kind = ReadyProbe::Kind::Exec;
+    if (Status st = argv(probe, out.exec); !st) return st;
+  } else {
+    out.kind = ReadyProbe::Kind::Log;
+    if (Status st = nonempty_text(probe, out.log); !st) return st;
+    try {
+      std::regex check(out.log);
+    } catch (const std::regex_error& e) {
+      return fail(probe, "not a valid regular expression: " + std::string(e.what()));
+    }
+  }
+  if (const Field* timeout = m->get("timeout")) {
+    if (Status st = duration(*timeout, out.timeout); !st) return st;
+  }
+  return {};
+}
+
+Status Parser::step(const Field& f, const std::string& default_name, Step& out) const {
+  auto m = fields(f, kStepFields, "expected a step: a mapping with " + one_of(kStepActions));
+  if (!m) return m.error();
+  out.line = f.line;
+  auto actions = present(*m, kStepActions);
+  if (actions.empty()) return fail(f, "no action; a step has " + one_of(kStepActions));
+  if (actions.size() > 1)
+    return fail(f, "more than one action (" + std::string(actions[0]) + " and " + std::string(actions[1]) +
+                       "); a step has exactly one");
+  out.name = default_name;
+  if (const Field* name = m->get("name")) {
+    if (Status st = nonempty_text(*name, out.name); !st) return st;
+    for (unsigned char c : out.name)
+      if (std::iscntrl(c)) return fail(*name, "a step name is one line of printable text");
+  }
+  const Field& action = *m->get(actions[0]);
+  if (actions[0] == "run") {
+    out.kind = Step::Kind::Run;
+    if (Status st = text(action, out.run, "expected a shell command as a string"); !st) return st;
+    if (out.run.empty()) return fail(action, "must not be empty");
+  } else if (actions[0] == "exec") {
+    out.kind = Step::Kind::Exec;
+    if (Status st = argv(action, out.exec); !st) return st;
+  } else if (actions[0] == "signal") {
+    out.kind = Step::Kind::Signal;
+    if (Status st = signal(action, out.signal); !st) return st;
+  } else if (actions[0] == "restart") {
+    out.kind = Step::Kind::Restart;
+    std::string value;
+    if (Status st = text(action, value, "expected true"); !st) return st;
+    if (value != "true" && value != "True" && value != "TRUE") return fail(action, "expected true");
+  } else {
+    out.kind = Step::Kind::Sleep;
+    if (Status st = duration(action, out.sleep); !st) return st;
+  }
+  if (const Field* timeout = m->get("timeout")) {
+    if (Status st = duration(*timeout, out.timeout); !st) return st;
+  }
+  if (const Field* expect = m->get("expect")) {
+    if (out.kind != Step::Kind::Run && out.kind != Step::Kind::Exec)
+      return fail(*expect, "only run and exec steps have an exit status to expect");
+    if (Status st = integer(*expect, 0, 255, "expected an exit status 0..255", out.expect); !st) return st;
+  }
+  return {};
+}
+
+Status Parser::steps(const Field& f, bool at_least_one, std::vector<Step>& out) const {
+  if (!f.node.IsSequence()) return fail(f, "expected a list of steps");
+  if (at_least_one && f.node.size() == 0) return fail(f, "needs at least one step");
+  std::map<std::string, int> first_line;
+  out.clear();
+  for (size_t i = 0; i < f.node.size(); ++i) {
+    Field item(f.node[i], element(f.path, i), line_of(f.node[i], f.line));
+    Step s;
+    if (Status st = step(item, item.path, s); !st) return st;
+    auto [first, fresh] = first_line.emplace(s.name, s.line);
+    if (!fresh) {
+      const YAML::Node& step_node = item.node;  // const: a lookup must not add the key
+      const YAML::Node name = step_node["name"];
+      int line = name ? line_of(name, item.line) : item.line;
+      return fail(line, member(item.path, "name"),
+                  "duplicate step name " + in_quotes(s.name) + " (first on line " +
+                      std::to_string(first->second) + ")");
+    }
+    out.push_back(std::move(s));
+  }
+  return {};
+}
+
+Status Parser::stop(const Field& f, Stop& out) const {
+  constexpr std::string_view known[] = {"signal", "timeout"};
+  auto m = fields(f, known, "expected a mapping with signal and/or timeout");
+  if (!m) return m.error();
+  if (const Field* sig = m->get("signal")) {
+    if (Status st = signal(*sig, out.signal); !st) return st;
+  }
+  if (const Field* timeout = m->get("timeout")) {
+    if (Status st = duration(*timeout, out.timeout); !st) return st;
+  }
+  return {};
+}
+
+Result<Spec> Parser::spec(const Field& top) const {
+  if (top.node.IsNull()) return fail(top, "the spec is empty; it needs name, image, command and explore");
+  auto m = fields(top, kTopFields, "expected a mapping of fields (name, image, command, explore, ...)");
+  if (!m) return m.error();
+  Spec s;
+  s.file = file_;
+
+  auto name = required(*m, "name");
+  if (!name) return name.error();
+  if (Status st = text(*name, s.name); !st) return st.error();
+  if (!valid_spec_name(s.name))
+    return fail(
+        *name,
+        in_quotes(s.name) +
+            " is not a valid name: 1 to 63 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
+
+  auto image = required(*m, "image");
+  if (!image) return image.error();
+  if (Status st = this->image(*image, s.image); !st) return st.error();
+
+  auto command = required(*m, "command");
+  if (!command) return command.error();
+  if (Status st = argv(*command, s.command); !st) return st.error();
+
+  if (const Field* f = m->get("env")) {
+    if (Status st = env(*f, s.env); !st) return st.error();
+  }
+  if (const Field* f = m->get("user")) {
+    if (Status st = user(*f, s.user); !st) return st.error();
+  }
+  if (const Field* f = m->get("workdir")) {
+    if (Status st = text(*f, s.workdir); !st) return st.error();
+    if (!s.workdir.starts_with('/')) return fail(*f, "expected an absolute path");
+  }
+  if (const Field* f = m->get("ready")) {
+    ReadyProbe probe;
+    if (Status st = ready(*f, probe); !st) return st.error();
+    s.ready = std::move(probe);
+  }
+
+  auto explore = required(*m, "explore");
+  if (!explore) return explore.error();
+  if (Status st = steps(*explore, true, s.explore); !st) return st.error();
+  if (const Field* f = m->get("validate")) {
+    if (Status st = steps(*f, false, s.validate); !st) return st.error();
+  }
+  if (const Field* f = m->get("bench")) {
+    if (Status st = steps(*f, false, s.bench); !st) return st.error();
+  }
+  if (const Field* f = m->get("stop")) {
+    if (Status st = stop(*f, s.stop); !st) return st.error();
+  }
+  return s;
+}
+
+// The documents of the text; yaml-cpp reports syntax errors by exception.
+Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& file) {
+  try {
+    return YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+    return spec_error(file, line, "YAML syntax error: " + e.msg);
+  }
+}
+
+}  // namespace
+
+Result<Spec> parse_spec(std::string_view yaml, const std::string& file) {
+  auto loaded = load(yaml, file);
+  if (!loaded) return loaded.error();
+  const std::vector<YAML::Node>& docs = *loaded;
+  if (docs.size() > 1) {
+    return spec_error(file, line_of(docs[1], 1),
+                      "top level: more than one YAML document; a spec is one document");
+  }
+  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+  return Parser(file).spec(Field(root, "", line_of(root, 1)));
+}
+
+Result<Spec> read_spec(const std::string& path) {
+  auto text = sys::read_file(path);
+  if (!text) return errno_error("cannot read spec " + path, text.error().errnum);
+  return parse_spec(*text, path);
+}
+
+}  // namespace sandmine::spec
