@@ -25,13 +25,15 @@ struct ContainerSpec {
   std::string user;     ///< "uid[:gid]"; empty: root
   std::string workdir;  ///< empty: /
   std::string rootfs;   ///< image root file system directory (runc)
+  std::string image;    ///< image reference in the engine's store (docker, podman)
   /// Path of a Docker/OCI seccomp profile; empty: the allow-all recording
   /// profile, so the runtime arms the container where it would install the real one.
   std::string seccomp_profile;
   /// cgroup v2 path (relative to the v2 mount) to create the container's group
   /// under: the recorder's target.
   std::string cgroup_parent;
-  std::string log_file;  ///< the container's stdout and stderr go here
+  std::string log_file;  ///< runc: the container's stdout and stderr go here
+  std::string work_dir;  ///< where the engine may keep files for this container (e.g. the allow-all profile)
 };
 
 /// A running container. Destruction stops it if needed and removes it with
@@ -49,6 +51,8 @@ class Container {
   virtual Status signal(int sig) = 0;
   /// Whether the main process still runs.
   virtual bool running() const = 0;
+  /// What the container has printed so far (stdout and stderr).
+  virtual std::string logs() const = 0;
   /// Graceful stop: sig, then SIGKILL after timeout. Returns whether it
   /// stopped within the timeout.
   virtual Result<bool> stop(int sig, std::chrono::milliseconds timeout) = 0;
@@ -61,9 +65,15 @@ class Engine {
   virtual std::string_view name() const = 0;
   /// Creates and starts a container; returns once its main process runs.
   virtual Result<std::unique_ptr<Container>> start(const ContainerSpec& spec) = 0;
+  /// The client that imports images into this engine's store; empty when it
+  /// runs root file systems directly (runc).
+  virtual std::string image_client() const { return ""; }
 };
 
-/// The engine called name ("runc"); errors say what is missing.
+/// Whether the process pid exists and is not a zombie.
+bool process_running(pid_t pid);
+
+/// The engine called name (runc, docker); errors say what is missing.
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name);
 
 }  // namespace sandmine::engine

@@ -30,19 +30,13 @@ const std::vector<std::string> kCapabilities = {
     "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
 
-bool process_running(pid_t pid) {
-  auto stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
-}
 
 class RuncContainer final : public Container {
  public:
   RuncContainer(std::string runc, std::string root, std::string name, std::string bundle,
-                std::unique_ptr<sys::OverlayMount> overlay)
+                std::unique_ptr<sys::OverlayMount> overlay, std::string log_file)
       : runc_(std::move(runc)), root_(std::move(root)), name_(std::move(name)), bundle_(std::move(bundle)),
-        overlay_(std::move(overlay)) {}
+        log_file_(std::move(log_file)), overlay_(std::move(overlay)) {}
 
   ~RuncContainer() override {
     if (pid_ > 0 && process_running(pid_)) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
@@ -64,6 +58,7 @@ class RuncContainer final : public Container {
   pid_t main_pid() const override { return pid_; }
   int netns_fd() const override { return netns_.get(); }
   bool running() const override { return pid_ > 0 && process_running(pid_); }
+  std::string logs() const override { return sys::read_file(log_file_).value_or(""); }
 
   Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
     std::vector<std::string> cmd{runc_, "--root", root_, "exec", name_};
@@ -92,7 +87,7 @@ class RuncContainer final : public Container {
   }
 
  private:
-  std::string runc_, root_, name_, bundle_;
+  std::string runc_, root_, name_, bundle_, log_file_;
   std::unique_ptr<sys::OverlayMount> overlay_;
   sys::UniqueFd netns_;
   pid_t pid_ = -1;
@@ -177,8 +172,8 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
     fs::remove_all(bundle, ec);
     return overlay.error();
   }
-  auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle,
-                                                   std::make_unique<sys::OverlayMount>(std::move(*overlay)));
+  auto container = std::make_unique<RuncContainer>(
+      runc_, root, spec.name, bundle, std::make_unique<sys::OverlayMount>(std::move(*overlay)), spec.log_file);
   {
     std::ofstream out(bundle + "/config.json");
     out << config_json(spec, bundle + "/rootfs");
@@ -211,15 +206,6 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (!start) return start.error();
   if (start->exit_code != 0) return Error{"runc could not start container " + spec.name + ": " + start->last_line()};
   return std::unique_ptr<Container>(std::move(container));
-}
-
-Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
-  if (name == "runc") {
-    auto r = Runc::create();
-    if (!r) return r.error();
-    return std::unique_ptr<Engine>(std::move(*r));
-  }
-  return Error{"unknown engine \"" + std::string(name) + "\" (this sandmine drives: runc)", EINVAL};
 }
 
 }  // namespace sandmine::engine

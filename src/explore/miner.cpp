@@ -45,9 +45,12 @@ class Run {
 
   Result<MineResult> go() {
     MineResult result;
+    auto engine = engine::make_engine(options_.engine);
+    if (!engine) return engine.error();
+    engine_ = std::move(*engine);
     auto t_image = Clock::now();
-    auto rootfs = build_image();
-    if (!rootfs) return rootfs.error();
+    auto image = prepare_image();
+    if (!image) return image.error();
     result.image_seconds = seconds_since(t_image);
 
     auto rec = trace::EbpfRecorder::open();
@@ -62,18 +65,17 @@ class Run {
     kill_fd_.reset(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
     sys::arm_interrupt_kill(kill_fd_.get());
-    auto engine = engine::make_engine(options_.engine);
-    if (!engine) return engine.error();
-    engine_ = std::move(*engine);
 
     container_spec_ = {.name = "sandmine-" + spec_.name + "-" + std::to_string(::getpid()),
                        .command = spec_.command,
                        .env = spec_.env,
                        .user = spec_.user,
                        .workdir = spec_.workdir,
-                       .rootfs = rootfs->dir,
+                       .rootfs = image->rootfs,
+                       .image = image->ref,
                        .cgroup_parent = target_->cgroup.relative_path(),
-                       .log_file = options_.work_dir + "/container.log"};
+                       .log_file = options_.work_dir + "/container.log",
+                       .work_dir = options_.work_dir};
     // One line per step: start, the explore steps, stop.
     total_steps_ = spec_.explore.size() + 2;
     start_ = Clock::now();
@@ -95,19 +97,35 @@ class Run {
     if (!counts) return counts.error();
     if (auto st = recorder_->health(); !st) return st.error();
     (void)recorder_->remove_target(target_);
-    result.trace = make_trace(*counts, rootfs->hash, result);
+    result.trace = make_trace(*counts, image->id, result);
     return result;
   }
 
  private:
-  Result<image::Rootfs> build_image() {
-    if (std::holds_alternative<spec::RefImage>(spec_.image) && options_.engine == "runc")
-      return Error{"spec " + spec_.file + ": image.ref needs --engine docker or podman (runc runs a root file system)",
-                   EINVAL};
-    return image::build(spec_.image, {.name = spec_.name, .cache_dir = options_.cache_dir.empty()
-                                                                          ? image::kDefaultCacheDir
-                                                                          : options_.cache_dir,
-                                      .progress = options_.progress});
+  // What the engine runs: a root file system (runc) or a reference in its
+  // store (docker, podman: imported once from the built root file system).
+  struct Prepared {
+    std::string rootfs, ref, id;
+  };
+  Result<Prepared> prepare_image() {
+    std::string client = engine_->image_client();
+    if (auto* ref = std::get_if<spec::RefImage>(&spec_.image)) {
+      if (client.empty())
+        return Error{"spec " + spec_.file + ": image.ref needs --engine docker (runc runs a root file system)", EINVAL};
+      return Prepared{"", ref->ref, ref->ref};
+    }
+    auto rootfs = image::build(spec_.image, {.name = spec_.name,
+                                             .cache_dir = options_.cache_dir.empty() ? image::kDefaultCacheDir
+                                                                                     : options_.cache_dir,
+                                             .progress = options_.progress});
+    if (!rootfs) return rootfs.error();
+    Prepared p{rootfs->dir, "", rootfs->hash};
+    if (!client.empty()) {
+      auto ref = image::import_into(client, *rootfs, spec_.name, options_.progress);
+      if (!ref) return ref.error();
+      p.ref = *ref;
+    }
+    return p;
   }
 
   // Runs one step, then snapshots the target: what is new was first seen in it.
@@ -240,7 +258,7 @@ class Run {
     return {};
   }
 
-  std::string log() const { return sys::read_file(container_spec_.log_file).value_or(""); }
+  std::string log() const { return container_ ? container_->logs() : ""; }
 
   trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash, const MineResult& result) {
     trace::Trace t;

@@ -133,7 +133,7 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
   expect_error(mine(write("unknown.yaml", spec_with(sleeper, "", ok_step) + "comand: [x]\n"), dir.file("o3")),
                "comand");
   expect_error(sandmine({"mine", write("engine.yaml", spec_with(sleeper, "", ok_step)), "--engine", "lxc"}),
-               "--engine: lxc not in {runc}");
+               "--engine: lxc not in {runc,docker}");
   expect_error(mine(write("nocmd.yaml", spec_with("[/bin/not-there]", "", ok_step)), dir.file("o5")),
                "runc could not create container");
   expect_error(mine(write("ready.yaml", spec_with(sleeper, "ready: {tcp: 9, timeout: 1s}\n", ok_step)), dir.file("o6")),

@@ -1,0 +1,89 @@
+// A profile mined under one engine starts the container and serves under the
+// others (it is the same runc underneath), and still denies what it must.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "engine/docker.h"
+#include "engine/runc.h"
+#include "support/engines.h"
+#include "support/trace_run.h"
+#include "sys/cgroup.h"
+#include "sys/command.h"
+
+namespace sandmine::test {
+
+namespace fs = std::filesystem;
+
+class CrossEngine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
+  }
+  void TearDown() override {
+    if (is_root()) {
+      EXPECT_EQ(leftovers(), std::vector<std::string>{});
+      EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
+    }
+  }
+};
+
+std::unique_ptr<engine::Engine> engine_named(const std::string& name) {
+  auto e = engine::make_engine(name);
+  EXPECT_TRUE(e.ok()) << e.error().message;
+  return e ? std::move(*e) : nullptr;
+}
+
+TEST_F(CrossEngine, ProfilesMinedUnderRuncAndDockerHoldUnderBoth) {
+  TempDir dir, cache;
+  std::string spec = std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml";
+  for (const std::string engine : {"runc", "docker"}) {
+    Outcome r = sandmine({"mine", spec, "--engine", engine, "-o", dir.file(engine), "--cache", cache.path()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto trace = read_json(dir.file("docker/trace.json"));
+  std::string rootfs;
+  for (const auto& entry : fs::directory_iterator(cache.path()))
+    if (fs::exists(entry.path() / "rootfs/bin/busybox")) rootfs = entry.path() / "rootfs";
+  ASSERT_FALSE(rootfs.empty());
+  std::string ref = "sandmine/busybox-httpd:" + trace["target"]["image"].get<std::string>().substr(0, 12);
+
+  auto parent = sys::Cgroup::create(*sys::cgroup2_mount(), "sandmine-test-" + std::to_string(getpid()));
+  ASSERT_TRUE(parent.ok()) << parent.error().message;
+  int n = 0;
+  for (const std::string mined_under : {"runc", "docker"})
+    for (const std::string run_under : {"runc", "docker"}) {
+      SCOPED_TRACE("mined under " + mined_under + ", run under " + run_under);
+      auto eng = engine_named(run_under);
+      ASSERT_TRUE(eng);
+      auto c = eng->start({.name = "sandmine-cross-" + std::to_string(getpid()) + "-" + std::to_string(++n),
+                           .command = {"/bin/sh", "-c",
+                                       "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
+                                       "pid=$!; wait"},
+                           .rootfs = rootfs,
+                           .image = ref,
+                           .seccomp_profile = dir.file(mined_under + "/profile.json"),
+                           .cgroup_parent = parent->relative_path(),
+                           .log_file = dir.file("run.log"),
+                           .work_dir = dir.path()});
+      ASSERT_TRUE(c.ok()) << c.error().message;
+      sys::CommandResult got;
+      EXPECT_TRUE(wait_until([&] {
+        auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"}, {.netns_fd = (*c)->netns_fd()});
+        if (g) got = *g;
+        return g && g->exit_code == 0;
+      }, 5000)) << got.output;
+      EXPECT_EQ(got.output, "hello from busybox httpd\n");
+      auto denied = (*c)->exec({"/bin/busybox", "mkdir", "/x"}, std::chrono::seconds(10));
+      ASSERT_TRUE(denied.ok());
+      EXPECT_NE(denied->output.find("Operation not permitted"), std::string::npos) << denied->output;
+      auto stopped = (*c)->stop(SIGTERM, std::chrono::seconds(5));
+      ASSERT_TRUE(stopped.ok());
+      EXPECT_TRUE(*stopped);
+    }
+  run({kDocker, "rmi", "-f", ref});
+}
+
+}  // namespace sandmine::test
