@@ -86,7 +86,7 @@ void add_mine(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("mine", "Mine a container's seccomp profile: run it under the recorder and drive it "
                                          "with the spec's steps");
   cmd->add_option("spec", o->spec, "The spec (YAML; docs/spec.md)")->required();
-  cmd->add_option("--engine", o->engine, "Container engine")->check(CLI::IsMember({"runc", "docker"}))->capture_default_str();
+  cmd->add_option("--engine", o->engine, "Container engine")->check(CLI::IsMember({"runc", "docker", "podman"}))->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
   cmd->footer(

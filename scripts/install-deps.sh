@@ -13,6 +13,6 @@ apt-get install -y -qq --no-install-recommends \
   libbpf-dev bpftool libseccomp-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  python3 perl busybox-static util-linux iproute2 ca-certificates \
-  runc docker.io curl \
+  python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates \
+  runc docker.io podman curl \
   > /tmp/sandmine-apt.log 2>&1 || { tail -20 /tmp/sandmine-apt.log >&2; exit 2; }

@@ -1,6 +1,6 @@
 #include "engine/engine.h"
 
-#include "engine/docker.h"
+#include "engine/client_engine.h"
 #include "engine/runc.h"
 #include "sys/files.h"
 
@@ -19,12 +19,12 @@ Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
     if (!r) return r.error();
     return std::unique_ptr<Engine>(std::move(*r));
   }
-  if (name == "docker") {
-    auto d = Docker::create();
-    if (!d) return d.error();
-    return std::unique_ptr<Engine>(std::move(*d));
+  if (name == "docker" || name == "podman") {
+    auto e = ClientEngine::create(name == "docker" ? docker_flavor() : podman_flavor());
+    if (!e) return e.error();
+    return std::unique_ptr<Engine>(std::move(*e));
   }
-  return Error{"unknown engine \"" + std::string(name) + "\" (sandmine drives runc and docker)", EINVAL};
+  return Error{"unknown engine \"" + std::string(name) + "\" (sandmine drives runc, docker and podman)", EINVAL};
 }
 
 }  // namespace sandmine::engine

@@ -73,7 +73,7 @@ class Engine {
 /// Whether the process pid exists and is not a zombie.
 bool process_running(pid_t pid);
 
-/// The engine called name (runc, docker); errors say what is missing.
+/// The engine called name (runc, docker, podman); errors say what is missing.
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name);
 
 }  // namespace sandmine::engine

@@ -1,11 +1,11 @@
 // A profile mined under one engine starts the container and serves under the
-// others (it is the same runc underneath), and still denies what it must.
+// others (it is the same runc underneath), and still denies what it must:
+// every pair of runc, Docker and Podman.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
 
-#include "engine/docker.h"
 #include "engine/runc.h"
 #include "support/engines.h"
 #include "support/trace_run.h"
@@ -21,11 +21,13 @@ class CrossEngine : public ::testing::Test {
   void SetUp() override {
     if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
     if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
+    if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");
   }
   void TearDown() override {
     if (is_root()) {
       EXPECT_EQ(leftovers(), std::vector<std::string>{});
       EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
+      EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
     }
   }
 };
@@ -36,10 +38,11 @@ std::unique_ptr<engine::Engine> engine_named(const std::string& name) {
   return e ? std::move(*e) : nullptr;
 }
 
-TEST_F(CrossEngine, ProfilesMinedUnderRuncAndDockerHoldUnderBoth) {
+TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
   TempDir dir, cache;
   std::string spec = std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml";
-  for (const std::string engine : {"runc", "docker"}) {
+  const std::vector<std::string> engines{"runc", "docker", "podman"};
+  for (const std::string& engine : engines) {
     Outcome r = sandmine({"mine", spec, "--engine", engine, "-o", dir.file(engine), "--cache", cache.path()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -53,8 +56,8 @@ TEST_F(CrossEngine, ProfilesMinedUnderRuncAndDockerHoldUnderBoth) {
   auto parent = sys::Cgroup::create(*sys::cgroup2_mount(), "sandmine-test-" + std::to_string(getpid()));
   ASSERT_TRUE(parent.ok()) << parent.error().message;
   int n = 0;
-  for (const std::string mined_under : {"runc", "docker"})
-    for (const std::string run_under : {"runc", "docker"}) {
+  for (const std::string& mined_under : engines)
+    for (const std::string& run_under : engines) {
       SCOPED_TRACE("mined under " + mined_under + ", run under " + run_under);
       auto eng = engine_named(run_under);
       ASSERT_TRUE(eng);
@@ -84,6 +87,7 @@ TEST_F(CrossEngine, ProfilesMinedUnderRuncAndDockerHoldUnderBoth) {
       EXPECT_TRUE(*stopped);
     }
   run({kDocker, "rmi", "-f", ref});
+  run({kPodman, "rmi", "-f", ref});
 }
 
 }  // namespace sandmine::test

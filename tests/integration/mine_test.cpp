@@ -133,7 +133,7 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
   expect_error(mine(write("unknown.yaml", spec_with(sleeper, "", ok_step) + "comand: [x]\n"), dir.file("o3")),
                "comand");
   expect_error(sandmine({"mine", write("engine.yaml", spec_with(sleeper, "", ok_step)), "--engine", "lxc"}),
-               "--engine: lxc not in {runc,docker}");
+               "--engine: lxc not in {runc,docker,podman}");
   expect_error(mine(write("nocmd.yaml", spec_with("[/bin/not-there]", "", ok_step)), dir.file("o5")),
                "runc could not create container");
   expect_error(mine(write("ready.yaml", spec_with(sleeper, "ready: {tcp: 9, timeout: 1s}\n", ok_step)), dir.file("o6")),
@@ -143,6 +143,10 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
   EXPECT_NE(failing.err.find("no profile written"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir.file("o7/profile.json")));
   EXPECT_EQ(read_json(dir.file("o7/trace.json"))["partial"], true);
+  // Engine not running: the Docker client pointed at a socket nobody serves.
+  expect_error(run({"/usr/bin/env", "DOCKER_HOST=unix://" + dir.file("no-daemon.sock"), SANDMINE_BIN, "mine",
+                    write("daemon.yaml", spec_with(sleeper, "", ok_step)), "--engine", "docker", "-o", dir.file("o8")}),
+               "the Docker daemon is not running (start it: dockerd &, or systemctl start docker)");
   expect_error(mine(write("out.yaml", spec_with(sleeper, "", ok_step)), "/proc/sandmine-nope"),
                "cannot create output directory /proc/sandmine-nope");
 }

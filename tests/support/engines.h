@@ -11,6 +11,7 @@ namespace sandmine::test {
 
 inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's docker.io client, matching its daemon
 inline constexpr const char* kRunc = "/usr/sbin/runc";
+inline constexpr const char* kPodman = "/usr/bin/podman";
 
 /// In CI every engine is started, so a missing one is a failure there, not a skip.
 #define SKIP_OR_FAIL_IN_CI(why)             \

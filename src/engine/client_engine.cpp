@@ -1,0 +1,150 @@
+#include "engine/client_engine.h"
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "sys/fd.h"
+#include "sys/files.h"
+
+namespace sandmine::engine {
+
+namespace {
+
+Result<sys::CommandResult> run_client(const ClientFlavor& flavor, const std::vector<std::string>& args,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<std::string> cmd{flavor.client};
+  cmd.insert(cmd.end(), flavor.global_args.begin(), flavor.global_args.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return sys::run_command(cmd, {.timeout = timeout});
+}
+
+class ClientContainer final : public Container {
+ public:
+  ClientContainer(const ClientFlavor& flavor, std::string name) : flavor_(flavor), name_(std::move(name)) {}
+  ~ClientContainer() override { (void)client({"rm", "-f", name_}, std::chrono::seconds(30)); }
+
+  Status started() {
+    auto r = client({"inspect", "-f", "{{.State.Pid}}", name_});
+    if (!r) return r.error();
+    if (r->exit_code != 0) return Error{flavor_.name + " inspect " + name_ + " failed: " + r->last_line()};
+    pid_ = static_cast<pid_t>(std::atol(r->output.c_str()));
+    if (pid_ <= 0) return Error{"container " + name_ + " is not running (" + logs_tail() + ")"};
+    std::string ns = "/proc/" + std::to_string(pid_) + "/ns/net";
+    netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
+    return {};
+  }
+
+  pid_t main_pid() const override { return pid_; }
+  int netns_fd() const override { return netns_.get(); }
+  bool running() const override { return pid_ > 0 && process_running(pid_); }
+
+  std::string logs() const override {
+    auto r = client({"logs", name_});
+    return r ? r->output : "";
+  }
+
+  Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+    std::vector<std::string> args{"exec", name_};
+    args.insert(args.end(), argv.begin(), argv.end());
+    return client(args, timeout);
+  }
+
+  Status signal(int sig) override {
+    auto r = client({"kill", "-s", std::to_string(sig), name_});
+    if (!r) return r.error();
+    if (r->exit_code != 0) return Error{flavor_.name + " kill " + name_ + " failed: " + r->last_line()};
+    return {};
+  }
+
+  Result<bool> stop(int sig, std::chrono::milliseconds timeout) override {
+    if (!running()) return true;
+    (void)signal(sig);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!running()) return true;
+    (void)signal(SIGKILL);
+    for (int i = 0; i < 500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (running()) return Error{"container " + name_ + " survived SIGKILL"};
+    return false;
+  }
+
+ private:
+  Result<sys::CommandResult> client(const std::vector<std::string>& args,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) const {
+    return run_client(flavor_, args, timeout);
+  }
+  std::string logs_tail() const {
+    sys::CommandResult r;
+    r.output = logs();
+    return r.last_line();
+  }
+  const ClientFlavor& flavor_;
+  std::string name_;
+  sys::UniqueFd netns_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
+ClientFlavor docker_flavor() { return {.name = "docker", .client = "/usr/bin/docker", .daemon = true}; }
+
+ClientFlavor podman_flavor(int nofile, int nproc) {
+  return {.name = "podman",
+          .client = "/usr/bin/podman",
+          .global_args = {"--runtime", "runc", "--cgroup-manager", "cgroupfs"},
+          .run_args = {"--ulimit", "nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile), "--ulimit",
+                       "nproc=" + std::to_string(nproc) + ":" + std::to_string(nproc)}};
+}
+
+Result<std::unique_ptr<ClientEngine>> ClientEngine::create(ClientFlavor flavor) {
+  if (!std::filesystem::exists(flavor.client))
+    return Error{"the " + flavor.name + " client " + flavor.client + " is not installed (apt-get install " +
+                     (flavor.name == "docker" ? "docker.io" : flavor.name) + ")",
+                 ENOENT};
+  // `version` talks to the daemon (Docker) and fails when none answers.
+  auto info = run_client(flavor, {"version"}, std::chrono::seconds(30));
+  if (flavor.daemon && (!info || info->exit_code != 0))
+    return Error{"the Docker daemon is not running (start it: dockerd &, or systemctl start docker)", ECONNREFUSED};
+  return std::unique_ptr<ClientEngine>(new ClientEngine(std::move(flavor)));
+}
+
+std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec, const std::string& seccomp_file) const {
+  std::vector<std::string> args{"--detach", "--name", spec.name, "--label", "sandmine=1",
+                                // loopback only: test traffic reaches it in its own namespace
+                                "--network", "none", "--cgroup-parent", spec.cgroup_parent, "--security-opt",
+                                "seccomp=" + seccomp_file};
+  args.insert(args.end(), flavor_.run_args.begin(), flavor_.run_args.end());
+  if (!spec.user.empty()) args.insert(args.end(), {"--user", spec.user});
+  if (!spec.workdir.empty()) args.insert(args.end(), {"--workdir", spec.workdir});
+  for (const auto& [k, v] : spec.env) args.insert(args.end(), {"--env", k + "=" + v});
+  args.push_back(spec.image);
+  args.insert(args.end(), spec.command.begin(), spec.command.end());
+  return args;
+}
+
+Result<std::unique_ptr<Container>> ClientEngine::start(const ContainerSpec& spec) {
+  std::string seccomp = spec.seccomp_profile;
+  if (seccomp.empty()) {
+    // The recording profile: allow everything, so runc arms the container where
+    // it will install the mined profile.
+    seccomp = spec.work_dir + "/allow-all.json";
+    std::ofstream(seccomp) << R"({"defaultAction": "SCMP_ACT_ALLOW"})" << "\n";
+  }
+  auto container = std::make_unique<ClientContainer>(flavor_, spec.name);
+  std::vector<std::string> args{"run"};
+  auto more = run_args(spec, seccomp);
+  args.insert(args.end(), more.begin(), more.end());
+  auto r = run_client(flavor_, args, std::chrono::seconds(60));
+  if (!r) return r.error();
+  if (r->exit_code != 0) return Error{flavor_.name + " could not start container " + spec.name + ": " + r->last_line()};
+  if (auto st = container->started(); !st) return st.error();
+  return std::unique_ptr<Container>(std::move(container));
+}
+
+}  // namespace sandmine::engine
