@@ -112,8 +112,15 @@ Result<std::unique_ptr<Runc>> Runc::create(std::string state_dir) {
 
 std::string Runc::config_json(const ContainerSpec& spec, const std::string& root) {
   auto [uid, gid] = parse_user(spec.user);
-  json env = json::array({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
-  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  // The environment Docker gives a container (PATH, HOSTNAME, HOME): programs
+  // react to it (busybox sh calls uname when HOSTNAME is unset), and a profile
+  // mined here must hold under Docker and Podman too. The spec's env wins.
+  std::map<std::string, std::string> vars{{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+                                          {"HOSTNAME", spec.name.substr(0, 63)},
+                                          {"HOME", uid == 0 ? "/root" : "/"}};
+  for (const auto& [k, v] : spec.env) vars[k] = v;
+  json env = json::array();
+  for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
   json seccomp = {{"defaultAction", "SCMP_ACT_ALLOW"}};
   if (!spec.seccomp_profile.empty()) {
     std::ifstream in(spec.seccomp_profile);
@@ -134,7 +141,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
         // drops privileges, and those last steps are recorded too.
         {"noNewPrivileges", false}}},
       {"root", {{"path", root}, {"readonly", false}}},
-      {"hostname", spec.name},
+      {"hostname", spec.name.substr(0, 63)},
       {"mounts",
        json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
                     {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},

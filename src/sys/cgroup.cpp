@@ -178,10 +178,19 @@ Status Cgroup::remove(int timeout_ms) {
       return Error{"cgroup " + path_ + " still has processes after " + std::to_string(timeout_ms) + " ms"};
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (!remove_tree(path_)) return errno_error("cannot remove cgroup " + path_);
+  // Engines remove their containers' groups asynchronously (docker rm returns
+  // before the shim has gone): a busy group gets until the deadline.
+  auto remove_patiently = [&](const std::string& dir) {
+    while (!remove_tree(dir)) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  };
+  if (!remove_patiently(path_)) return errno_error("cannot remove cgroup " + path_);
   if (auto mountinfo = read_file("/proc/self/mountinfo"))
     for (const auto& v1 : find_cgroup1_mounts(*mountinfo))
-      if (!remove_tree(v1 + relative_path()))
+      if (!remove_patiently(v1 + relative_path()))
         return errno_error("cannot remove cgroup " + v1 + relative_path());
   path_.clear();
   return {};
