@@ -64,7 +64,18 @@ int run(const MineCliOptions& o) {
     profile::add_timing_dependent(*sandbox);
     must(profile_out.commit(profile::to_oci_json(*sandbox).dump(2) + "\n"));
   }
-  must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr)));
+  // The held-out check: the validate steps under the mined profile.
+  std::optional<explore::ValidateResult> held_out;
+  if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
+    progress(fmt::format("validating: {} held-out steps under the mined profile with {}", spec.validate.size(),
+                         o.engine));
+    held_out = must(explore::validate(spec, dir + "/profile.json",
+                                      {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+    for (const auto& step : held_out->steps)
+      if (!step.output.empty()) log += "--- output of validate " + step.name + "\n" + step.output;
+  }
+  must(summary_out.commit(
+      report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr, held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
 
   if (int sig = sys::interrupt_signal())
@@ -76,6 +87,12 @@ int run(const MineCliOptions& o) {
   say(fmt::format("mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
                   "summary.md, mine.log",
                   spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
+  if (held_out && !held_out->passed) {
+    for (const auto& step : held_out->steps)
+      if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);
+    return kExitFailed;
+  }
+  if (held_out) say(fmt::format("held-out check passed: {} validate steps under the mined profile", spec.validate.size()));
   return 0;
 }
 
@@ -94,7 +111,9 @@ void add_mine(CLI::App& app, int& exit_code) {
       "under an allow-all profile so the runtime arms it exactly where it will install the mined one,\n"
       "waits until ready, runs the explore steps (snapshot after each), stops it (shutdown is recorded\n"
       "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step),\n"
-      "summary.md and mine.log. A failing step stops mining: exit 2, partial trace, no profile.\n\n"
+      "summary.md and mine.log. A failing step stops mining: exit 2, partial trace, no profile.\n"
+      "Then it starts the container under the mined profile and runs the held-out validate steps:\n"
+      "exit 1 when one fails (the profile misses something the container needs).\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");

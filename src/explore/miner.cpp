@@ -6,17 +6,11 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <regex>
 #include <set>
-#include <thread>
 
-#include "engine/runc.h"
-#include "image/image.h"
-#include "sys/command.h"
-#include "sys/files.h"
+#include "explore/driver.h"
+#include "sys/cgroup.h"
 #include "sys/interrupt.h"
-#include "sys/net.h"
 #include "syscalls/syscalls.h"
 #include "trace/ebpf_recorder.h"
 
@@ -29,13 +23,6 @@ using std::chrono::milliseconds;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string where(const spec::Spec& spec, int line) { return spec.file + ":" + std::to_string(line); }
-
-std::string last_line(const std::string& text) {
-  sys::CommandResult r;
-  r.output = text;
-  return r.last_line();
-}
 
 // One mining run's moving parts. Members are destroyed in reverse order: the
 // container goes before the recorder's target.
@@ -49,7 +36,7 @@ class Run {
     if (!engine) return engine.error();
     engine_ = std::move(*engine);
     auto t_image = Clock::now();
-    auto image = prepare_image();
+    auto image = prepare_image(spec_, *engine_, options_.cache_dir, options_.progress);
     if (!image) return image.error();
     result.image_seconds = seconds_since(t_image);
 
@@ -66,7 +53,8 @@ class Run {
     if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
     sys::arm_interrupt_kill(kill_fd_.get());
 
-    container_spec_ = {.name = "sandmine-" + spec_.name + "-" + std::to_string(::getpid()),
+    driver_ = std::make_unique<Driver>(spec_, *engine_, engine::ContainerSpec{
+                       .name = "sandmine-" + spec_.name + "-" + std::to_string(::getpid()),
                        .command = spec_.command,
                        .env = spec_.env,
                        .user = spec_.user,
@@ -75,19 +63,19 @@ class Run {
                        .image = image->ref,
                        .cgroup_parent = target_->cgroup.relative_path(),
                        .log_file = options_.work_dir + "/container.log",
-                       .work_dir = options_.work_dir};
+                       .work_dir = options_.work_dir});
     // One line per step: start, the explore steps, stop.
     total_steps_ = spec_.explore.size() + 2;
     start_ = Clock::now();
     start_ns_ = trace::monotonic_ns();
 
-    bool ok = step("start", "start", [&] { return start_container(); }, result);
+    bool ok = step("start", "start", [&] { return driver_->start(); }, result);
     for (const auto& s : spec_.explore) {
       if (!ok || sys::interrupt_signal()) break;
-      ok = step(s.name, "explore", [&] { return run_step(s); }, result);
+      ok = step(s.name, "explore", [&] { return driver_->run(s); }, result);
     }
-    if (container_) step("stop", "stop", [&] { return stop_container(); }, result);
-    container_.reset();
+    if (driver_->started()) step("stop", "stop", [&] { return driver_->stop(); }, result);
+    driver_->remove();
     sys::arm_interrupt_kill(-1);
     result.mining_seconds = seconds_since(start_);
     result.failed = !result.failure.empty() || sys::interrupt_signal() != 0;
@@ -102,32 +90,6 @@ class Run {
   }
 
  private:
-  // What the engine runs: a root file system (runc) or a reference in its
-  // store (docker, podman: imported once from the built root file system).
-  struct Prepared {
-    std::string rootfs, ref, id;
-  };
-  Result<Prepared> prepare_image() {
-    std::string client = engine_->image_client();
-    if (auto* ref = std::get_if<spec::RefImage>(&spec_.image)) {
-      if (client.empty())
-        return Error{"spec " + spec_.file + ": image.ref needs --engine docker (runc runs a root file system)", EINVAL};
-      return Prepared{"", ref->ref, ref->ref};
-    }
-    auto rootfs = image::build(spec_.image, {.name = spec_.name,
-                                             .cache_dir = options_.cache_dir.empty() ? image::kDefaultCacheDir
-                                                                                     : options_.cache_dir,
-                                             .progress = options_.progress});
-    if (!rootfs) return rootfs.error();
-    Prepared p{rootfs->dir, "", rootfs->hash};
-    if (!client.empty()) {
-      auto ref = image::import_into(client, *rootfs, spec_.name, options_.progress);
-      if (!ref) return ref.error();
-      p.ref = *ref;
-    }
-    return p;
-  }
-
   // Runs one step, then snapshots the target: what is new was first seen in it.
   template <class F>
   bool step(const std::string& name, const std::string& phase, F&& body, MineResult& result) {
@@ -158,108 +120,6 @@ class Run {
     return ok;
   }
 
-  StepOutcome failed(std::string why) { return StepOutcome{.ok = false, .failure = std::move(why)}; }
-
-  StepOutcome start_container() {
-    auto c = engine_->start(container_spec_);
-    if (!c) return failed(c.error().message);
-    container_ = std::move(*c);
-    if (spec_.ready) {
-      if (auto st = wait_ready(*spec_.ready); !st) return failed(st.error().message);
-    }
-    return {};
-  }
-
-  Status wait_ready(const spec::ReadyProbe& probe) {
-    auto deadline = Clock::now() + probe.timeout;
-    std::string last = "never checked";
-    while (Clock::now() < deadline) {
-      if (sys::interrupt_signal()) return Error{"interrupted"};
-      if (!container_->running())
-        return Error{"the container exited before it was ready (" + last_line(log()) + ")"};
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      milliseconds attempt = std::min(left, milliseconds(1000));
-      switch (probe.kind) {
-        case spec::ReadyProbe::Kind::Tcp: {
-          auto fd = sys::connect_in_netns(container_->netns_fd(), probe.port, attempt);
-          if (fd) return {};
-          last = fd.error().message;
-          break;
-        }
-        case spec::ReadyProbe::Kind::Http: {
-          auto code = sys::http_status_in_netns(container_->netns_fd(), probe.port, probe.path, attempt);
-          if (code && *code >= 200 && *code < 400) return {};
-          last = code ? "HTTP " + std::to_string(*code) : code.error().message;
-          break;
-        }
-        case spec::ReadyProbe::Kind::Exec: {
-          auto r = container_->exec(probe.exec, attempt);
-          if (r && r->exit_code == 0) return {};
-          last = r ? "exit " + std::to_string(r->exit_code) + ": " + r->last_line() : r.error().message;
-          break;
-        }
-        case spec::ReadyProbe::Kind::Log: {
-          if (std::regex_search(log(), std::regex(probe.log))) return {};
-          last = "no line matched";
-          break;
-        }
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return Error{fmt::format("spec {}: ready: not ready after {:.1f} s ({})", where(spec_, probe.line),
-                             probe.timeout.count() / 1000.0, last)};
-  }
-
-  StepOutcome run_step(const spec::Step& s) {
-    using Kind = spec::Step::Kind;
-    std::string at = "spec " + where(spec_, s.line) + ": step " + s.name + ": ";
-    switch (s.kind) {
-      case Kind::Run:
-      case Kind::Exec: {
-        auto r = s.kind == Kind::Run
-                     ? sys::run_command({"/bin/sh", "-c", s.run}, {.timeout = s.timeout, .netns_fd = container_->netns_fd()})
-                     : container_->exec(s.exec, s.timeout);
-        if (!r) return failed(at + r.error().message);
-        StepOutcome o;
-        o.output = r->output;
-        if (r->timed_out) return failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0));
-        if (r->exit_code != s.expect)
-          return failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
-                                         r->last_line().empty() ? "" : ": " + r->last_line()));
-        if (!container_->running()) return failed(at + "the container exited (" + last_line(log()) + ")");
-        return o;
-      }
-      case Kind::Signal: {
-        if (auto st = container_->signal(s.signal); !st) return failed(at + st.error().message);
-        std::this_thread::sleep_for(milliseconds(200));  // let the handler run before the snapshot
-        if (!container_->running()) return failed(at + "the container exited on the signal (" + last_line(log()) + ")");
-        return {};
-      }
-      case Kind::Restart: {
-        auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
-        if (!stopped) return failed(at + stopped.error().message);
-        container_.reset();
-        return start_container();
-      }
-      case Kind::Sleep:
-        std::this_thread::sleep_for(s.sleep);
-        return {};
-    }
-    return failed(at + "unknown step kind");
-  }
-
-  StepOutcome stop_container() {
-    auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
-    if (!stopped) return failed(stopped.error().message);
-    if (!*stopped)
-      return StepOutcome{.ok = true,
-                         .failure = fmt::format("did not stop within {:.1f} s of signal {}; killed",
-                                                spec_.stop.timeout.count() / 1000.0, spec_.stop.signal)};
-    return {};
-  }
-
-  std::string log() const { return container_ ? container_->logs() : ""; }
-
   trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash, const MineResult& result) {
     trace::Trace t;
     t.backend = "ebpf";
@@ -288,8 +148,7 @@ class Run {
   trace::Target* target_ = nullptr;
   sys::UniqueFd kill_fd_;
   std::unique_ptr<engine::Engine> engine_;
-  engine::ContainerSpec container_spec_;
-  std::unique_ptr<engine::Container> container_;
+  std::unique_ptr<Driver> driver_;
   Clock::time_point start_;
   std::uint64_t start_ns_ = 0;
   std::size_t step_index_ = 0, total_steps_ = 0;
@@ -299,6 +158,49 @@ class Run {
 };
 
 }  // namespace
+
+Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile, const MineOptions& options) {
+  auto engine = engine::make_engine(options.engine);
+  if (!engine) return engine.error();
+  auto image = prepare_image(spec, **engine, options.cache_dir, options.progress);
+  if (!image) return image.error();
+  auto mount = sys::cgroup2_mount();
+  if (!mount) return mount.error();
+  auto parent = sys::Cgroup::create(*mount, "sandmine-check-" + std::to_string(::getpid()));
+  if (!parent) return parent.error();
+
+  ValidateResult result;
+  {
+    Driver driver(spec, **engine,
+                  {.name = "sandmine-" + spec.name + "-check-" + std::to_string(::getpid()),
+                   .command = spec.command,
+                   .env = spec.env,
+                   .user = spec.user,
+                   .workdir = spec.workdir,
+                   .rootfs = image->rootfs,
+                   .image = image->ref,
+                   .seccomp_profile = profile,
+                   .cgroup_parent = parent->relative_path(),
+                   .log_file = options.work_dir + "/validate.log",
+                   .work_dir = options.work_dir});
+    auto record = [&](StepOutcome o, const std::string& name, const std::string& phase) {
+      o.name = name;
+      o.phase = phase;
+      if (options.progress)
+        options.progress(fmt::format("validate {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
+      result.passed = result.passed && o.ok;
+      result.steps.push_back(std::move(o));
+      return result.steps.back().ok;
+    };
+    if (record(driver.start(), "start", "start")) {
+      for (const auto& s : spec.validate)
+        if (!record(driver.run(s), s.name, "validate") || sys::interrupt_signal()) break;
+      record(driver.stop(), "stop", "stop");
+    }
+  }
+  if (auto st = parent->remove(); !st) return st.error();
+  return result;
+}
 
 Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
   Run run(spec, options);

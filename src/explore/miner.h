@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/driver.h"
 #include "spec/spec.h"
 #include "trace/trace.h"
 #include "util/result.h"
@@ -21,14 +22,6 @@ struct MineOptions {
   std::function<void(const std::string&)> progress = {};
 };
 
-/// What happened in one step.
-struct StepOutcome {
-  std::string name;
-  std::string phase;
-  bool ok = true;
-  std::string failure;  ///< why it failed, one line
-  std::string output;   ///< the command's output (run, exec)
-};
 
 /// A mining run: the trace (with per-step records) and every step's outcome.
 struct MineResult {
@@ -39,6 +32,18 @@ struct MineResult {
   bool failed = false;        ///< a step failed: trace is what was seen until then
   std::string failure;        ///< the first failing step's message, one line
 };
+
+/// The held-out check: every step of starting the container under a profile,
+/// the spec's validate steps and the stop.
+struct ValidateResult {
+  bool passed = true;
+  std::vector<StepOutcome> steps;
+};
+
+/// Starts the container under profile (Docker/OCI JSON) with options.engine
+/// and runs the spec's validate steps, then its stop. A step that fails is a
+/// result; only environment errors are an Error.
+Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile, const MineOptions& options);
 
 /// Mines spec. Environment errors (no runc, no image, cannot record) are an
 /// Error; a failing step is a MineResult with failed set, so what was

@@ -11,7 +11,8 @@ namespace {
 constexpr int kDockerDefaultX86_64 = 309;
 }
 
-std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox) {
+std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox,
+                             const explore::ValidateResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
   md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine, result.trace.target.image.substr(0, 12));
   md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n", result.mining_seconds,
@@ -32,6 +33,11 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
     md += fmt::format("| {} | {} | {} | {} | {:.2f} | {} | {} |\n", i + 1, st.name, st.phase,
                       outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000, st.new_syscalls.size(),
                       st.total);
+  }
+  if (held_out) {
+    md += fmt::format("\n## Held-out check under the mined profile: {}\n\n", held_out->passed ? "passed" : "FAILED");
+    for (const auto& st : held_out->steps)
+      md += fmt::format("- {} {}: {}\n", st.phase, st.name, st.ok ? "ok" : "failed: " + st.failure);
   }
   md += "\n## First seen per step\n\n";
   for (const auto& st : result.trace.steps) {

@@ -1,0 +1,156 @@
+#include "explore/driver.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <thread>
+
+#include "image/image.h"
+#include "sys/command.h"
+#include "sys/interrupt.h"
+#include "sys/net.h"
+
+namespace sandmine::explore {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string where(const spec::Spec& spec, int line) { return spec.file + ":" + std::to_string(line); }
+
+std::string last_line(const std::string& text) {
+  sys::CommandResult r;
+  r.output = text;
+  return r.last_line();
+}
+
+StepOutcome failed(std::string why) { return StepOutcome{.ok = false, .failure = std::move(why)}; }
+
+}  // namespace
+
+Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine, const std::string& cache_dir,
+                                    const std::function<void(const std::string&)>& progress) {
+  std::string client = engine.image_client();
+  if (auto* ref = std::get_if<spec::RefImage>(&spec.image)) {
+    if (client.empty())
+      return Error{"spec " + spec.file + ": image.ref needs --engine docker or podman (runc runs a root file system)",
+                   EINVAL};
+    return PreparedImage{"", ref->ref, ref->ref};
+  }
+  auto rootfs = image::build(spec.image, {.name = spec.name,
+                                          .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                          .progress = progress});
+  if (!rootfs) return rootfs.error();
+  PreparedImage p{rootfs->dir, "", rootfs->hash};
+  if (!client.empty()) {
+    auto ref = image::import_into(client, *rootfs, spec.name, progress);
+    if (!ref) return ref.error();
+    p.ref = *ref;
+  }
+  return p;
+}
+
+StepOutcome Driver::start() {
+  auto c = engine_.start(container_spec_);
+  if (!c) return failed(c.error().message);
+  container_ = std::move(*c);
+  if (spec_.ready) {
+    if (auto st = wait_ready(*spec_.ready); !st) return failed(st.error().message);
+  }
+  return {};
+}
+
+Status Driver::wait_ready(const spec::ReadyProbe& probe) {
+  auto deadline = Clock::now() + probe.timeout;
+  std::string last = "never checked";
+  while (Clock::now() < deadline) {
+    if (sys::interrupt_signal()) return Error{"interrupted"};
+    if (!container_->running())
+      return Error{"the container exited before it was ready (" + last_line(logs()) + ")"};
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    milliseconds attempt = std::min(left, milliseconds(1000));
+    switch (probe.kind) {
+      case spec::ReadyProbe::Kind::Tcp: {
+        auto fd = sys::connect_in_netns(container_->netns_fd(), probe.port, attempt);
+        if (fd) return {};
+        last = fd.error().message;
+        break;
+      }
+      case spec::ReadyProbe::Kind::Http: {
+        auto code = sys::http_status_in_netns(container_->netns_fd(), probe.port, probe.path, attempt);
+        if (code && *code >= 200 && *code < 400) return {};
+        last = code ? "HTTP " + std::to_string(*code) : code.error().message;
+        break;
+      }
+      case spec::ReadyProbe::Kind::Exec: {
+        auto r = container_->exec(probe.exec, attempt);
+        if (r && r->exit_code == 0) return {};
+        last = r ? "exit " + std::to_string(r->exit_code) + ": " + r->last_line() : r.error().message;
+        break;
+      }
+      case spec::ReadyProbe::Kind::Log: {
+        if (std::regex_search(logs(), std::regex(probe.log))) return {};
+        last = "no line matched";
+        break;
+      }
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return Error{fmt::format("spec {}: ready: not ready after {:.1f} s ({})", where(spec_, probe.line),
+                           probe.timeout.count() / 1000.0, last)};
+}
+
+
+StepOutcome Driver::run(const spec::Step& s) {
+  using Kind = spec::Step::Kind;
+  std::string at = "spec " + where(spec_, s.line) + ": step " + s.name + ": ";
+  switch (s.kind) {
+    case Kind::Run:
+    case Kind::Exec: {
+      auto r = s.kind == Kind::Run
+                   ? sys::run_command({"/bin/sh", "-c", s.run}, {.timeout = s.timeout, .netns_fd = container_->netns_fd()})
+                   : container_->exec(s.exec, s.timeout);
+      if (!r) return failed(at + r.error().message);
+      StepOutcome o;
+      o.output = r->output;
+      if (r->timed_out) return failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0));
+      if (r->exit_code != s.expect)
+        return failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
+                                       r->last_line().empty() ? "" : ": " + r->last_line()));
+      if (!container_->running()) return failed(at + "the container exited (" + last_line(logs()) + ")");
+      return o;
+    }
+    case Kind::Signal: {
+      if (auto st = container_->signal(s.signal); !st) return failed(at + st.error().message);
+      std::this_thread::sleep_for(milliseconds(200));  // let the handler run before the snapshot
+      if (!container_->running()) return failed(at + "the container exited on the signal (" + last_line(logs()) + ")");
+      return {};
+    }
+    case Kind::Restart: {
+      auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
+      if (!stopped) return failed(at + stopped.error().message);
+      container_.reset();
+      return start();
+    }
+    case Kind::Sleep:
+      std::this_thread::sleep_for(s.sleep);
+      return {};
+  }
+  return failed(at + "unknown step kind");
+}
+
+
+StepOutcome Driver::stop() {
+  if (!container_) return {};
+  auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
+  if (!stopped) return failed(stopped.error().message);
+  if (!*stopped)
+    return StepOutcome{.ok = true,
+                       .failure = fmt::format("did not stop within {:.1f} s of signal {}; killed",
+                                              spec_.stop.timeout.count() / 1000.0, spec_.stop.signal)};
+  return {};
+}
+
+
+}  // namespace sandmine::explore

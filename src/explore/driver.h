@@ -1,0 +1,66 @@
+#pragma once
+// Driving one container through a spec: its image, start and readiness, the
+// steps (run, exec, signal, restart, sleep) and the graceful stop. Mining
+// records around it; validation runs it under a profile.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "spec/spec.h"
+#include "util/result.h"
+
+namespace sandmine::explore {
+
+/// What an engine runs for a spec: a root file system (runc) or a reference
+/// in its store (docker, podman: imported once from the built root file system).
+struct PreparedImage {
+  std::string rootfs;
+  std::string ref;
+  std::string id;  ///< the recipe hash, or the reference of an image.ref
+};
+
+/// Builds (or finds) the spec's image and makes it available to the engine.
+Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine, const std::string& cache_dir,
+                                    const std::function<void(const std::string&)>& progress);
+
+/// How one step ended.
+struct StepOutcome {
+  std::string name;
+  std::string phase;
+  bool ok = true;
+  std::string failure;  ///< why it failed (or, for stop, a note), one line
+  std::string output;   ///< the command's output (run, exec)
+};
+
+/// One container of a spec. Destruction removes the container.
+class Driver {
+ public:
+  /// container: what to start (the spec's command, image, cgroup parent, profile).
+  Driver(const spec::Spec& spec, engine::Engine& engine, engine::ContainerSpec container)
+      : spec_(spec), engine_(engine), container_spec_(std::move(container)) {}
+
+  /// Starts the container and waits until the spec's ready probe passes.
+  StepOutcome start();
+  /// Runs one explore, validate or bench step.
+  StepOutcome run(const spec::Step& step);
+  /// The spec's graceful stop (signal, then SIGKILL after its timeout).
+  StepOutcome stop();
+  /// Whether a container is there (started and not stopped).
+  bool started() const { return container_ != nullptr; }
+  /// Removes the container now.
+  void remove() { container_.reset(); }
+
+ private:
+  Status wait_ready(const spec::ReadyProbe& probe);
+  std::string logs() const { return container_ ? container_->logs() : ""; }
+
+  const spec::Spec& spec_;
+  engine::Engine& engine_;
+  engine::ContainerSpec container_spec_;
+  std::unique_ptr<engine::Container> container_;
+};
+
+}  // namespace sandmine::explore
