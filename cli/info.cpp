@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "engine/client_engine.h"
 #include "sys/cgroup.h"
 #include "sys/fd.h"
 #include "sys/files.h"
@@ -41,9 +42,12 @@ bool socket_answers(const std::string& path) {
   return fd.valid() && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
+// The clients the engines use (Debian's), not whatever PATH finds first.
 std::string engine(const std::string& name) {
-  auto path = sys::find_executable(name);
-  if (!path) return "not found";
+  auto path = name == "docker"   ? Result<std::string>(engine::docker_flavor().client)
+              : name == "podman" ? Result<std::string>(engine::podman_flavor().client)
+                                 : sys::find_executable(name);
+  if (!path || ::access(path->c_str(), X_OK) != 0) return "not found";
   std::string version = first_line_of(*path + " --version");
   std::string out = *path + (version.empty() ? "" : " (" + version + ")");
   if (name == "docker")

@@ -130,12 +130,22 @@ bool has_space_or_control(std::string_view s) {
   return false;
 }
 
+// A name that is also a valid Docker image name component (the name becomes
+// sandmine/<name>:<hash>): runs of a-z0-9 joined by '.', '_', '__' or one or
+// more '-'.
 bool valid_spec_name(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
-  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!lower_or_digit(s[0])) return false;
-  for (char c : s)
-    if (!lower_or_digit(c) && c != '_' && c != '.' && c != '-') return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    char c = s[i], prev = s[i - 1];
+    if (alnum(c)) continue;
+    if (c != '.' && c != '_' && c != '-') return false;
+    if (alnum(prev)) continue;
+    bool dashes = c == '-' && prev == '-';
+    bool double_underscore = c == '_' && prev == '_' && (i < 2 || s[i - 2] != '_');
+    if (!dashes && !double_underscore) return false;
+  }
   return true;
 }
 
@@ -578,7 +588,8 @@ Result<Spec> Parser::spec(const Field& top) const {
     return fail(
         *name,
         in_quotes(s.name) +
-            " is not a valid name: 1 to 63 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
+            " is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it "
+            "names images: sandmine/<name>)");
 
   auto image = required(*m, "image");
   if (!image) return image.error();

@@ -262,7 +262,20 @@ TEST(SpecParse, NamesUpToSixtyThreeCharacters) {
   EXPECT_EQ(
       error_of("name: " + longest + "9\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
       "spec t.yaml:1: name: \"" + longest +
-          "9\" is not a valid name: 1 to 63 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
+          "9\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it "
+          "names images: sandmine/<name>)");
+}
+
+TEST(SpecParse, NamesAreDockerImageNameComponents) {
+  for (const char* good : {"web", "web-1", "a--b", "a__b", "a.b_c", "nginx-light.1"})
+    EXPECT_EQ(error_of(std::string("name: ") + good + "\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
+              "(parsed without error)")
+        << good;
+  for (const char* bad : {"web.", "web-", "a..b", "a.-b", "a___b", "_a", "Web", "a b"})
+    EXPECT_NE(error_of(std::string("name: \"") + bad + "\"\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n")
+                  .find("is not a valid name"),
+              std::string::npos)
+        << bad;
 }
 
 struct BadSpec {
@@ -350,16 +363,13 @@ image: {busybox: {}}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:1: name: \"Nginx\" is not a valid name: 1 to 63 of a-z, 0-9, '_', '.', '-', starting with "
-     "a "
-     "letter or digit"},
+     "spec t.yaml:1: name: \"Nginx\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it names images: sandmine/<name>)"},
     {"NameStartingWithADot", R"y(name: .t
 image: {busybox: {}}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:1: name: \".t\" is not a valid name: 1 to 63 of a-z, 0-9, '_', '.', '-', starting with a "
-     "letter or digit"},
+     "spec t.yaml:1: name: \".t\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it names images: sandmine/<name>)"},
     {"CommandAsAString", R"y(name: t
 image: {busybox: {}}
 command: nginx -g "daemon off;"
