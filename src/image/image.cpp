@@ -61,47 +61,12 @@ Result<sys::CommandResult> run_ok(const std::vector<std::string>& argv, std::chr
   return r;
 }
 
-// Runs argv to completion and hands each line of its output (stdout and
-// stderr merged) to on_line as it arrives: a long build shows its steps.
-// Unlike run_command it stays in our process group, so a Ctrl-C reaches it
-// too and it can clean up after itself.
+// Runs argv to completion, handing each line of its output to on_line as it
+// arrives: a long build shows its steps. It stays in our process group, so a
+// Ctrl-C reaches it too and it can clean up after itself.
 Result<sys::CommandResult> run_streaming(const std::vector<std::string>& argv,
                                          const std::function<void(const std::string&)>& on_line) {
-  auto executable = sys::find_executable(argv.at(0));
-  if (!executable) return executable.error();
-  int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return errno_error("cannot create a pipe");
-  sys::UniqueFd read_end(ends[0]), write_end(ends[1]);
-  sys::UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devnull.valid()) return errno_error("cannot open /dev/null");
-  auto child = sys::spawn({.argv = argv,
-                           .executable = *executable,
-                           .stdin_fd = devnull.get(),
-                           .stdout_fd = write_end.get(),
-                           .stderr_fd = write_end.get()});
-  if (!child) return child.error();
-  write_end.reset();
-  devnull.reset();
-  if (Status st = child->exec_status(true); !st) {
-    ::waitpid(child->pid(), nullptr, 0);
-    return Error{"cannot run " + argv[0] + ": " + st.error().message, st.error().errnum};
-  }
-  sys::CommandResult result;
-  size_t line_start = 0;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buf, static_cast<size_t>(n));
-    for (size_t nl; (nl = result.output.find('\n', line_start)) != std::string::npos; line_start = nl + 1)
-      if (on_line) on_line(result.output.substr(line_start, nl - line_start));
-  }
-  int status = 0;
-  while (::waitpid(child->pid(), &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  return result;
+  return sys::run_command(argv, {.timeout = std::chrono::hours(2), .on_line = on_line, .own_process_group = false});
 }
 
 // The SHA-256 of a file's bytes, or of text, by coreutils' sha256sum.
@@ -441,26 +406,6 @@ Status build_busybox(const spec::BusyboxImage& b, const std::string& partial) {
 
 // ------------------------------------------------------------------- cache
 
-// An exclusive flock on <entry>.lock for as long as it lives.
-class EntryLock {
- public:
-  static Result<EntryLock> take(const std::string& path, const Progress& say) {
-    sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (!fd.valid()) return errno_error("cannot open the lock " + path);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK) return errno_error("cannot lock " + path);
-      say("waiting for another build of the same image to finish...");
-      while (::flock(fd.get(), LOCK_EX) != 0)
-        if (errno != EINTR) return errno_error("cannot lock " + path);
-    }
-    return EntryLock(std::move(fd));
-  }
-
- private:
-  explicit EntryLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
-  sys::UniqueFd fd_;  // closing it releases the lock
-};
-
 // An entry is complete once it exists: it is renamed into place whole.
 bool complete(const std::string& entry) {
   std::error_code ec;
@@ -507,7 +452,7 @@ Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
         fs_error("cannot create the image cache " + options.cache_dir +
                      (ec == std::errc::permission_denied ? " (run as root or choose another cache)" : ""),
                  ec));
-  auto lock = EntryLock::take(entry + ".lock", say);
+  auto lock = sys::FileLock::take(entry + ".lock", [&] { say("waiting for another build of the same image to finish..."); });
   if (!lock) return fail(lock.error());
   if (complete(entry)) return found();  // built by whoever held the lock
 

@@ -36,7 +36,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const Co
                       .stdin_fd = in_r.get(),
                       .stdout_fd = out_w.get(),
                       .stderr_fd = out_w.get(),
-                      .new_process_group = true});
+                      .new_process_group = options.own_process_group});
   if (!child) return child.error();
   out_w.reset();
   in_r.reset();
@@ -52,19 +52,27 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const Co
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child->pid(), 0)));
   if (!pidfd.valid()) return errno_error("cannot watch " + argv[0]);
   CommandResult result;
+  std::string partial_line;
   auto read_some = [&] {
     char buf[4096];
     ssize_t got = ::read(out_r.get(), buf, sizeof buf);
-    if (got > 0 && result.output.size() < kMaxOutput) result.output.append(buf, static_cast<size_t>(got));
+    if (got <= 0) return got;
+    if (result.output.size() < kMaxOutput) result.output.append(buf, static_cast<size_t>(got));
+    if (options.on_line) {
+      partial_line.append(buf, static_cast<size_t>(got));
+      for (size_t nl; (nl = partial_line.find('\n')) != std::string::npos; partial_line.erase(0, nl + 1))
+        options.on_line(partial_line.substr(0, nl));
+    }
     return got;
   };
+  pid_t group = options.own_process_group ? -child->pid() : child->pid();
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool output_open = true;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
-      ::kill(-child->pid(), SIGKILL);
+      ::kill(group, SIGKILL);
       break;
     }
     pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {output_open ? out_r.get() : -1, POLLIN, 0}};
@@ -82,8 +90,9 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const Co
   int status = 0;
   while (::waitpid(child->pid(), &status, 0) < 0 && errno == EINTR) {
   }
+  if (options.on_line && !partial_line.empty()) options.on_line(partial_line);
   // Descendants left in its group (daemons it started) are not ours to keep.
-  ::kill(-child->pid(), SIGKILL);
+  if (options.own_process_group) ::kill(-child->pid(), SIGKILL);
   result.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   return result;
 }

@@ -3,6 +3,7 @@
 // the whole process group killed when it passes.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ struct CommandOptions {
   std::chrono::milliseconds timeout{60000};
   int netns_fd = -1;  ///< run inside this network namespace
   std::string input = {};  ///< written to its stdin, then closed
+  /// Called with each line of output as it arrives (a long build shows its steps).
+  std::function<void(const std::string&)> on_line = {};
+  /// Its own process group (a timeout kills all it started). false: it stays
+  /// in ours, so a Ctrl-C reaches it too and it can clean up after itself.
+  bool own_process_group = true;
 };
 
 /// How it ended. output holds stdout and stderr interleaved (the first 1 MiB).

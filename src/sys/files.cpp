@@ -1,6 +1,7 @@
 #include "sys/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +74,22 @@ Status OutputFile::commit(std::string_view content) {
   if (::rename(temp_.c_str(), path_.c_str()) != 0) return errno_error("cannot write " + path_);
   temp_.clear();
   return {};
+}
+
+}  // namespace sandmine::sys
+
+namespace sandmine::sys {
+
+Result<FileLock> FileLock::take(const std::string& path, const std::function<void()>& waiting) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error("cannot open the lock " + path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return errno_error("cannot lock " + path);
+    if (waiting) waiting();
+    while (::flock(fd.get(), LOCK_EX) != 0)
+      if (errno != EINTR) return errno_error("cannot lock " + path);
+  }
+  return FileLock(std::move(fd));
 }
 
 }  // namespace sandmine::sys

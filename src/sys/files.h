@@ -2,9 +2,11 @@
 // Whole-file reads and writes for small kernel files (procfs, cgroupfs, sysfs).
 
 #include <string>
+#include <functional>
 #include <string_view>
 #include <utility>
 
+#include "sys/fd.h"
 #include "util/result.h"
 
 namespace sandmine::sys {
@@ -38,6 +40,23 @@ class OutputFile {
   OutputFile(std::string path, std::string temp) : path_(std::move(path)), temp_(std::move(temp)) {}
   std::string path_;
   std::string temp_;
+};
+
+}  // namespace sandmine::sys
+
+namespace sandmine::sys {
+
+/// An exclusive flock(2) on a file (created if missing) for as long as it lives.
+class FileLock {
+ public:
+  /// Takes the lock; when another process holds it, calls waiting() once and blocks.
+  static Result<FileLock> take(const std::string& path, const std::function<void()>& waiting = {});
+  FileLock(FileLock&&) noexcept = default;
+  FileLock& operator=(FileLock&&) noexcept = default;
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // closing it releases the lock
 };
 
 }  // namespace sandmine::sys
