@@ -25,7 +25,7 @@ class Mine : public ::testing::Test {
   void TearDown() override {
     if (is_root()) {
       EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out, "");
+      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
     }
   }
   Outcome mine(const std::string& spec, const std::string& out) {

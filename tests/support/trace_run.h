@@ -38,4 +38,11 @@ std::string describe_names(const std::set<std::string>& names);
 /// by us. Empty when clean.
 std::vector<std::string> leftovers();
 
+/// Whether a sandmine cgroup or container name ending in -<pid> belongs to
+/// another process that is still running (work in progress, not a leak).
+bool owned_by_another_live_process(const std::string& name);
+
+/// Containers in a runc state root that are not another live process's.
+std::vector<std::string> runc_leftovers(const std::string& root = "/run/sandmine/runc");
+
 }  // namespace sandmine::test
