@@ -50,7 +50,8 @@ int run(const MineCliOptions& o) {
   };
   sys::InterruptGuard interrupts;
   say(fmt::format("mining {} with {} ({} explore steps)", spec.name, o.engine, spec.explore.size()));
-  auto result = must(explore::mine(spec, {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+  auto result = must(
+      explore::mine(spec, {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
 
   for (const auto& step : result.steps)
     if (!step.output.empty()) log += "--- output of " + step.phase + " " + step.name + "\n" + step.output;
@@ -67,32 +68,39 @@ int run(const MineCliOptions& o) {
   // The held-out check: the validate steps under the mined profile.
   std::optional<explore::ValidateResult> held_out;
   if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
-    progress(fmt::format("validating: {} held-out steps under the mined profile with {}", spec.validate.size(),
-                         o.engine));
-    held_out = must(explore::validate(spec, dir + "/profile.json",
-                                      {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+    progress(fmt::format("validating: {} held-out steps under the mined profile with {}",
+                         spec.validate.size(), o.engine));
+    held_out = must(
+        explore::validate(spec, dir + "/profile.json",
+                          {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
     for (const auto& step : held_out->steps)
       if (!step.output.empty()) log += "--- output of validate " + step.name + "\n" + step.output;
   }
-  must(summary_out.commit(
-      report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr, held_out ? &*held_out : nullptr)));
+  must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr,
+                                                   held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
 
   if (int sig = sys::interrupt_signal())
-    throw UserError(fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}",
-                                sig, dir + "/trace.json"));
+    throw UserError(
+        fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}",
+                    sig, dir + "/trace.json"));
   if (result.failed)
-    throw UserError(result.failure + "; no profile written (a profile from a broken run would deny what "
-                    "the container needs); partial trace in " + dir + "/trace.json, log in " + dir + "/mine.log");
-  say(fmt::format("mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
-                  "summary.md, mine.log",
-                  spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
+    throw UserError(result.failure +
+                    "; no profile written (a profile from a broken run would deny what "
+                    "the container needs); partial trace in " +
+                    dir + "/trace.json, log in " + dir + "/mine.log");
+  say(fmt::format(
+      "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
+      "summary.md, mine.log",
+      spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
   if (held_out && !held_out->passed) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);
     return kExitFailed;
   }
-  if (held_out) say(fmt::format("held-out check passed: {} validate steps under the mined profile", spec.validate.size()));
+  if (held_out)
+    say(fmt::format("held-out check passed: {} validate steps under the mined profile",
+                    spec.validate.size()));
   return 0;
 }
 
@@ -100,10 +108,13 @@ int run(const MineCliOptions& o) {
 
 void add_mine(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<MineCliOptions>();
-  auto* cmd = app.add_subcommand("mine", "Mine a container's seccomp profile: run it under the recorder and drive it "
-                                         "with the spec's steps");
+  auto* cmd = app.add_subcommand("mine",
+                                 "Mine a container's seccomp profile: run it under the recorder and drive it "
+                                 "with the spec's steps");
   cmd->add_option("spec", o->spec, "The spec (YAML; docs/spec.md)")->required();
-  cmd->add_option("--engine", o->engine, "Container engine")->check(CLI::IsMember({"runc", "docker", "podman"}))->capture_default_str();
+  cmd->add_option("--engine", o->engine, "Container engine")
+      ->check(CLI::IsMember({"runc", "docker", "podman"}))
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
   cmd->footer(

@@ -41,9 +41,11 @@ int run(const ProfileOptions& o) {
   for (const auto& w : warnings) say("warning: " + w);
   if (!o.exact) {
     std::set<std::string> added;
-    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox)) added.insert(names.begin(), names.end());
+    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox))
+      added.insert(names.begin(), names.end());
     if (!added.empty())
-      say(fmt::format("added {} (needed when a signal arrives, which recording sees only by chance; --exact "
+      say(
+          fmt::format("added {} (needed when a signal arrives, which recording sees only by chance; --exact "
                       "leaves them out)",
                       fmt::join(added, ", ")));
   }

@@ -48,7 +48,8 @@ class ClientContainer final : public Container {
     return r ? r->output : "";
   }
 
-  Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+  Result<sys::CommandResult> exec(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) override {
     std::vector<std::string> args{"exec", name_};
     args.insert(args.end(), argv.begin(), argv.end());
     return client(args, timeout);
@@ -62,16 +63,7 @@ class ClientContainer final : public Container {
   }
 
   Result<bool> stop(int sig, std::chrono::milliseconds timeout) override {
-    if (!running()) return true;
-    (void)signal(sig);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (running() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!running()) return true;
-    (void)signal(SIGKILL);
-    for (int i = 0; i < 500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (running()) return Error{"container " + name_ + " survived SIGKILL"};
-    return false;
+    return stop_with_signal(*this, sig, timeout);
   }
 
  private:
@@ -98,8 +90,8 @@ ClientFlavor podman_flavor(int nofile, int nproc) {
   return {.name = "podman",
           .client = "/usr/bin/podman",
           .global_args = {"--runtime", "runc", "--cgroup-manager", "cgroupfs"},
-          .run_args = {"--ulimit", "nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile), "--ulimit",
-                       "nproc=" + std::to_string(nproc) + ":" + std::to_string(nproc)}};
+          .run_args = {"--ulimit", "nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
+                       "--ulimit", "nproc=" + std::to_string(nproc) + ":" + std::to_string(nproc)}};
 }
 
 Result<std::unique_ptr<ClientEngine>> ClientEngine::create(ClientFlavor flavor) {
@@ -110,11 +102,13 @@ Result<std::unique_ptr<ClientEngine>> ClientEngine::create(ClientFlavor flavor) 
   // `version` talks to the daemon (Docker) and fails when none answers.
   auto info = run_client(flavor, {"version"}, std::chrono::seconds(30));
   if (flavor.daemon && (!info || info->exit_code != 0))
-    return Error{"the Docker daemon is not running (start it: dockerd &, or systemctl start docker)", ECONNREFUSED};
+    return Error{"the Docker daemon is not running (start it: dockerd &, or systemctl start docker)",
+                 ECONNREFUSED};
   return std::unique_ptr<ClientEngine>(new ClientEngine(std::move(flavor)));
 }
 
-std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec, const std::string& seccomp_file) const {
+std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
+                                                const std::string& seccomp_file) const {
   std::vector<std::string> args{"--detach", "--name", spec.name, "--label", "sandmine=1",
                                 // loopback only: test traffic reaches it in its own namespace
                                 "--network", "none", "--cgroup-parent", spec.cgroup_parent, "--security-opt",
@@ -134,7 +128,8 @@ Result<std::unique_ptr<Container>> ClientEngine::start(const ContainerSpec& spec
     // The recording profile: allow everything, so runc arms the container where
     // it will install the mined profile.
     seccomp = spec.work_dir + "/allow-all.json";
-    std::ofstream(seccomp) << R"({"defaultAction": "SCMP_ACT_ALLOW"})" << "\n";
+    std::ofstream(seccomp) << R"({"defaultAction": "SCMP_ACT_ALLOW"})"
+                           << "\n";
   }
   auto container = std::make_unique<ClientContainer>(flavor_, spec.name);
   std::vector<std::string> args{"run"};
@@ -142,7 +137,8 @@ Result<std::unique_ptr<Container>> ClientEngine::start(const ContainerSpec& spec
   args.insert(args.end(), more.begin(), more.end());
   auto r = run_client(flavor_, args, std::chrono::seconds(60));
   if (!r) return r.error();
-  if (r->exit_code != 0) return Error{flavor_.name + " could not start container " + spec.name + ": " + r->last_line()};
+  if (r->exit_code != 0)
+    return Error{flavor_.name + " could not start container " + spec.name + ": " + r->last_line()};
   if (auto st = container->started(); !st) return st.error();
   return std::unique_ptr<Container>(std::move(container));
 }

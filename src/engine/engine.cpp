@@ -1,5 +1,9 @@
 #include "engine/engine.h"
 
+#include <signal.h>
+
+#include <thread>
+
 #include "engine/client_engine.h"
 #include "engine/runc.h"
 #include "sys/files.h"
@@ -13,6 +17,20 @@ bool process_running(pid_t pid) {
   return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
 }
 
+Result<bool> stop_with_signal(Container& container, int sig, std::chrono::milliseconds timeout) {
+  if (!container.running()) return true;
+  (void)container.signal(sig);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (container.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!container.running()) return true;
+  (void)container.signal(SIGKILL);
+  for (int i = 0; i < 500 && container.running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (container.running()) return Error{"the container's main process survived SIGKILL"};
+  return false;
+}
+
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
   if (name == "runc") {
     auto r = Runc::create();
@@ -24,7 +42,8 @@ Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
     if (!e) return e.error();
     return std::unique_ptr<Engine>(std::move(*e));
   }
-  return Error{"unknown engine \"" + std::string(name) + "\" (sandmine drives runc, docker and podman)", EINVAL};
+  return Error{"unknown engine \"" + std::string(name) + "\" (sandmine drives runc, docker and podman)",
+               EINVAL};
 }
 
 }  // namespace sandmine::engine

@@ -46,7 +46,8 @@ class Container {
   /// An open descriptor of the container's network namespace.
   virtual int netns_fd() const = 0;
   /// Runs argv inside the container (armed like its main process).
-  virtual Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) = 0;
+  virtual Result<sys::CommandResult> exec(const std::vector<std::string>& argv,
+                                          std::chrono::milliseconds timeout) = 0;
   /// Sends a signal to the main process.
   virtual Status signal(int sig) = 0;
   /// Whether the main process still runs.
@@ -69,6 +70,10 @@ class Engine {
   /// runs root file systems directly (runc).
   virtual std::string image_client() const { return ""; }
 };
+
+/// The graceful stop every engine shares: sig, up to timeout for the main
+/// process to end, then SIGKILL. Returns whether it ended within the timeout.
+Result<bool> stop_with_signal(Container& container, int sig, std::chrono::milliseconds timeout);
 
 /// Whether the process pid exists and is not a zombie.
 bool process_running(pid_t pid);

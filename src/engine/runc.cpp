@@ -26,17 +26,21 @@ namespace {
 // Docker's default capabilities: a profile mined under runc must also start
 // the container under Docker and Podman, which grant these.
 const std::vector<std::string> kCapabilities = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
-
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 class RuncContainer final : public Container {
  public:
   RuncContainer(std::string runc, std::string root, std::string name, std::string bundle,
                 std::unique_ptr<sys::OverlayMount> overlay, std::string log_file)
-      : runc_(std::move(runc)), root_(std::move(root)), name_(std::move(name)), bundle_(std::move(bundle)),
-        log_file_(std::move(log_file)), overlay_(std::move(overlay)) {}
+      : runc_(std::move(runc)),
+        root_(std::move(root)),
+        name_(std::move(name)),
+        bundle_(std::move(bundle)),
+        log_file_(std::move(log_file)),
+        overlay_(std::move(overlay)) {}
 
   ~RuncContainer() override {
     if (pid_ > 0 && process_running(pid_)) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
@@ -60,7 +64,8 @@ class RuncContainer final : public Container {
   bool running() const override { return pid_ > 0 && process_running(pid_); }
   std::string logs() const override { return sys::read_file(log_file_).value_or(""); }
 
-  Result<sys::CommandResult> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+  Result<sys::CommandResult> exec(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) override {
     std::vector<std::string> cmd{runc_, "--root", root_, "exec", name_};
     cmd.insert(cmd.end(), argv.begin(), argv.end());
     return sys::run_command(cmd, {.timeout = timeout});
@@ -74,16 +79,7 @@ class RuncContainer final : public Container {
   }
 
   Result<bool> stop(int sig, std::chrono::milliseconds timeout) override {
-    if (!running()) return true;
-    (void)signal(sig);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (running() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!running()) return true;
-    (void)signal(SIGKILL);
-    for (int i = 0; i < 500 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (running()) return Error{"container " + name_ + " survived SIGKILL"};
-    return false;
+    return stop_with_signal(*this, sig, timeout);
   }
 
  private:
@@ -115,9 +111,10 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
   // The environment Docker gives a container (PATH, HOSTNAME, HOME): programs
   // react to it (busybox sh calls uname when HOSTNAME is unset), and a profile
   // mined here must hold under Docker and Podman too. The spec's env wins.
-  std::map<std::string, std::string> vars{{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-                                          {"HOSTNAME", spec.name.substr(0, 63)},
-                                          {"HOME", uid == 0 ? "/root" : "/"}};
+  std::map<std::string, std::string> vars{
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOSTNAME", spec.name.substr(0, 63)},
+      {"HOME", uid == 0 ? "/root" : "/"}};
   for (const auto& [k, v] : spec.env) vars[k] = v;
   json env = json::array();
   for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
@@ -144,23 +141,37 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
       {"hostname", spec.name.substr(0, 63)},
       {"mounts",
        json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-                    {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                    {{"destination", "/dev"},
+                     {"type", "tmpfs"},
+                     {"source", "tmpfs"},
                      {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-                    {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+                    {{"destination", "/dev/pts"},
+                     {"type", "devpts"},
+                     {"source", "devpts"},
                      {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
-                    {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+                    {{"destination", "/dev/shm"},
+                     {"type", "tmpfs"},
+                     {"source", "shm"},
                      {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-                    {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"},
+                    {{"destination", "/dev/mqueue"},
+                     {"type", "mqueue"},
+                     {"source", "mqueue"},
                      {"options", {"nosuid", "noexec", "nodev"}}},
-                    {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+                    {{"destination", "/sys"},
+                     {"type", "sysfs"},
+                     {"source", "sysfs"},
                      {"options", {"nosuid", "noexec", "nodev", "ro"}}}})},
       {"linux",
        {{"cgroupsPath", spec.cgroup_parent + "/" + spec.name},
-        {"namespaces", json::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}},
-                                    {{"type", "uts"}}, {{"type", "mount"}}})},
+        {"namespaces", json::array({{{"type", "pid"}},
+                                    {{"type", "network"}},
+                                    {{"type", "ipc"}},
+                                    {{"type", "uts"}},
+                                    {{"type", "mount"}}})},
         {"seccomp", seccomp},
-        {"maskedPaths", {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                         "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+          "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
         {"readonlyPaths",
          {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
   return config.dump(2);
@@ -174,13 +185,15 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
     fs::create_directories(dir, ec);
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
-  auto overlay = sys::OverlayMount::mount(spec.rootfs, bundle + "/upper", bundle + "/work", bundle + "/rootfs");
+  auto overlay =
+      sys::OverlayMount::mount(spec.rootfs, bundle + "/upper", bundle + "/work", bundle + "/rootfs");
   if (!overlay) {
     fs::remove_all(bundle, ec);
     return overlay.error();
   }
-  auto container = std::make_unique<RuncContainer>(
-      runc_, root, spec.name, bundle, std::make_unique<sys::OverlayMount>(std::move(*overlay)), spec.log_file);
+  auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle,
+                                                   std::make_unique<sys::OverlayMount>(std::move(*overlay)),
+                                                   spec.log_file);
   {
     std::ofstream out(bundle + "/config.json");
     out << config_json(spec, bundle + "/rootfs");
@@ -211,7 +224,8 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (auto st = container->started(static_cast<pid_t>(std::stol(*pid_text))); !st) return st.error();
   auto start = sys::run_command({runc_, "--root", root, "start", spec.name});
   if (!start) return start.error();
-  if (start->exit_code != 0) return Error{"runc could not start container " + spec.name + ": " + start->last_line()};
+  if (start->exit_code != 0)
+    return Error{"runc could not start container " + spec.name + ": " + start->last_line()};
   return std::unique_ptr<Container>(std::move(container));
 }
 

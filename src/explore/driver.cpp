@@ -29,18 +29,21 @@ StepOutcome failed(std::string why) { return StepOutcome{.ok = false, .failure =
 
 }  // namespace
 
-Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine, const std::string& cache_dir,
+Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine,
+                                    const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress) {
   std::string client = engine.image_client();
   if (auto* ref = std::get_if<spec::RefImage>(&spec.image)) {
     if (client.empty())
-      return Error{"spec " + spec.file + ": image.ref needs --engine docker or podman (runc runs a root file system)",
-                   EINVAL};
+      return Error{
+          "spec " + spec.file + ": image.ref needs --engine docker or podman (runc runs a root file system)",
+          EINVAL};
     return PreparedImage{"", ref->ref, ref->ref};
   }
-  auto rootfs = image::build(spec.image, {.name = spec.name,
-                                          .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
-                                          .progress = progress});
+  auto rootfs =
+      image::build(spec.image, {.name = spec.name,
+                                .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                .progress = progress});
   if (!rootfs) return rootfs.error();
   PreparedImage p{rootfs->dir, "", rootfs->hash};
   if (!client.empty()) {
@@ -49,6 +52,17 @@ Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine
     p.ref = *ref;
   }
   return p;
+}
+
+engine::ContainerSpec container_for(const spec::Spec& spec, const PreparedImage& image,
+                                    const std::string& name) {
+  return {.name = name,
+          .command = spec.command,
+          .env = spec.env,
+          .user = spec.user,
+          .workdir = spec.workdir,
+          .rootfs = image.rootfs,
+          .image = image.ref};
 }
 
 StepOutcome Driver::start() {
@@ -101,7 +115,6 @@ Status Driver::wait_ready(const spec::ReadyProbe& probe) {
                            probe.timeout.count() / 1000.0, last)};
 }
 
-
 StepOutcome Driver::run(const spec::Step& s) {
   using Kind = spec::Step::Kind;
   std::string at = "spec " + where(spec_, s.line) + ": step " + s.name + ": ";
@@ -109,12 +122,14 @@ StepOutcome Driver::run(const spec::Step& s) {
     case Kind::Run:
     case Kind::Exec: {
       auto r = s.kind == Kind::Run
-                   ? sys::run_command({"/bin/sh", "-c", s.run}, {.timeout = s.timeout, .netns_fd = container_->netns_fd()})
+                   ? sys::run_command({"/bin/sh", "-c", s.run},
+                                      {.timeout = s.timeout, .netns_fd = container_->netns_fd()})
                    : container_->exec(s.exec, s.timeout);
       if (!r) return failed(at + r.error().message);
       StepOutcome o;
       o.output = r->output;
-      if (r->timed_out) return failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0));
+      if (r->timed_out)
+        return failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0));
       if (r->exit_code != s.expect)
         return failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
                                        r->last_line().empty() ? "" : ": " + r->last_line()));
@@ -124,7 +139,8 @@ StepOutcome Driver::run(const spec::Step& s) {
     case Kind::Signal: {
       if (auto st = container_->signal(s.signal); !st) return failed(at + st.error().message);
       std::this_thread::sleep_for(milliseconds(200));  // let the handler run before the snapshot
-      if (!container_->running()) return failed(at + "the container exited on the signal (" + last_line(logs()) + ")");
+      if (!container_->running())
+        return failed(at + "the container exited on the signal (" + last_line(logs()) + ")");
       return {};
     }
     case Kind::Restart: {
@@ -140,7 +156,6 @@ StepOutcome Driver::run(const spec::Step& s) {
   return failed(at + "unknown step kind");
 }
 
-
 StepOutcome Driver::stop() {
   if (!container_) return {};
   auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
@@ -151,6 +166,5 @@ StepOutcome Driver::stop() {
                                               spec_.stop.timeout.count() / 1000.0, spec_.stop.signal)};
   return {};
 }
-
 
 }  // namespace sandmine::explore

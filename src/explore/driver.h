@@ -23,8 +23,14 @@ struct PreparedImage {
 };
 
 /// Builds (or finds) the spec's image and makes it available to the engine.
-Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine, const std::string& cache_dir,
+Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine,
+                                    const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress);
+
+/// The container of a spec as an engine runs it (command, environment,
+/// image); where it goes, its profile and its log are the caller's to add.
+engine::ContainerSpec container_for(const spec::Spec& spec, const PreparedImage& image,
+                                    const std::string& name);
 
 /// How one step ended.
 struct StepOutcome {

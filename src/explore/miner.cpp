@@ -23,7 +23,6 @@ using std::chrono::milliseconds;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-
 // One mining run's moving parts. Members are destroyed in reverse order: the
 // container goes before the recorder's target.
 class Run {
@@ -53,28 +52,27 @@ class Run {
     if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
     sys::arm_interrupt_kill(kill_fd_.get());
 
-    driver_ = std::make_unique<Driver>(spec_, *engine_, engine::ContainerSpec{
-                       .name = "sandmine-" + spec_.name + "-" + std::to_string(::getpid()),
-                       .command = spec_.command,
-                       .env = spec_.env,
-                       .user = spec_.user,
-                       .workdir = spec_.workdir,
-                       .rootfs = image->rootfs,
-                       .image = image->ref,
-                       .cgroup_parent = target_->cgroup.relative_path(),
-                       .log_file = options_.work_dir + "/container.log",
-                       .work_dir = options_.work_dir});
+    auto container =
+        container_for(spec_, *image, "sandmine-" + spec_.name + "-" + std::to_string(::getpid()));
+    container.cgroup_parent = target_->cgroup.relative_path();
+    container.log_file = options_.work_dir + "/container.log";
+    container.work_dir = options_.work_dir;
+    driver_ = std::make_unique<Driver>(spec_, *engine_, std::move(container));
     // One line per step: start, the explore steps, stop.
     total_steps_ = spec_.explore.size() + 2;
     start_ = Clock::now();
     start_ns_ = trace::monotonic_ns();
 
-    bool ok = step("start", "start", [&] { return driver_->start(); }, result);
+    bool ok = step(
+        "start", "start", [&] { return driver_->start(); }, result);
     for (const auto& s : spec_.explore) {
       if (!ok || sys::interrupt_signal()) break;
-      ok = step(s.name, "explore", [&] { return driver_->run(s); }, result);
+      ok = step(
+          s.name, "explore", [&] { return driver_->run(s); }, result);
     }
-    if (driver_->started()) step("stop", "stop", [&] { return driver_->stop(); }, result);
+    if (driver_->started())
+      step(
+          "stop", "stop", [&] { return driver_->stop(); }, result);
     driver_->remove();
     sys::arm_interrupt_kill(-1);
     result.mining_seconds = seconds_since(start_);
@@ -105,22 +103,25 @@ class Run {
       for (const auto& [key, tally] : counts->armed)
         if (seen_.insert(key).second) {
           first_step_[key] = name;
-          rec.new_syscalls.push_back(key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)));
+          rec.new_syscalls.push_back(
+              key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)));
         }
       rec.total = seen_.size();
     }
     steps_.push_back(rec);
     if (options_.progress)
-      options_.progress(fmt::format("[{}/{}] {} {}: {} ({:.2f} s, +{} syscalls, {} total, {:.1f} s elapsed)", step_index_,
-                                    total_steps_, phase, name, outcome.ok ? "ok" : "FAILED: " + outcome.failure,
-                                    rec.duration_ms / 1000, rec.new_syscalls.size(), rec.total, seconds_since(start_)));
+      options_.progress(fmt::format("[{}/{}] {} {}: {} ({:.2f} s, +{} syscalls, {} total, {:.1f} s elapsed)",
+                                    step_index_, total_steps_, phase, name,
+                                    outcome.ok ? "ok" : "FAILED: " + outcome.failure, rec.duration_ms / 1000,
+                                    rec.new_syscalls.size(), rec.total, seconds_since(start_)));
     bool ok = outcome.ok;
     if (!ok && result.failure.empty()) result.failure = outcome.failure;
     result.steps.push_back(std::move(outcome));
     return ok;
   }
 
-  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash, const MineResult& result) {
+  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash,
+                          const MineResult& result) {
     trace::Trace t;
     t.backend = "ebpf";
     t.target.kind = "container";
@@ -159,7 +160,8 @@ class Run {
 
 }  // namespace
 
-Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile, const MineOptions& options) {
+Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile,
+                                const MineOptions& options) {
   auto engine = engine::make_engine(options.engine);
   if (!engine) return engine.error();
   auto image = prepare_image(spec, **engine, options.cache_dir, options.progress);
@@ -171,23 +173,19 @@ Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profi
 
   ValidateResult result;
   {
-    Driver driver(spec, **engine,
-                  {.name = "sandmine-" + spec.name + "-check-" + std::to_string(::getpid()),
-                   .command = spec.command,
-                   .env = spec.env,
-                   .user = spec.user,
-                   .workdir = spec.workdir,
-                   .rootfs = image->rootfs,
-                   .image = image->ref,
-                   .seccomp_profile = profile,
-                   .cgroup_parent = parent->relative_path(),
-                   .log_file = options.work_dir + "/validate.log",
-                   .work_dir = options.work_dir});
+    auto container =
+        container_for(spec, *image, "sandmine-" + spec.name + "-check-" + std::to_string(::getpid()));
+    container.seccomp_profile = profile;
+    container.cgroup_parent = parent->relative_path();
+    container.log_file = options.work_dir + "/validate.log";
+    container.work_dir = options.work_dir;
+    Driver driver(spec, **engine, std::move(container));
     auto record = [&](StepOutcome o, const std::string& name, const std::string& phase) {
       o.name = name;
       o.phase = phase;
       if (options.progress)
-        options.progress(fmt::format("validate {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
+        options.progress(
+            fmt::format("validate {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
       result.passed = result.passed && o.ok;
       result.steps.push_back(std::move(o));
       return result.steps.back().ok;

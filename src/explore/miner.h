@@ -22,7 +22,6 @@ struct MineOptions {
   std::function<void(const std::string&)> progress = {};
 };
 
-
 /// A mining run: the trace (with per-step records) and every step's outcome.
 struct MineResult {
   trace::Trace trace;
@@ -43,7 +42,8 @@ struct ValidateResult {
 /// Starts the container under profile (Docker/OCI JSON) with options.engine
 /// and runs the spec's validate steps, then its stop. A step that fails is a
 /// result; only environment errors are an Error.
-Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile, const MineOptions& options);
+Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile,
+                                const MineOptions& options);
 
 /// Mines spec. Environment errors (no runc, no image, cannot record) are an
 /// Error; a failing step is a MineResult with failed set, so what was

@@ -9,33 +9,39 @@ namespace {
 // capabilities (moby profiles/seccomp/default.json); the data table with its
 // source arrives with `sandmine explain`.
 constexpr int kDockerDefaultX86_64 = 309;
-}
+}  // namespace
 
-std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox,
-                             const explore::ValidateResult* held_out) {
+std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
+                             const profile::Sandbox* sandbox, const explore::ValidateResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
-  md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine, result.trace.target.image.substr(0, 12));
-  md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n", result.mining_seconds,
-                    result.image_seconds);
-  md += fmt::format("- syscalls seen (armed): {}; runtime set-up before the filter (unarmed, not in the profile): {}\n",
-                    result.trace.syscalls.size(), result.trace.unarmed.size());
+  md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine,
+                    result.trace.target.image.substr(0, 12));
+  md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n",
+                    result.mining_seconds, result.image_seconds);
+  md += fmt::format(
+      "- syscalls seen (armed): {}; runtime set-up before the filter (unarmed, not in the profile): {}\n",
+      result.trace.syscalls.size(), result.trace.unarmed.size());
   if (sandbox) {
     auto allowed = profile::all_names(*sandbox).size();
-    md += fmt::format("- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,
-                      kDockerDefaultX86_64, 100.0 * static_cast<double>(allowed) / kDockerDefaultX86_64);
+    md += fmt::format(
+        "- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,
+        kDockerDefaultX86_64, 100.0 * static_cast<double>(allowed) / kDockerDefaultX86_64);
   } else {
     md += "- profile: none, the run did not complete (" + result.trace.partial_reason + ")\n";
   }
-  md += "\n| # | step | phase | result | time (s) | new syscalls | total |\n|---:|---|---|---|---:|---:|---:|\n";
+  md +=
+      "\n| # | step | phase | result | time (s) | new syscalls | total "
+      "|\n|---:|---|---|---|---:|---:|---:|\n";
   for (size_t i = 0; i < result.trace.steps.size(); ++i) {
     const auto& st = result.trace.steps[i];
     const auto& outcome = result.steps[i];
     md += fmt::format("| {} | {} | {} | {} | {:.2f} | {} | {} |\n", i + 1, st.name, st.phase,
-                      outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000, st.new_syscalls.size(),
-                      st.total);
+                      outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000,
+                      st.new_syscalls.size(), st.total);
   }
   if (held_out) {
-    md += fmt::format("\n## Held-out check under the mined profile: {}\n\n", held_out->passed ? "passed" : "FAILED");
+    md += fmt::format("\n## Held-out check under the mined profile: {}\n\n",
+                      held_out->passed ? "passed" : "FAILED");
     for (const auto& st : held_out->steps)
       md += fmt::format("- {} {}: {}\n", st.phase, st.name, st.ok ? "ok" : "failed: " + st.failure);
   }

@@ -12,7 +12,7 @@ namespace sandmine::report {
 /// The run's numbers (time, syscalls allowed, per step) and the profile's size
 /// next to Docker's default; sandbox is what profile.json allows (null: no
 /// profile, the run failed); held_out the validate steps under it (null: none ran).
-std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result, const profile::Sandbox* sandbox,
-                             const explore::ValidateResult* held_out);
+std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
+                             const profile::Sandbox* sandbox, const explore::ValidateResult* held_out);
 
 }  // namespace sandmine::report

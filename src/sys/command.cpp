@@ -20,7 +20,8 @@ std::string CommandResult::last_line() const {
   size_t end = output.find_last_not_of("\r\n \t");
   if (end == std::string::npos) return "";
   size_t start = output.rfind('\n', end);
-  return output.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return output.substr(start == std::string::npos ? 0 : start + 1,
+                       end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 Result<CommandResult> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
@@ -69,7 +70,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const Co
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool output_open = true;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       ::kill(group, SIGKILL);

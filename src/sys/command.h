@@ -14,7 +14,7 @@ namespace sandmine::sys {
 /// How to run it.
 struct CommandOptions {
   std::chrono::milliseconds timeout{60000};
-  int netns_fd = -1;  ///< run inside this network namespace
+  int netns_fd = -1;       ///< run inside this network namespace
   std::string input = {};  ///< written to its stdin, then closed
   /// Called with each line of output as it arrives (a long build shows its steps).
   std::function<void(const std::string&)> on_line = {};

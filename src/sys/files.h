@@ -1,8 +1,8 @@
 #pragma once
 // Whole-file reads and writes for small kernel files (procfs, cgroupfs, sysfs).
 
-#include <string>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
 

@@ -4,8 +4,8 @@
 
 namespace sandmine::sys {
 
-Result<OverlayMount> OverlayMount::mount(const std::string& lower, const std::string& upper, const std::string& work,
-                                         const std::string& target) {
+Result<OverlayMount> OverlayMount::mount(const std::string& lower, const std::string& upper,
+                                         const std::string& work, const std::string& target) {
   std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
   if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0)
     return errno_error("cannot mount an overlay of " + lower + " at " + target);

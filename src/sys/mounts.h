@@ -12,8 +12,8 @@ namespace sandmine::sys {
 /// mounted at target. Destruction unmounts it (lazily if busy).
 class OverlayMount {
  public:
-  static Result<OverlayMount> mount(const std::string& lower, const std::string& upper, const std::string& work,
-                                    const std::string& target);
+  static Result<OverlayMount> mount(const std::string& lower, const std::string& upper,
+                                    const std::string& work, const std::string& target);
   OverlayMount(OverlayMount&& o) noexcept : target_(std::exchange(o.target_, {})) {}
   OverlayMount& operator=(OverlayMount&&) = delete;
   OverlayMount(const OverlayMount&) = delete;

@@ -47,7 +47,8 @@ Result<UniqueFd> connect_in_netns(int netns_fd, int port, std::chrono::milliseco
   if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno != EINPROGRESS) return errno_error("cannot connect to " + where);
     pollfd p{fd->get(), POLLOUT, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return Error{"connecting to " + where + " timed out", ETIMEDOUT};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1)
+      return Error{"connecting to " + where + " timed out", ETIMEDOUT};
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -56,7 +57,8 @@ Result<UniqueFd> connect_in_netns(int netns_fd, int port, std::chrono::milliseco
   return std::move(*fd);
 }
 
-Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path, std::chrono::milliseconds timeout) {
+Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path,
+                                 std::chrono::milliseconds timeout) {
   auto fd = connect_in_netns(netns_fd, port, timeout);
   if (!fd) return fd.error();
   std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: sandmine\r\n\r\n";
@@ -65,7 +67,8 @@ Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path
   std::string reply;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (reply.find("\r\n") == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd->get(), POLLIN, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
       return Error{"no HTTP reply from 127.0.0.1:" + std::to_string(port), ETIMEDOUT};

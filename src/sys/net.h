@@ -13,6 +13,7 @@ namespace sandmine::sys {
 Result<UniqueFd> connect_in_netns(int netns_fd, int port, std::chrono::milliseconds timeout);
 
 /// The status code of `GET path` over HTTP/1.0 to 127.0.0.1:port in the namespace.
-Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path, std::chrono::milliseconds timeout);
+Result<int> http_status_in_netns(int netns_fd, int port, const std::string& path,
+                                 std::chrono::milliseconds timeout);
 
 }  // namespace sandmine::sys

@@ -93,7 +93,8 @@ Result<Child> spawn(const SpawnSpec& spec) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     if (spec.new_process_group) ::setpgid(0, 0);
-    if ((spec.stdin_fd >= 0 && ::dup2(spec.stdin_fd, 0) < 0) || (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, 1) < 0) ||
+    if ((spec.stdin_fd >= 0 && ::dup2(spec.stdin_fd, 0) < 0) ||
+        (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, 1) < 0) ||
         (spec.stderr_fd >= 0 && ::dup2(spec.stderr_fd, 2) < 0))
       fail(fd, kStdio);
     if (spec.netns_fd >= 0 && ::setns(spec.netns_fd, CLONE_NEWNET) != 0) fail(fd, kNetns);

@@ -13,19 +13,19 @@ namespace sandmine::sys {
 
 /// How to start a child. Between fork and exec the child, in this order:
 /// redirects stdio, joins the network namespace, stops for its tracer
-/// (traceme), installs the recording filter, moves itself into the cgroup, execs. Filter before move: the write that moves it is the
-/// last syscall outside the target, so the first one recorded is the execve.
+/// (traceme), installs the recording filter, moves itself into the cgroup, execs. Filter before move: the
+/// write that moves it is the last syscall outside the target, so the first one recorded is the execve.
 struct SpawnSpec {
   std::vector<std::string> argv = {};  ///< passed as is, argv[0] included
-  std::string executable = {};        ///< the file to execute; empty: argv[0]
-  int cgroup_procs_fd = -1;       ///< cgroup.procs to move into, or -1
-  bool allow_all_filter = false;  ///< install an allow-all seccomp filter
-  bool traceme = false;           ///< PTRACE_TRACEME, then stop with SIGSTOP
-  int netns_fd = -1;              ///< join this network namespace (setns) first, or -1
-  int stdin_fd = -1;              ///< dup2 over stdin, or -1 to inherit
-  int stdout_fd = -1;             ///< dup2 over stdout, or -1 to inherit
-  int stderr_fd = -1;             ///< dup2 over stderr, or -1 to inherit
-  bool new_process_group = false; ///< setpgid(0, 0): a timeout can kill the whole group
+  std::string executable = {};         ///< the file to execute; empty: argv[0]
+  int cgroup_procs_fd = -1;            ///< cgroup.procs to move into, or -1
+  bool allow_all_filter = false;       ///< install an allow-all seccomp filter
+  bool traceme = false;                ///< PTRACE_TRACEME, then stop with SIGSTOP
+  int netns_fd = -1;                   ///< join this network namespace (setns) first, or -1
+  int stdin_fd = -1;                   ///< dup2 over stdin, or -1 to inherit
+  int stdout_fd = -1;                  ///< dup2 over stdout, or -1 to inherit
+  int stderr_fd = -1;                  ///< dup2 over stderr, or -1 to inherit
+  bool new_process_group = false;      ///< setpgid(0, 0): a timeout can kill the whole group
 };
 
 /// A started child and the pipe on which it reports a failed setup or exec.

@@ -16,21 +16,7 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class CrossEngine : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
-    if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");
-  }
-  void TearDown() override {
-    if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
-      EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
-    }
-  }
-};
+class CrossEngine : public AllEngines {};
 
 std::unique_ptr<engine::Engine> engine_named(const std::string& name) {
   auto e = engine::make_engine(name);
@@ -61,23 +47,28 @@ TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
       SCOPED_TRACE("mined under " + mined_under + ", run under " + run_under);
       auto eng = engine_named(run_under);
       ASSERT_TRUE(eng);
-      auto c = eng->start({.name = "sandmine-cross-" + std::to_string(getpid()) + "-" + std::to_string(++n),
-                           .command = {"/bin/sh", "-c",
-                                       "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
-                                       "pid=$!; wait"},
-                           .rootfs = rootfs,
-                           .image = ref,
-                           .seccomp_profile = dir.file(mined_under + "/profile.json"),
-                           .cgroup_parent = parent->relative_path(),
-                           .log_file = dir.file("run.log"),
-                           .work_dir = dir.path()});
+      auto c =
+          eng->start({.name = "sandmine-cross-" + std::to_string(getpid()) + "-" + std::to_string(++n),
+                      .command = {"/bin/sh", "-c",
+                                  "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
+                                  "pid=$!; wait"},
+                      .rootfs = rootfs,
+                      .image = ref,
+                      .seccomp_profile = dir.file(mined_under + "/profile.json"),
+                      .cgroup_parent = parent->relative_path(),
+                      .log_file = dir.file("run.log"),
+                      .work_dir = dir.path()});
       ASSERT_TRUE(c.ok()) << c.error().message;
       sys::CommandResult got;
-      EXPECT_TRUE(wait_until([&] {
-        auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"}, {.netns_fd = (*c)->netns_fd()});
-        if (g) got = *g;
-        return g && g->exit_code == 0;
-      }, 5000)) << got.output;
+      EXPECT_TRUE(wait_until(
+          [&] {
+            auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"},
+                                      {.netns_fd = (*c)->netns_fd()});
+            if (g) got = *g;
+            return g && g->exit_code == 0;
+          },
+          5000))
+          << got.output;
       EXPECT_EQ(got.output, "hello from busybox httpd\n");
       auto denied = (*c)->exec({"/bin/busybox", "mkdir", "/x"}, std::chrono::seconds(10));
       ASSERT_TRUE(denied.ok());

@@ -14,21 +14,7 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class Validate : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
-    if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");
-  }
-  void TearDown() override {
-    if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
-      EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
-    }
-  }
-};
+class Validate : public AllEngines {};
 
 TEST_F(Validate, MinedProfilePassesUnderEveryEngineAndABrokenOneFails) {
   TempDir dir, cache;
@@ -55,14 +41,16 @@ TEST_F(Validate, MinedProfilePassesUnderEveryEngineAndABrokenOneFails) {
   names.erase(std::find(names.begin(), names.end(), "accept"));
   write_text(dir.file("broken.json"), profile.dump());
   spec->ready->timeout = std::chrono::milliseconds(2000);
-  auto broken = explore::validate(*spec, dir.file("broken.json"), {.engine = "runc", .work_dir = dir.path(),
-                                                                   .cache_dir = cache.path()});
+  auto broken = explore::validate(*spec, dir.file("broken.json"),
+                                  {.engine = "runc", .work_dir = dir.path(), .cache_dir = cache.path()});
   ASSERT_TRUE(broken.ok()) << broken.error().message;
   EXPECT_FALSE(broken->passed);
   EXPECT_FALSE(broken->steps[0].ok);
-  EXPECT_NE(broken->steps[0].failure.find("ready: not ready after 2.0 s"), std::string::npos) << broken->steps[0].failure;
-  run({kDocker, "rmi", "-f", "sandmine/busybox-httpd:" +
-                                 read_json(dir.file("mined/trace.json"))["target"]["image"].get<std::string>().substr(0, 12)});
+  EXPECT_NE(broken->steps[0].failure.find("ready: not ready after 2.0 s"), std::string::npos)
+      << broken->steps[0].failure;
+  run({kDocker, "rmi", "-f",
+       "sandmine/busybox-httpd:" +
+           read_json(dir.file("mined/trace.json"))["target"]["image"].get<std::string>().substr(0, 12)});
 }
 
 }  // namespace sandmine::test

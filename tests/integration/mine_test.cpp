@@ -76,21 +76,26 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
     if (fs::exists(entry.path() / "rootfs/bin/busybox")) rootfs = entry.path() / "rootfs";
   ASSERT_FALSE(rootfs.empty());
   {
-    auto c = (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
-                             .command = {"/bin/sh", "-c",
-                                         "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
-                                         "pid=$!; wait"},
-                             .rootfs = rootfs,
-                             .seccomp_profile = dir.file("profile.json"),
-                             .cgroup_parent = parent->relative_path(),
-                             .log_file = dir.file("enforce.log")});
+    auto c =
+        (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
+                        .command = {"/bin/sh", "-c",
+                                    "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
+                                    "pid=$!; wait"},
+                        .rootfs = rootfs,
+                        .seccomp_profile = dir.file("profile.json"),
+                        .cgroup_parent = parent->relative_path(),
+                        .log_file = dir.file("enforce.log")});
     ASSERT_TRUE(c.ok()) << c.error().message;
     sys::CommandResult got;
-    ASSERT_TRUE(wait_until([&] {
-      auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"}, {.netns_fd = (*c)->netns_fd()});
-      if (g) got = *g;
-      return g && g->exit_code == 0;
-    }, 5000)) << got.output;
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"},
+                                    {.netns_fd = (*c)->netns_fd()});
+          if (g) got = *g;
+          return g && g->exit_code == 0;
+        },
+        5000))
+        << got.output;
     EXPECT_EQ(got.output, "hello from busybox httpd\n");
     auto ls = (*c)->exec({"/bin/busybox", "ls", "/www"}, std::chrono::seconds(10));
     ASSERT_TRUE(ls.ok());
@@ -115,8 +120,8 @@ void expect_error(const Outcome& r, const std::string& text) {
 
 std::string spec_with(const std::string& command, const std::string& ready, const std::string& explore) {
   // busybox sleep as PID 1 ignores TERM: do not wait the default 10 s for it.
-  return "name: bad\nimage:\n  busybox: {}\ncommand: " + command + "\nstop: {signal: KILL, timeout: 1s}\n" + ready +
-         "explore:\n" + explore;
+  return "name: bad\nimage:\n  busybox: {}\ncommand: " + command + "\nstop: {signal: KILL, timeout: 1s}\n" +
+         ready + "explore:\n" + explore;
 }
 
 TEST_F(Mine, BadInputsAreOneClearLine) {
@@ -128,7 +133,8 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
   const std::string sleeper = "[/bin/busybox, sleep, \"30\"]";
   const std::string ok_step = "  - run: \"true\"\n";
 
-  expect_error(mine(dir.file("missing.yaml"), dir.file("o1")), "cannot read spec " + dir.file("missing.yaml"));
+  expect_error(mine(dir.file("missing.yaml"), dir.file("o1")),
+               "cannot read spec " + dir.file("missing.yaml"));
   expect_error(mine(write("syntax.yaml", "name: [unclosed\n"), dir.file("o2")), "YAML syntax error");
   expect_error(mine(write("unknown.yaml", spec_with(sleeper, "", ok_step) + "comand: [x]\n"), dir.file("o3")),
                "comand");
@@ -136,16 +142,19 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
                "--engine: lxc not in {runc,docker,podman}");
   expect_error(mine(write("nocmd.yaml", spec_with("[/bin/not-there]", "", ok_step)), dir.file("o5")),
                "runc could not create container");
-  expect_error(mine(write("ready.yaml", spec_with(sleeper, "ready: {tcp: 9, timeout: 1s}\n", ok_step)), dir.file("o6")),
+  expect_error(mine(write("ready.yaml", spec_with(sleeper, "ready: {tcp: 9, timeout: 1s}\n", ok_step)),
+                    dir.file("o6")),
                "ready: not ready after 1.0 s");
-  Outcome failing = mine(write("step.yaml", spec_with(sleeper, "", "  - name: broken\n    run: exit 3\n")), dir.file("o7"));
+  Outcome failing =
+      mine(write("step.yaml", spec_with(sleeper, "", "  - name: broken\n    run: exit 3\n")), dir.file("o7"));
   expect_error(failing, "step broken: exit 3 (expected 0)");
   EXPECT_NE(failing.err.find("no profile written"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir.file("o7/profile.json")));
   EXPECT_EQ(read_json(dir.file("o7/trace.json"))["partial"], true);
   // Engine not running: the Docker client pointed at a socket nobody serves.
   expect_error(run({"/usr/bin/env", "DOCKER_HOST=unix://" + dir.file("no-daemon.sock"), SANDMINE_BIN, "mine",
-                    write("daemon.yaml", spec_with(sleeper, "", ok_step)), "--engine", "docker", "-o", dir.file("o8")}),
+                    write("daemon.yaml", spec_with(sleeper, "", ok_step)), "--engine", "docker", "-o",
+                    dir.file("o8")}),
                "the Docker daemon is not running (start it: dockerd &, or systemctl start docker)");
   expect_error(mine(write("out.yaml", spec_with(sleeper, "", ok_step)), "/proc/sandmine-nope"),
                "cannot create output directory /proc/sandmine-nope");

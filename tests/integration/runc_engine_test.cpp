@@ -64,7 +64,8 @@ TEST_F(RuncEngine, RecordsTheContainerArmedAndItsSetupUnarmed) {
     // Host traffic on the container's own loopback.
     sys::CommandResult got;
     ASSERT_TRUE(wait_until([&] {
-      auto r = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/"}, {.netns_fd = container.netns_fd()});
+      auto r =
+          sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/"}, {.netns_fd = container.netns_fd()});
       if (r) got = *r;
       return r && r->exit_code == 0;
     })) << got.output;

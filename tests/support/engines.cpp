@@ -6,10 +6,26 @@
 #include <fstream>
 
 #include "support/run.h"
+#include "support/trace_run.h"
 
 namespace sandmine::test {
 
 namespace fs = std::filesystem;
+
+void AllEngines::SetUp() {
+  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+  if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
+  if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");
+}
+
+void AllEngines::TearDown() {
+  if (!is_root()) return;
+  EXPECT_EQ(leftovers(), std::vector<std::string>{});
+  EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
+  EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
+  EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
+}
 
 bool docker_running() { return fs::exists(kDocker) && run({kDocker, "info"}).exit_code == 0; }
 

@@ -20,6 +20,14 @@ inline constexpr const char* kPodman = "/usr/bin/podman";
     GTEST_SKIP() << (why);                  \
   } while (0)
 
+/// Tests that need root, runc, a Docker daemon and Podman. TearDown checks
+/// that nothing was left: cgroups, BPF programs, containers of any engine.
+class AllEngines : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
+
 /// Whether a Docker daemon answers.
 bool docker_running();
 

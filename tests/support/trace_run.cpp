@@ -104,7 +104,8 @@ std::vector<std::string> leftovers_now() {
   if (auto v2 = sys::cgroup2_mount()) roots.push_back(*v2);
   auto check = [&](const fs::path& dir) {
     std::string name = dir.filename().string();
-    if (name.rfind("sandmine", 0) == 0 && !owned_by_another_live_process(name)) out.push_back("cgroup " + dir.string());
+    if (name.rfind("sandmine", 0) == 0 && !owned_by_another_live_process(name))
+      out.push_back("cgroup " + dir.string());
   };
   std::error_code ec;
   for (const auto& root : roots)
