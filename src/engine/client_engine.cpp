@@ -22,26 +22,22 @@ Result<sys::CommandResult> run_client(const ClientFlavor& flavor, const std::vec
   return sys::run_command(cmd, {.timeout = timeout});
 }
 
-class ClientContainer final : public Container {
+class ClientContainer final : public ProcessContainer {
  public:
   ClientContainer(const ClientFlavor& flavor, std::string name) : flavor_(flavor), name_(std::move(name)) {}
-  ~ClientContainer() override { (void)client({"rm", "-f", name_}, std::chrono::seconds(30)); }
+  ~ClientContainer() override {
+    detach();
+    (void)client({"rm", "-f", name_}, std::chrono::seconds(30));
+  }
 
   Status started() {
     auto r = client({"inspect", "-f", "{{.State.Pid}}", name_});
     if (!r) return r.error();
     if (r->exit_code != 0) return Error{flavor_.name + " inspect " + name_ + " failed: " + r->last_line()};
-    pid_ = static_cast<pid_t>(std::atol(r->output.c_str()));
-    if (pid_ <= 0) return Error{"container " + name_ + " is not running (" + logs_tail() + ")"};
-    std::string ns = "/proc/" + std::to_string(pid_) + "/ns/net";
-    netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
-    return {};
+    auto pid = static_cast<pid_t>(std::atol(r->output.c_str()));
+    if (pid <= 0) return Error{"container " + name_ + " is not running (" + logs_tail() + ")"};
+    return attach(pid);
   }
-
-  pid_t main_pid() const override { return pid_; }
-  int netns_fd() const override { return netns_.get(); }
-  bool running() const override { return pid_ > 0 && process_running(pid_); }
 
   std::string logs() const override {
     auto r = client({"logs", name_});
@@ -78,8 +74,6 @@ class ClientContainer final : public Container {
   }
   const ClientFlavor& flavor_;
   std::string name_;
-  sys::UniqueFd netns_;
-  pid_t pid_ = -1;
 };
 
 }  // namespace

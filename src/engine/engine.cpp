@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <thread>
@@ -15,6 +16,16 @@ bool process_running(pid_t pid) {
   if (!stat) return false;
   auto close = stat->rfind(')');
   return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
+}
+
+bool ProcessContainer::running() const { return pid_ > 0 && process_running(pid_); }
+
+Status ProcessContainer::attach(pid_t pid) {
+  pid_ = pid;
+  std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
+  netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
+  return {};
 }
 
 Result<bool> stop_with_signal(Container& container, int sig, std::chrono::milliseconds timeout) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sys/command.h"
+#include "sys/fd.h"
 #include "util/result.h"
 
 namespace sandmine::engine {
@@ -57,6 +58,25 @@ class Container {
   /// Graceful stop: sig, then SIGKILL after timeout. Returns whether it
   /// stopped within the timeout.
   virtual Result<bool> stop(int sig, std::chrono::milliseconds timeout) = 0;
+};
+
+/// What every engine's container has: a main process seen from the host and
+/// its network namespace, held open.
+class ProcessContainer : public Container {
+ public:
+  pid_t main_pid() const override { return pid_; }
+  int netns_fd() const override { return netns_.get(); }
+  bool running() const override;
+
+ protected:
+  /// Records the main process and opens its network namespace.
+  Status attach(pid_t pid);
+  /// Closes the namespace (before the engine removes the container).
+  void detach() { netns_.reset(); }
+
+ private:
+  pid_t pid_ = -1;
+  sys::UniqueFd netns_;
 };
 
 /// An engine.

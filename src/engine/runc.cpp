@@ -31,7 +31,7 @@ const std::vector<std::string> kCapabilities = {
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
     "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
-class RuncContainer final : public Container {
+class RuncContainer final : public ProcessContainer {
  public:
   RuncContainer(std::string runc, std::string root, std::string name, std::string bundle,
                 std::unique_ptr<sys::OverlayMount> overlay, std::string log_file)
@@ -43,25 +43,15 @@ class RuncContainer final : public Container {
         overlay_(std::move(overlay)) {}
 
   ~RuncContainer() override {
-    if (pid_ > 0 && process_running(pid_)) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
+    if (running()) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
+    detach();
     (void)sys::run_command({runc_, "--root", root_, "delete", "--force", name_});
-    netns_.reset();
     overlay_.reset();
     std::error_code ec;
     fs::remove_all(bundle_, ec);
   }
 
-  Status started(pid_t pid) {
-    pid_ = pid;
-    std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
-    netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
-    return {};
-  }
-
-  pid_t main_pid() const override { return pid_; }
-  int netns_fd() const override { return netns_.get(); }
-  bool running() const override { return pid_ > 0 && process_running(pid_); }
+  Status started(pid_t pid) { return attach(pid); }
   std::string logs() const override { return sys::read_file(log_file_).value_or(""); }
 
   Result<sys::CommandResult> exec(const std::vector<std::string>& argv,
@@ -85,8 +75,6 @@ class RuncContainer final : public Container {
  private:
   std::string runc_, root_, name_, bundle_, log_file_;
   std::unique_ptr<sys::OverlayMount> overlay_;
-  sys::UniqueFd netns_;
-  pid_t pid_ = -1;
 };
 
 // The numeric uid and gid of "uid[:gid]".
