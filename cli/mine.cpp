@@ -53,8 +53,10 @@ int run(const MineCliOptions& o) {
   auto result = must(
       explore::mine(spec, {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
 
-  for (const auto& step : result.steps)
+  for (const auto& step : result.steps) {
+    if (!step.ok) log += "--- " + step.phase + " " + step.name + " FAILED: " + step.failure + "\n";
     if (!step.output.empty()) log += "--- output of " + step.phase + " " + step.name + "\n" + step.output;
+  }
   must(trace_out.commit(trace::to_json(result.trace).dump(2) + "\n"));
 
   std::optional<profile::Sandbox> sandbox;

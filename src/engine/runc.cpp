@@ -112,6 +112,16 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
     seccomp = json::parse(in, nullptr, false);
   }
   json caps = kCapabilities;
+  // /etc/hosts, /etc/hostname and /etc/resolv.conf as Docker gives them (bind
+  // mounts of files beside the rootfs): programs look up localhost and their
+  // own name, and must take the same paths under every engine.
+  std::string bundle = fs::path(root).parent_path().string();
+  json etc = json::array();
+  for (const char* f : {"hosts", "hostname", "resolv.conf"})
+    etc.push_back({{"destination", std::string("/etc/") + f},
+                   {"type", "bind"},
+                   {"source", bundle + "/etc-" + f},
+                   {"options", {"rbind", "rprivate"}}});
   json config = {
       {"ociVersion", "1.0.2"},
       {"process",
@@ -162,6 +172,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
           "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
         {"readonlyPaths",
          {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  for (auto& m : etc) config["mounts"].push_back(std::move(m));
   return config.dump(2);
 }
 
@@ -182,6 +193,11 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle,
                                                    std::make_unique<sys::OverlayMount>(std::move(*overlay)),
                                                    spec.log_file);
+  std::string hostname = spec.name.substr(0, 63);
+  std::ofstream(bundle + "/etc-hosts")
+      << "127.0.0.1\tlocalhost " << hostname << "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  std::ofstream(bundle + "/etc-hostname") << hostname << "\n";
+  std::ofstream(bundle + "/etc-resolv.conf") << sys::read_file("/etc/resolv.conf").value_or("");
   {
     std::ofstream out(bundle + "/config.json");
     out << config_json(spec, bundle + "/rootfs");

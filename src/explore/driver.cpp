@@ -126,15 +126,19 @@ StepOutcome Driver::run(const spec::Step& s) {
                                       {.timeout = s.timeout, .netns_fd = container_->netns_fd()})
                    : container_->exec(s.exec, s.timeout);
       if (!r) return failed(at + r.error().message);
-      StepOutcome o;
-      o.output = r->output;
+      // The output goes to mine.log whether the step passed or not.
+      auto with_output = [&](StepOutcome o) {
+        o.output = r->output;
+        return o;
+      };
       if (r->timed_out)
-        return failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0));
+        return with_output(failed(at + fmt::format("timed out after {:.1f} s", s.timeout.count() / 1000.0)));
       if (r->exit_code != s.expect)
-        return failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
-                                       r->last_line().empty() ? "" : ": " + r->last_line()));
-      if (!container_->running()) return failed(at + "the container exited (" + last_line(logs()) + ")");
-      return o;
+        return with_output(failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
+                                                   r->last_line().empty() ? "" : ": " + r->last_line())));
+      if (!container_->running())
+        return with_output(failed(at + "the container exited (" + last_line(logs()) + ")"));
+      return with_output({});
     }
     case Kind::Signal: {
       if (auto st = container_->signal(s.signal); !st) return failed(at + st.error().message);
@@ -149,9 +153,16 @@ StepOutcome Driver::run(const spec::Step& s) {
       container_.reset();
       return start();
     }
-    case Kind::Sleep:
-      std::this_thread::sleep_for(s.sleep);
+    case Kind::Sleep: {
+      // In slices: Ctrl-C and a container that dies end it early.
+      auto until = Clock::now() + s.sleep;
+      while (Clock::now() < until) {
+        if (sys::interrupt_signal()) return failed(at + "interrupted");
+        if (!container_->running()) return failed(at + "the container exited (" + last_line(logs()) + ")");
+        std::this_thread::sleep_for(std::min<Clock::duration>(milliseconds(50), until - Clock::now()));
+      }
       return {};
+    }
   }
   return failed(at + "unknown step kind");
 }

@@ -80,6 +80,13 @@ TEST_F(RuncEngine, RecordsTheContainerArmedAndItsSetupUnarmed) {
     EXPECT_EQ(exec->exit_code, 0);
     EXPECT_EQ(exec->output, "from exec\n");
 
+    // /etc/hosts and /etc/hostname as Docker gives them: lookups take the same paths.
+    auto hosts =
+        container.exec({"/bin/busybox", "cat", "/etc/hosts", "/etc/hostname"}, std::chrono::seconds(10));
+    ASSERT_TRUE(hosts.ok());
+    EXPECT_EQ(hosts->output,
+              "127.0.0.1\tlocalhost " + name + "\n::1\tlocalhost ip6-localhost ip6-loopback\n" + name + "\n");
+
     auto stopped = container.stop(SIGTERM, std::chrono::seconds(5));
     ASSERT_TRUE(stopped.ok()) << stopped.error().message;
     EXPECT_TRUE(*stopped) << "httpd did not stop on SIGTERM";
