@@ -185,7 +185,7 @@ Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profi
       o.phase = phase;
       if (options.progress)
         options.progress(
-            fmt::format("validate {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
+            fmt::format("held-out {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
       result.passed = result.passed && o.ok;
       result.steps.push_back(std::move(o));
       return result.steps.back().ok;
