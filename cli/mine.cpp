@@ -64,7 +64,7 @@ int run(const MineCliOptions& o) {
     std::vector<std::string> warnings;
     sandbox = profile::from_traces({result.trace}, warnings);
     for (const auto& w : warnings) progress("warning: " + w);
-    profile::add_timing_dependent(*sandbox);
+    profile::add_timing_dependent(*sandbox, true);
     must(profile_out.commit(profile::to_oci_json(*sandbox).dump(2) + "\n"));
   }
   // The held-out check: the validate steps under the mined profile.

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ranges>
 #include <set>
@@ -41,12 +42,14 @@ int run(const ProfileOptions& o) {
   for (const auto& w : warnings) say("warning: " + w);
   if (!o.exact) {
     std::set<std::string> added;
-    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox))
+    bool container =
+        std::any_of(traces.begin(), traces.end(), [](const auto& t) { return t.target.kind == "container"; });
+    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox, container))
       added.insert(names.begin(), names.end());
     if (!added.empty())
       say(
-          fmt::format("added {} (needed when a signal arrives, which recording sees only by chance; --exact "
-                      "leaves them out)",
+          fmt::format("added {} (needed depending on when signals arrive or the runtime schedules, which a "
+                      "recording sees only by chance; --exact leaves them out)",
                       fmt::join(added, ", ")));
   }
   std::string text = profile::to_oci_json(sandbox).dump(2) + "\n";

@@ -18,17 +18,18 @@ const std::vector<TimingDependent>& timing_dependent() {
       std::abort();
     }
     std::vector<TimingDependent> out;
-    for (auto& r : *rows) out.push_back({r["arch"], r["name"], r["reason"], r["source"]});
+    for (auto& r : *rows) out.push_back({r["arch"], r["name"], r["applies"], r["reason"], r["source"]});
     return out;
   }();
   return table;
 }
 
-std::map<std::string, std::set<std::string>> add_timing_dependent(Sandbox& sandbox) {
+std::map<std::string, std::set<std::string>> add_timing_dependent(Sandbox& sandbox, bool container) {
   std::map<std::string, std::set<std::string>> added;
   for (auto& [arch, names] : sandbox.allowed)
     for (const auto& t : timing_dependent()) {
       if (t.arch != "*" && t.arch != arch) continue;
+      if (t.applies != "always" && !(container && t.applies == "runc")) continue;
       if (!syscalls::number_of(arch, t.name)) continue;
       if (names.insert(t.name).second) added[arch].insert(t.name);
     }

@@ -23,10 +23,11 @@ namespace profile {
 
 TEST(Timing, TableHasReasonsAndSources) {
   const auto& table = timing_dependent();
-  ASSERT_EQ(table.size(), 3u);
+  ASSERT_EQ(table.size(), 14u);
   for (const auto& t : table) {
     EXPECT_FALSE(t.reason.empty()) << t.name;
     EXPECT_FALSE(t.source.empty()) << t.name;
+    EXPECT_TRUE(t.applies == "always" || t.applies == "runc") << t.name;
   }
 }
 
@@ -34,7 +35,7 @@ TEST(Timing, AddedPerArchitectureWhereTheNameExists) {
   Sandbox sb;
   sb.allowed["x86_64"] = {"read", "rt_sigreturn"};
   sb.allowed["x86"] = {"read"};
-  auto added = add_timing_dependent(sb);
+  auto added = add_timing_dependent(sb, false);
   EXPECT_EQ(sb.allowed["x86_64"], (std::set<std::string>{"read", "restart_syscall", "rt_sigreturn"}));
   EXPECT_EQ(sb.allowed["x86"], (std::set<std::string>{"read", "restart_syscall", "rt_sigreturn", "sigreturn"}));
   // rt_sigreturn was already seen on x86_64: only what is new is reported.
@@ -42,9 +43,19 @@ TEST(Timing, AddedPerArchitectureWhereTheNameExists) {
   EXPECT_EQ(added["x86"], (std::set<std::string>{"restart_syscall", "rt_sigreturn", "sigreturn"}));
 }
 
+TEST(Timing, ContainersAlsoGetTheGoRuntimeOfRuncInit) {
+  Sandbox command, container;
+  command.allowed["x86_64"] = container.allowed["x86_64"] = {"read"};
+  add_timing_dependent(command, false);
+  add_timing_dependent(container, true);
+  EXPECT_FALSE(command.allowed["x86_64"].count("mmap"));
+  for (const char* s : {"mmap", "futex", "nanosleep", "sched_yield", "tgkill", "rt_sigreturn"})
+    EXPECT_TRUE(container.allowed["x86_64"].count(s)) << s;
+}
+
 TEST(Timing, NothingForAnEmptySandbox) {
   Sandbox sb;
-  EXPECT_TRUE(add_timing_dependent(sb).empty());
+  EXPECT_TRUE(add_timing_dependent(sb, true).empty());
   EXPECT_TRUE(sb.allowed.empty());
 }
 
