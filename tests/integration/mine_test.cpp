@@ -161,3 +161,31 @@ TEST_F(Mine, BadInputsAreOneClearLine) {
 }
 
 }  // namespace sandmine::test
+
+namespace sandmine::test {
+
+// Ctrl-C while a step runs: the container is killed and removed with its
+// cgroups and bundle, the trace is saved partial, no profile, exit 2.
+TEST_F(Mine, InterruptRemovesTheContainerAndSavesAPartialTrace) {
+  TempDir dir;
+  write_text(dir.file("long.yaml"),
+             "name: long\nimage:\n  busybox: {}\ncommand: [/bin/busybox, sleep, \"300\"]\n"
+             "stop: {signal: KILL, timeout: 1s}\nexplore:\n  - name: wait\n    sleep: 60s\n");
+  Background sm({SANDMINE_BIN, "mine", dir.file("long.yaml"), "-o", dir.file("out"), "--cache", cache_.path()});
+  std::string name = "sandmine-long-" + std::to_string(sm.pid());
+  ASSERT_TRUE(wait_until([&] {
+    return run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name) != std::string::npos;
+  })) << "the container never started";
+  usleep(300'000);  // into the sleep step
+  kill(sm.pid(), SIGINT);
+  Outcome r = sm.wait();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("sandmine: interrupted by signal 2: the container was stopped and removed"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_json(dir.file("out/trace.json"))["partial"], true);
+  EXPECT_FALSE(fs::exists(dir.file("out/profile.json")));
+  EXPECT_EQ(run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name), std::string::npos);
+  EXPECT_FALSE(fs::exists("/run/sandmine/" + name));
+}
+
+}  // namespace sandmine::test
