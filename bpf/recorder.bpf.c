@@ -78,13 +78,11 @@ static __always_inline void count_odd(__u32 slot, __u32 armed, __u32 abi, long n
  * that BTF cannot describe (ancestors[] is a zero-length array). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* The kernel address of cgrp's cgroup v2 ancestor at level, 0 if cgrp is not
- * that deep. Plain loads, no helper: on this path (every syscall of the host)
- * a helper call costs as much as the rest of the program. */
+/* The kernel address of cgrp's cgroup v2 ancestor at level; the caller has
+ * checked that cgrp is that deep. Plain loads, no helper: on this path (every
+ * syscall of the host) a helper call costs as much as the rest of the program. */
 static __always_inline __u64 ancestor_addr(struct cgroup *cgrp, __u32 level)
 {
-	if (cgrp->level < (int)level)
-		return 0;
 	void *raw = bpf_rdonly_cast(cgrp, 0);
 	return *(__u64 *)(raw + bpf_core_field_offset(struct cgroup, ancestors) + level * sizeof(__u64));
 }
@@ -106,11 +104,9 @@ __u64 root_addr = 0;
  * JIT saves the registers a program uses on every run, early exits included. */
 static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, long id)
 {
-	/* Step 2: which target; the root itself and unknown children are ignored. */
-	__u64 target_addr = ancestor_addr(cgrp, root_level + 1);
-	if (!target_addr)
-		return 0;
-	__u64 target_id = cgroup_id_at(target_addr);
+	/* Step 2: which target (sys_enter checked cgrp is below the root, so it has
+	 * an ancestor one level below it); unknown children are ignored. */
+	__u64 target_id = cgroup_id_at(ancestor_addr(cgrp, root_level + 1));
 	__u32 slot;
 	for (slot = 0; slot < SM_MAX_TARGETS; slot++)
 		if (target_ids[slot] == target_id && target_id)
