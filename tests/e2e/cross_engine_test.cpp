@@ -33,9 +33,7 @@ TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   auto trace = read_json(dir.file("docker/trace.json"));
-  std::string rootfs;
-  for (const auto& entry : fs::directory_iterator(cache.path()))
-    if (fs::exists(entry.path() / "rootfs/bin/busybox")) rootfs = entry.path() / "rootfs";
+  std::string rootfs = cached_busybox_rootfs(cache.path());
   ASSERT_FALSE(rootfs.empty());
   std::string ref = "sandmine/busybox-httpd:" + trace["target"]["image"].get<std::string>().substr(0, 12);
 
@@ -47,29 +45,17 @@ TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
       SCOPED_TRACE("mined under " + mined_under + ", run under " + run_under);
       auto eng = engine_named(run_under);
       ASSERT_TRUE(eng);
-      auto c =
-          eng->start({.name = "sandmine-cross-" + std::to_string(getpid()) + "-" + std::to_string(++n),
-                      .command = {"/bin/sh", "-c",
-                                  "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
-                                  "pid=$!; wait"},
-                      .rootfs = rootfs,
-                      .image = ref,
-                      .seccomp_profile = dir.file(mined_under + "/profile.json"),
-                      .cgroup_parent = parent->relative_path(),
-                      .log_file = dir.file("run.log"),
-                      .work_dir = dir.path()});
+      auto c = eng->start({.name = "sandmine-cross-" + std::to_string(getpid()) + "-" + std::to_string(++n),
+                           .command = httpd_example().command,
+                           .rootfs = rootfs,
+                           .image = ref,
+                           .seccomp_profile = dir.file(mined_under + "/profile.json"),
+                           .cgroup_parent = parent->relative_path(),
+                           .log_file = dir.file("run.log"),
+                           .work_dir = dir.path()});
       ASSERT_TRUE(c.ok()) << c.error().message;
-      sys::CommandResult got;
-      EXPECT_TRUE(wait_until(
-          [&] {
-            auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"},
-                                      {.netns_fd = (*c)->netns_fd()});
-            if (g) got = *g;
-            return g && g->exit_code == 0;
-          },
-          5000))
-          << got.output;
-      EXPECT_EQ(got.output, "hello from busybox httpd\n");
+      EXPECT_EQ(fetch_in_netns((*c)->netns_fd(), "http://127.0.0.1:8080/index.html"),
+                "hello from busybox httpd\n");
       auto denied = (*c)->exec({"/bin/busybox", "mkdir", "/x"}, std::chrono::seconds(10));
       ASSERT_TRUE(denied.ok());
       EXPECT_NE(denied->output.find("Operation not permitted"), std::string::npos) << denied->output;

@@ -71,32 +71,18 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
   ASSERT_TRUE(parent.ok()) << parent.error().message;
   auto runc = engine::Runc::create();
   ASSERT_TRUE(runc.ok());
-  std::string rootfs;
-  for (const auto& entry : fs::directory_iterator(cache_.path()))
-    if (fs::exists(entry.path() / "rootfs/bin/busybox")) rootfs = entry.path() / "rootfs";
+  std::string rootfs = cached_busybox_rootfs(cache_.path());
   ASSERT_FALSE(rootfs.empty());
   {
-    auto c =
-        (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
-                        .command = {"/bin/sh", "-c",
-                                    "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & "
-                                    "pid=$!; wait"},
-                        .rootfs = rootfs,
-                        .seccomp_profile = dir.file("profile.json"),
-                        .cgroup_parent = parent->relative_path(),
-                        .log_file = dir.file("enforce.log")});
+    auto c = (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
+                             .command = httpd_example().command,
+                             .rootfs = rootfs,
+                             .seccomp_profile = dir.file("profile.json"),
+                             .cgroup_parent = parent->relative_path(),
+                             .log_file = dir.file("enforce.log")});
     ASSERT_TRUE(c.ok()) << c.error().message;
-    sys::CommandResult got;
-    ASSERT_TRUE(wait_until(
-        [&] {
-          auto g = sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/index.html"},
-                                    {.netns_fd = (*c)->netns_fd()});
-          if (g) got = *g;
-          return g && g->exit_code == 0;
-        },
-        5000))
-        << got.output;
-    EXPECT_EQ(got.output, "hello from busybox httpd\n");
+    ASSERT_EQ(fetch_in_netns((*c)->netns_fd(), "http://127.0.0.1:8080/index.html"),
+              "hello from busybox httpd\n");
     auto ls = (*c)->exec({"/bin/busybox", "ls", "/www"}, std::chrono::seconds(10));
     ASSERT_TRUE(ls.ok());
     EXPECT_EQ(ls->exit_code, 0) << ls->output;
@@ -171,7 +157,8 @@ TEST_F(Mine, InterruptRemovesTheContainerAndSavesAPartialTrace) {
   write_text(dir.file("long.yaml"),
              "name: long\nimage:\n  busybox: {}\ncommand: [/bin/busybox, sleep, \"300\"]\n"
              "stop: {signal: KILL, timeout: 1s}\nexplore:\n  - name: wait\n    sleep: 60s\n");
-  Background sm({SANDMINE_BIN, "mine", dir.file("long.yaml"), "-o", dir.file("out"), "--cache", cache_.path()});
+  Background sm(
+      {SANDMINE_BIN, "mine", dir.file("long.yaml"), "-o", dir.file("out"), "--cache", cache_.path()});
   std::string name = "sandmine-long-" + std::to_string(sm.pid());
   ASSERT_TRUE(wait_until([&] {
     return run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name) != std::string::npos;
@@ -180,7 +167,8 @@ TEST_F(Mine, InterruptRemovesTheContainerAndSavesAPartialTrace) {
   kill(sm.pid(), SIGINT);
   Outcome r = sm.wait();
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("sandmine: interrupted by signal 2: the container was stopped and removed"), std::string::npos)
+  EXPECT_NE(r.err.find("sandmine: interrupted by signal 2: the container was stopped and removed"),
+            std::string::npos)
       << r.err;
   EXPECT_EQ(read_json(dir.file("out/trace.json"))["partial"], true);
   EXPECT_FALSE(fs::exists(dir.file("out/profile.json")));

@@ -62,14 +62,7 @@ TEST_F(RuncEngine, RecordsTheContainerArmedAndItsSetupUnarmed) {
     EXPECT_TRUE(container.running());
 
     // Host traffic on the container's own loopback.
-    sys::CommandResult got;
-    ASSERT_TRUE(wait_until([&] {
-      auto r =
-          sys::run_command({"curl", "-sf", "http://127.0.0.1:8080/"}, {.netns_fd = container.netns_fd()});
-      if (r) got = *r;
-      return r && r->exit_code == 0;
-    })) << got.output;
-    EXPECT_EQ(got.output, "hello from the container\n");
+    ASSERT_EQ(fetch_in_netns(container.netns_fd(), "http://127.0.0.1:8080/"), "hello from the container\n");
     // Not reachable from the host's own network namespace.
     auto outside = sys::run_command({"curl", "-sf", "--max-time", "2", "http://127.0.0.1:8080/"});
     ASSERT_TRUE(outside.ok());

@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include "support/run.h"
 #include "support/trace_run.h"
+#include "sys/command.h"
 
 namespace sandmine::test {
 
@@ -25,6 +27,30 @@ void AllEngines::TearDown() {
   EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
   EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
   EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "label=sandmine"}).out, "");
+}
+
+spec::Spec httpd_example() {
+  auto spec = spec::read_spec(std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml");
+  if (!spec) throw std::runtime_error(spec.error().message);
+  return *spec;
+}
+
+std::string cached_busybox_rootfs(const std::string& cache_dir) {
+  for (const auto& entry : fs::directory_iterator(cache_dir))
+    if (fs::exists(entry.path() / "rootfs/bin/busybox")) return (entry.path() / "rootfs").string();
+  return "";
+}
+
+std::string fetch_in_netns(int netns_fd, const std::string& url, int timeout_ms) {
+  std::string body;
+  wait_until(
+      [&] {
+        auto got = sys::run_command({"curl", "-sf", url}, {.netns_fd = netns_fd});
+        if (got && got->exit_code == 0) body = got->output;
+        return got && got->exit_code == 0;
+      },
+      timeout_ms);
+  return body;
 }
 
 bool docker_running() { return fs::exists(kDocker) && run({kDocker, "info"}).exit_code == 0; }

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "spec/spec.h"
+
 namespace sandmine::test {
 
 inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's docker.io client, matching its daemon
@@ -27,6 +29,17 @@ class AllEngines : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 };
+
+/// The busybox-httpd example (examples/busybox-httpd.yaml): its command is the
+/// one tests run under mined profiles.
+spec::Spec httpd_example();
+
+/// The busybox root file system a `sandmine mine` left in cache_dir ("" if none).
+std::string cached_busybox_rootfs(const std::string& cache_dir);
+
+/// GETs url from inside a network namespace until it answers, for up to
+/// timeout_ms; the body, or "" when it never answered.
+std::string fetch_in_netns(int netns_fd, const std::string& url, int timeout_ms = 5000);
 
 /// Whether a Docker daemon answers.
 bool docker_running();
