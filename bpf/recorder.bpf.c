@@ -39,6 +39,25 @@ struct {
 	__type(value, struct sm_odd_value);
 } odd SEC(".maps");
 
+/* Watched targets (sys_exit): which slots have a profile, and what it allows.
+ * Written by user space through the mmapped .bss, bits before the flag. */
+__u8 watched[SM_MAX_TARGETS] = {};
+__u64 allowed[SM_ALLOWED_WORDS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sm_violation_key);
+	__type(value, struct sm_violation_value);
+} violations SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sm_offender_key);
+	__type(value, __u8);
+} offenders SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SM_ERR_COUNT);
@@ -99,36 +118,62 @@ static __always_inline __u64 cgroup_id_at(__u64 addr)
  * address cannot be reused while it is compared. */
 __u64 root_addr = 0;
 
-/* Counts one syscall of a task inside the root. A separate function so that
- * the main program, which every syscall of the host runs, stays small: the
- * JIT saves the registers a program uses on every run, early exits included. */
-static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, long id)
+/* The slot of the target cgrp belongs to (the caller checked that cgrp is
+ * below the root, so it has an ancestor one level below it), or
+ * SM_MAX_TARGETS for a child of the root nobody watches. */
+static __always_inline __u32 target_slot(struct cgroup *cgrp)
 {
-	/* Step 2: which target (sys_enter checked cgrp is below the root, so it has
-	 * an ancestor one level below it); unknown children are ignored. */
 	__u64 target_id = cgroup_id_at(ancestor_addr(cgrp, root_level + 1));
 	__u32 slot;
 	for (slot = 0; slot < SM_MAX_TARGETS; slot++)
 		if (target_ids[slot] == target_id && target_id)
 			break;
-	if (slot == SM_MAX_TARGETS)
-		return 0;
+	return slot;
+}
 
-	/* Step 3: armed = this thread already runs under a seccomp filter. */
-	__u32 armed = task->seccomp.mode == SECCOMP_MODE_FILTER;
-
-	/* Step 4: the ABI. The tracepoint gives the number as the entry path saw
-	 * it: i386 numbers for int $0x80 (flagged by TS_COMPAT), x32 numbers
-	 * with the x32 bit set. */
-	__u32 abi = SM_ABI_NATIVE;
+/* The ABI a syscall entered through. The tracepoints give the number as the
+ * entry path saw it: i386 numbers for int $0x80 (flagged by TS_COMPAT), x32
+ * numbers with the x32 bit set, which this clears. */
+static __always_inline __u32 abi_of(struct task_struct *task, long *id)
+{
 #if defined(__TARGET_ARCH_x86)
 	if (task->thread_info.status & TS_COMPAT)
-		abi = SM_ABI_COMPAT;
-	else if (id >= 0 && (id & X32_SYSCALL_BIT)) {
-		abi = SM_ABI_X32;
-		id &= ~(long)X32_SYSCALL_BIT;
+		return SM_ABI_COMPAT;
+	if (*id >= 0 && (*id & X32_SYSCALL_BIT)) {
+		*id &= ~(long)X32_SYSCALL_BIT;
+		return SM_ABI_X32;
 	}
 #endif
+	return SM_ABI_NATIVE;
+}
+
+/* Whether a task in cgrp is inside sandmine's root. Targets are below the
+ * root, so a task at the root's level or above is out. */
+static __always_inline int inside_root(struct cgroup *cgrp)
+{
+	if (cgrp->level <= (int)root_level)
+		return 0;
+	__u64 addr = ancestor_addr(cgrp, root_level);
+	if (addr != root_addr) {
+		if (root_addr || cgroup_id_at(addr) != root_cgroup_id)
+			return 0;
+		root_addr = addr;
+	}
+	return 1;
+}
+
+/* Counts one syscall of a task inside the root. A separate function so that
+ * the main program, which every syscall of the host runs, stays small: the
+ * JIT saves the registers a program uses on every run, early exits included. */
+static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, long id)
+{
+	__u32 slot = target_slot(cgrp);
+	if (slot >= SM_MAX_TARGETS)
+		return 0;
+
+	/* Armed = this thread already runs under a seccomp filter. */
+	__u32 armed = task->seccomp.mode == SECCOMP_MODE_FILTER;
+	__u32 abi = abi_of(task, &id);
 
 	if (id < 0 || id >= SM_NR_MAX) {
 		count_odd(slot, armed, abi, id);
@@ -153,17 +198,72 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
 
-	/* Step 1: everything outside sandmine's root cgroup leaves here. Targets
-	 * are below the root, so a task at the root's level or above is out. */
-	if (cgrp->level <= (int)root_level)
+	/* Everything outside sandmine's root cgroup leaves here. */
+	if (!inside_root(cgrp))
 		return 0;
-	__u64 addr = ancestor_addr(cgrp, root_level);
-	if (addr != root_addr) {
-		if (root_addr || cgroup_id_at(addr) != root_cgroup_id)
-			return 0;
-		root_addr = addr;
-	}
 	return count_syscall(task, cgrp, id);
+}
+
+/* Names one returning call of a watched target that its profile does not
+ * allow: seccomp skips sys_enter for a call it denies, but not sys_exit. */
+static __noinline int note_violation(struct task_struct *task, struct cgroup *cgrp, struct pt_regs *regs,
+				     long ret)
+{
+	__u32 slot = target_slot(cgrp);
+	if (slot >= SM_MAX_TARGETS || !watched[slot])
+		return 0;
+	if (task->seccomp.mode != SECCOMP_MODE_FILTER)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	long id = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	long id = BPF_CORE_READ(regs, syscallno);
+#else
+#error "sys_exit: where does this architecture keep the syscall number?"
+#endif
+	__u32 abi = abi_of(task, &id);
+	if (id >= 0 && id < SM_NR_MAX) {
+		__u32 word = sm_allowed_word(slot, abi, (__u32)id);
+		if (word < SM_ALLOWED_WORDS && (allowed[word] >> (id & 63)) & 1)
+			return 0;
+	}
+
+	struct sm_violation_key key = { .slot = slot, .abi = abi, .nr = id };
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	struct sm_violation_value *v = bpf_map_lookup_elem(&violations, &key);
+	if (!v) {
+		struct sm_violation_value init = {};
+
+		bpf_map_update_elem(&violations, &key, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&violations, &key);
+		if (!v) {
+			note_error(SM_ERR_VIOLATIONS_FULL);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	if (ret < 0 && ret >= -4095)
+		__sync_fetch_and_add(&v->denied, 1);
+
+	struct sm_offender_key who = { .slot = slot, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	if (!bpf_map_lookup_elem(&offenders, &who)) {
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&offenders, &who, &one, BPF_ANY) != 0)
+			note_error(SM_ERR_OFFENDERS_FULL);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	if (!inside_root(cgrp))
+		return 0;
+	return note_violation(task, cgrp, regs, ret);
 }
 
 char LICENSE[] SEC("license") = "GPL";

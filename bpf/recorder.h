@@ -45,11 +45,44 @@ struct sm_odd_value {
 	__u64 first_ns;
 };
 
+/* What a watched target's profile allows: one bit per (abi, nr), per slot. */
+#define SM_NR_WORDS (SM_NR_MAX / 64)
+#define SM_ALLOWED_WORDS (SM_MAX_TARGETS * SM_ABI_COUNT * SM_NR_WORDS)
+
+static inline __u32 sm_allowed_word(__u32 slot, __u32 abi, __u32 nr)
+{
+	return (slot * SM_ABI_COUNT + abi) * SM_NR_WORDS + nr / 64;
+}
+
+#define SM_COMM_LEN 16
+
+/* A violation, seen at sys_exit: a call outside the watched profile. */
+struct sm_violation_key {
+	__u32 slot;
+	__u16 abi;
+	__u16 pad;
+	__s64 nr;
+	char comm[SM_COMM_LEN];
+};
+
+struct sm_violation_value {
+	__u64 count;  /* calls that returned */
+	__u64 denied; /* of those, returned an error (-4095..-1) */
+};
+
+/* A process that made a violation (tgid, as audit records give pid=). */
+struct sm_offender_key {
+	__u32 slot;
+	__u32 tgid;
+};
+
 /* Indexes of the error counters user space checks after recording. */
 enum sm_error {
 	SM_ERR_COUNTER_LOOKUP = 0, /* array lookup failed: slot outside the array */
 	SM_ERR_ODD_FULL = 1,       /* rare-path map full: a syscall was not counted */
-	SM_ERR_COUNT = 2,
+	SM_ERR_VIOLATIONS_FULL = 2, /* violation map full: a violation was not named */
+	SM_ERR_OFFENDERS_FULL = 3,  /* offender map full: a process was not noted */
+	SM_ERR_COUNT = 4,
 };
 
 static inline __u32 sm_counter_index(__u32 slot, __u32 armed, __u32 abi, __u32 nr)

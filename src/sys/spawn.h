@@ -1,6 +1,7 @@
 #pragma once
 // Starting a target: fork, set the child up for recording, exec.
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <string>
@@ -20,6 +21,9 @@ struct SpawnSpec {
   std::string executable = {};         ///< the file to execute; empty: argv[0]
   int cgroup_procs_fd = -1;            ///< cgroup.procs to move into, or -1
   bool allow_all_filter = false;       ///< install an allow-all seccomp filter
+  /// A seccomp filter (classic BPF, as libseccomp exports it) to install
+  /// instead, after setting no_new_privs; empty: none.
+  std::vector<sock_filter> seccomp_filter = {};
   bool traceme = false;                ///< PTRACE_TRACEME, then stop with SIGSTOP
   int netns_fd = -1;                   ///< join this network namespace (setns) first, or -1
   int stdin_fd = -1;                   ///< dup2 over stdin, or -1 to inherit

@@ -47,6 +47,14 @@ std::optional<std::string> arch_for_abi(int abi) {
 
 std::int64_t seccomp_number(int abi, std::int64_t nr) { return abi == 2 ? (nr | kX32SyscallBit) : nr; }
 
+std::optional<int> abi_for_arch(std::string_view arch) {
+  for (int abi = 0; abi < 3; ++abi)
+    if (arch_for_abi(abi) == arch) return abi;
+  return std::nullopt;
+}
+
+std::int64_t abi_number(int abi, std::int64_t nr) { return abi == 2 ? (nr & ~kX32SyscallBit) : nr; }
+
 std::optional<std::string> name_of(std::string_view arch, std::int64_t nr) {
   std::uint32_t token = token_of(arch);
   if (token == 0 || nr < 0 || nr > INT32_MAX) return std::nullopt;

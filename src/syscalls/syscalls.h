@@ -26,6 +26,14 @@ std::optional<std::string> arch_for_abi(int abi);
 /// tracepoint gave with the x32 bit stripped (x32 numbers carry the bit).
 std::int64_t seccomp_number(int abi, std::int64_t nr);
 
+/// The recorder ABI index of an architecture on this host (the inverse of
+/// arch_for_abi); empty when the host does not run it.
+std::optional<int> abi_for_arch(std::string_view arch);
+
+/// The number the recorder indexes for a seccomp number on an ABI (the
+/// inverse of seccomp_number: the x32 bit stripped).
+std::int64_t abi_number(int abi, std::int64_t nr);
+
 /// The syscall name for a number on an architecture, if libseccomp has one.
 std::optional<std::string> name_of(std::string_view arch, std::int64_t nr);
 

@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
+#include <cstring>
+#include <tuple>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -63,6 +66,7 @@ struct EbpfRecorder::Impl {
   std::vector<bool> slot_dirty;  // counted into before: zero before reuse
   int ncpus = 0;
   int records = 0;
+  bool violations = false;  // sys_exit attached
 
   std::mutex current_mutex;
   Target* current = nullptr;  // the target record() is running
@@ -92,7 +96,32 @@ struct EbpfRecorder::Impl {
       prev = &key;
     }
     for (const auto& k : stale) bpf_map_delete_elem(odd_fd, &k);
+    delete_slot_entries<sm_violation_key>(bpf_map__fd(skel->maps.violations), slot);
+    delete_slot_entries<sm_offender_key>(bpf_map__fd(skel->maps.offenders), slot);
     return {};
+  }
+
+  // Removes every entry of a hash map keyed by a struct whose first field is the slot.
+  template <class Key>
+  static void delete_slot_entries(int fd, int slot) {
+    std::vector<Key> stale;
+    Key key{}, next{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      if (next.slot == static_cast<__u32>(slot)) stale.push_back(next);
+      key = next;
+      prev = &key;
+    }
+    for (const auto& k : stale) bpf_map_delete_elem(fd, &k);
+  }
+
+  // Stops naming violations in slot (the program reads the flag first).
+  void unwatch(int slot) {
+    __atomic_store_n(&skel->bss->watched[slot], 0, __ATOMIC_RELEASE);
+    for (__u32 abi = 0; abi < SM_ABI_COUNT; ++abi)
+      for (__u32 w = 0; w < SM_NR_WORDS; ++w)
+        __atomic_store_n(&skel->bss->allowed[sm_allowed_word(static_cast<__u32>(slot), abi, w * 64)], 0,
+                         __ATOMIC_RELAXED);
   }
 };
 
@@ -128,6 +157,13 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   if (!root) return root.error();
   impl->root = std::make_unique<sys::Cgroup>(std::move(*root));
 
+  if (options.violations) {
+    std::string exit_tp = impl->tracefs->path() + "/events/raw_syscalls/sys_exit";
+    if (::stat(exit_tp.c_str(), &st) != 0)
+      return Error{"this kernel has no raw_syscalls:sys_exit tracepoint (" + exit_tp +
+                       " is missing): it needs CONFIG_FTRACE_SYSCALLS",
+                   ENOENT};
+  }
   libbpf_set_print(libbpf_log);
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) return libbpf_error("cannot count the possible CPUs", impl->ncpus);
@@ -142,10 +178,13 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   auto targets = static_cast<__u32>(options.max_targets);
   if (int err = bpf_map__set_max_entries(impl->skel->maps.counters, targets * SM_SLOT_ENTRIES))
     return libbpf_error("cannot size the counter map", err);
+  // sys_exit names violations; mining does not pay for it.
+  if (!options.violations) bpf_program__set_autoload(impl->skel->progs.sys_exit, false);
+  impl->violations = options.violations;
   if (int err = recorder_bpf__load(impl->skel))
     return libbpf_error("cannot load the recorder BPF program (kernel BTF " + options.btf_path + ")", err);
   if (int err = recorder_bpf__attach(impl->skel))
-    return libbpf_error("cannot attach the recorder to raw_syscalls:sys_enter", err);
+    return libbpf_error("cannot attach the recorder to raw_syscalls", err);
 
   impl->slot_used.assign(targets, false);
   impl->slot_dirty.assign(targets, false);
@@ -180,6 +219,7 @@ Result<Target*> EbpfRecorder::add_target(const std::string& name) {
 
 Status EbpfRecorder::remove_target(Target* target) {
   __atomic_store_n(&impl_->skel->bss->target_ids[target->slot], 0, __ATOMIC_RELEASE);
+  impl_->unwatch(target->slot);
   Status removed = target->cgroup.remove();
   impl_->slot_used[static_cast<size_t>(target->slot)] = false;
   std::erase_if(impl_->targets, [&](const auto& t) { return t.get() == target; });
@@ -226,24 +266,89 @@ Result<Counts> EbpfRecorder::snapshot(const Target& target) {
   return counts;
 }
 
+Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
+  if (!impl_->violations)
+    return Error{"the recorder was opened without violation naming (EbpfOptions::violations)", EINVAL};
+  auto slot = static_cast<__u32>(target.slot);
+  impl_->unwatch(target.slot);
+  for (const auto& key : watch.allowed) {
+    auto abi = syscalls::abi_for_arch(key.arch);
+    if (!abi) return Error{"the profile allows syscalls of architecture " + key.arch + ", which this host does not run", EINVAL};
+    auto nr = syscalls::abi_number(*abi, key.nr);
+    // Numbers outside the counted range cannot be allowed here: calls to them
+    // are named as violations (none exists on x86_64 or i386).
+    if (nr < 0 || nr >= SM_NR_MAX) continue;
+    auto word = sm_allowed_word(slot, static_cast<__u32>(*abi), static_cast<__u32>(nr));
+    impl_->skel->bss->allowed[word] |= 1ULL << (nr % 64);
+  }
+  // Bits first, then the flag: the program never sees a half-written set.
+  __atomic_store_n(&impl_->skel->bss->watched[slot], 1, __ATOMIC_RELEASE);
+  return {};
+}
+
+Result<Violations> EbpfRecorder::violations(const Target& target) {
+  Violations out;
+  int fd = bpf_map__fd(impl_->skel->maps.violations);
+  sm_violation_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (key.slot != static_cast<__u32>(target.slot)) continue;
+    sm_violation_value v{};
+    if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
+    auto arch = syscalls::arch_for_abi(key.abi);
+    if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
+    out.rows.push_back(Violation{.key = {*arch, syscalls::seccomp_number(key.abi, key.nr)},
+                                 .comm = std::string(key.comm, strnlen(key.comm, sizeof key.comm)),
+                                 .count = v.count,
+                                 .denied = v.denied});
+  }
+  std::sort(out.rows.begin(), out.rows.end(), [](const Violation& a, const Violation& b) {
+    return std::tie(a.key, a.comm) < std::tie(b.key, b.comm);
+  });
+  int ofd = bpf_map__fd(impl_->skel->maps.offenders);
+  sm_offender_key who{}, who_next{};
+  prev = nullptr;
+  while (bpf_map_get_next_key(ofd, prev, &who_next) == 0) {
+    who = who_next;
+    prev = &who;
+    if (who.slot == static_cast<__u32>(target.slot)) out.pids.insert(static_cast<int>(who.tgid));
+  }
+  return out;
+}
+
 Status EbpfRecorder::health() const {
   int fd = bpf_map__fd(impl_->skel->maps.errors);
   for (__u32 i = 0; i < SM_ERR_COUNT; ++i) {
     __u64 n = 0;
     if (bpf_map_lookup_elem(fd, &i, &n) != 0) return errno_error("cannot read the recorder's error counters");
     if (n == 0) continue;
-    return Error{
-        std::to_string(n) + " syscalls were not counted (" +
-        (i == SM_ERR_ODD_FULL ? "too many distinct out-of-range syscall numbers" : "counter lookup failed") +
-        "): the recording is incomplete"};
+    switch (i) {
+      case SM_ERR_ODD_FULL:
+        return Error{std::to_string(n) +
+                     " syscalls were not counted (too many distinct out-of-range syscall numbers): the "
+                     "recording is incomplete"};
+      case SM_ERR_VIOLATIONS_FULL:
+        return Error{std::to_string(n) + " violations were not named (too many distinct syscall and process "
+                                         "name pairs): the list of violations is incomplete"};
+      case SM_ERR_OFFENDERS_FULL:
+        return Error{std::to_string(n) + " processes that made violations were not noted (too many)"};
+      default:
+        return Error{std::to_string(n) + " syscalls were not counted (counter lookup failed): the recording "
+                                         "is incomplete"};
+    }
   }
-  bpf_prog_info info{};
-  __u32 len = sizeof info;
-  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->skel->progs.sys_enter), &info, &len) != 0)
-    return errno_error("cannot read the recorder program's statistics");
-  if (info.recursion_misses != 0)
-    return Error{"the kernel skipped the recorder " + std::to_string(info.recursion_misses) +
-                 " times (recursion protection): the recording may be incomplete"};
+  for (auto* prog : {impl_->skel->progs.sys_enter, impl_->skel->progs.sys_exit}) {
+    if (prog == impl_->skel->progs.sys_exit && !impl_->violations) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
+      return errno_error("cannot read the recorder program's statistics");
+    if (info.recursion_misses != 0)
+      return Error{"the kernel skipped the recorder " + std::to_string(info.recursion_misses) +
+                   " times (recursion protection): the recording may be incomplete"};
+  }
   return {};
 }
 
@@ -284,10 +389,13 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
 
   Recording rec;
   rec.start_ns = monotonic_ns();
+  if (options.watch)
+    if (auto st = watch(*t, *options.watch); !st) return st.error();
   auto child = sys::spawn({.argv = options.argv,
                            .executable = options.executable,
                            .cgroup_procs_fd = procs->get(),
-                           .allow_all_filter = options.recording_filter});
+                           .allow_all_filter = options.recording_filter && options.seccomp_filter.empty(),
+                           .seccomp_filter = options.seccomp_filter});
   if (!child) return child.error();
   procs->reset();
   if (auto st = child->exec_status(true); !st) {
@@ -313,6 +421,11 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
   auto counts = snapshot(*t);
   if (!counts) return counts.error();
   rec.counts = std::move(*counts);
+  if (options.watch) {
+    auto seen = violations(*t);
+    if (!seen) return seen.error();
+    rec.violations = std::move(*seen);
+  }
   if (auto st = health(); !st) return st.error();
   return rec;
 }

@@ -17,6 +17,10 @@ struct EbpfOptions {
   std::string btf_path = "/sys/kernel/btf/vmlinux";
   /// Targets that can be watched at once (at most SM_MAX_TARGETS, 16).
   int max_targets = 16;
+  /// Also attach to raw_syscalls:sys_exit to name the violations of watched
+  /// targets (watch()): costs a second program on every syscall's return, so
+  /// mining leaves it off.
+  bool violations = false;
 };
 
 /// A watched cgroup: every process in it or below is recorded. Put a process
@@ -48,6 +52,11 @@ class EbpfRecorder final : public Recorder {
   Status remove_target(Target* target);
   /// The target's counts as of now (exact: per-CPU counters summed).
   Result<Counts> snapshot(const Target& target);
+  /// Names, from now on, every call the target's armed threads make outside
+  /// watch.allowed (needs EbpfOptions::violations).
+  Status watch(const Target& target, const Watch& watch);
+  /// The target's violations as of now.
+  Result<Violations> violations(const Target& target);
   /// Ok unless the program failed to count something (a full map, a missed
   /// invocation). A recording taken while this fails is incomplete.
   Status health() const;

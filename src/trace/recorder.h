@@ -3,12 +3,16 @@
 // count every syscall of its process tree.
 
 #include <cstdint>
+#include <linux/filter.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "trace/counts.h"
+#include "trace/violations.h"
 #include "util/result.h"
 
 namespace sandmine::trace {
@@ -32,6 +36,13 @@ struct RunOptions {
   /// all its descendants are armed from their first instruction. Off: only
   /// threads that install a filter themselves are armed.
   bool recording_filter = true;
+  /// A seccomp filter to install in the child before execve instead of the
+  /// recording filter (`sandmine run`: a profile, exported by libseccomp);
+  /// no_new_privs is set first. Empty: recording_filter decides.
+  std::vector<sock_filter> seccomp_filter = {};
+  /// Name the violations of this profile (eBPF backend opened with
+  /// EbpfOptions::violations only).
+  std::optional<Watch> watch = {};
 };
 
 /// The outcome of recording one command.
@@ -41,6 +52,7 @@ struct Recording {
   std::uint64_t end_ns = 0;    ///< when the last process of the tree had exited
   ExitStatus exit;
   int interrupted_by = 0;  ///< the signal that interrupted sandmine, 0 if none
+  Violations violations;   ///< with RunOptions::watch: calls outside the profile
 };
 
 /// A recording backend. record() blocks; snapshot() may be called from another
