@@ -37,5 +37,6 @@ void add_info(CLI::App& app, int& exit_code);
 void add_trace(CLI::App& app, int& exit_code);
 void add_profile(CLI::App& app, int& exit_code);
 void add_mine(CLI::App& app, int& exit_code);
+void add_run(CLI::App& app, int& exit_code);
 
 }  // namespace sandmine::cli

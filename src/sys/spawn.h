@@ -16,6 +16,9 @@ namespace sandmine::sys {
 /// redirects stdio, joins the network namespace, stops for its tracer
 /// (traceme), installs the recording filter, moves itself into the cgroup, execs. Filter before move: the
 /// write that moves it is the last syscall outside the target, so the first one recorded is the execve.
+/// With seccomp_filter (a profile, which need not allow write) the parent
+/// moves the child instead, once the child has installed the filter; the
+/// child waits for that without a syscall, so again execve comes first.
 struct SpawnSpec {
   std::vector<std::string> argv = {};  ///< passed as is, argv[0] included
   std::string executable = {};         ///< the file to execute; empty: argv[0]

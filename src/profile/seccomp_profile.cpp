@@ -1,0 +1,504 @@
+#include "profile/seccomp_profile.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+
+#include "profile/capabilities.h"
+#include "sys/files.h"
+#include "syscalls/syscalls.h"
+
+namespace sandmine::profile {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kActions[] = {"SCMP_ACT_KILL",  "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS",
+                                         "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",       "SCMP_ACT_TRACE",
+                                         "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",         "SCMP_ACT_NOTIFY"};
+constexpr std::string_view kOperators[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
+                                           "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+constexpr std::string_view kFlags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                       "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                       "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+
+// Docker decides includes/excludes.arches against Go's GOARCH; profiles also
+// use libseccomp's names there. Both spellings of each architecture.
+struct ArchSpelling {
+  std::string_view libseccomp;
+  std::string_view go;
+};
+constexpr ArchSpelling kGoArches[] = {{"x86_64", "amd64"},
+                                      {"x86", "386"},
+                                      {"x32", "x32"},
+                                      {"aarch64", "arm64"},
+                                      {"arm", "arm"},
+                                      {"ppc64le", "ppc64le"},
+                                      {"ppc64", "ppc64"},
+                                      {"ppc", "ppc"},
+                                      {"s390x", "s390x"},
+                                      {"s390", "s390"},
+                                      {"riscv64", "riscv64"},
+                                      {"mips", "mips"},
+                                      {"mipsel", "mipsle"},
+                                      {"mips64", "mips64"},
+                                      {"mipsel64", "mips64le"},
+                                      {"mips64n32", "mips64n32"},
+                                      {"mipsel64n32", "mips64len32"},
+                                      {"loongarch64", "loong64"}};
+
+constexpr int kMaxErrno = 4095;  // the kernel's MAX_ERRNO: larger values are not errors
+
+template <std::size_t N>
+bool one_of(const std::string_view (&list)[N], std::string_view s) {
+  return std::find(std::begin(list), std::end(list), s) != std::end(list);
+}
+
+template <std::size_t N>
+std::string listing(const std::string_view (&list)[N]) {
+  return fmt::format("{}", fmt::join(list, ", "));
+}
+
+bool arch_matches(std::string_view entry, std::string_view host_arch) {
+  if (entry == host_arch) return true;
+  for (const auto& a : kGoArches)
+    if (a.libseccomp == host_arch && a.go == entry) return true;
+  return false;
+}
+
+bool is_arch_spelling(std::string_view entry) {
+  if (syscalls::is_known_arch(entry)) return true;
+  return std::any_of(std::begin(kGoArches), std::end(kGoArches),
+                     [&](const auto& a) { return a.go == entry; });
+}
+
+std::uint32_t arch_token(const std::string& arch) { return seccomp_arch_resolve_name(arch.c_str()); }
+
+// Whether libseccomp can put name in a filter for arch: it exists there, or
+// is reached through a multiplexer (socketcall, ipc on x86).
+bool usable_on(const std::string& arch, const std::string& name) {
+  return seccomp_syscall_resolve_name_rewrite(arch_token(arch), name.c_str()) >= 0;
+}
+
+// Whether libseccomp knows the name on any architecture (it gives names of
+// other architectures' syscalls a negative pseudo number, unknown ones
+// __NR_SCMP_ERROR).
+bool known_anywhere(const std::string& name) {
+  return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
+}
+
+std::optional<int> errno_by_name(const std::string& name) {
+  for (int e = 1; e < 256; ++e)
+    if (const char* n = strerrorname_np(e); n && name == n) return e;
+  return std::nullopt;
+}
+
+struct KernelVersion {
+  int major = 0;
+  int minor = 0;
+};
+
+// "6.1" or "6.1.55"; anything else is not a version.
+std::optional<KernelVersion> parse_kernel_version(const std::string& s) {
+  KernelVersion v;
+  char dot = 0;
+  std::istringstream in(s);
+  if (!(in >> v.major >> dot) || dot != '.' || !(in >> v.minor) || v.major < 0 || v.minor < 0)
+    return std::nullopt;
+  if (in.peek() != std::char_traits<char>::eof() && in.peek() != '.' && in.peek() != '-') return std::nullopt;
+  return v;
+}
+
+// Reads one document; each check fails with "profile SOURCE: FIELD: what".
+class Reader {
+ public:
+  Reader(std::string source, const HostFacts& host) : source_(std::move(source)), host_(host) {}
+
+  Result<SeccompProfile> read(const json& doc) {
+    SeccompProfile p;
+    p.source = source_;
+    if (!doc.is_object()) return fail("(document)", "expected a JSON object, got " + describe(doc));
+
+    auto default_action = action_at(doc, "defaultAction", "defaultErrnoRet", "defaultErrno", "");
+    if (!default_action) return default_action.error();
+    p.default_action = *default_action;
+
+    auto arches = architectures(doc);
+    if (!arches) return arches.error();
+    p.arches = *arches;
+
+    if (auto st = flags(doc, p); !st) return st.error();
+
+    if (doc.contains("syscalls") && !doc["syscalls"].is_null()) {
+      const json& list = doc["syscalls"];
+      if (!list.is_array()) return fail("syscalls", "expected an array, got " + describe(list));
+      std::set<std::string> left_out;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        std::string field = "syscalls[" + std::to_string(i) + "]";
+        auto rule = syscall_rule(list[i], field, p.arches);
+        if (!rule) return rule.error();
+        if (!rule->has_value()) continue;
+        for (const auto& name : (*rule)->names)
+          if (std::none_of(p.arches.begin(), p.arches.end(),
+                           [&](const auto& a) { return usable_on(a, name); }))
+            left_out.insert(name);
+        p.rules.push_back(std::move(**rule));
+      }
+      if (!left_out.empty())
+        p.warnings.push_back(
+            fmt::format("profile {}: {} syscall{} exist on none of its architectures ({}) and cannot be "
+                        "allowed or denied "
+                        "there: {}",
+                        source_, left_out.size(), left_out.size() == 1 ? "" : "s", fmt::join(p.arches, ", "),
+                        fmt::join(left_out, ", ")));
+    }
+    return p;
+  }
+
+ private:
+  Error fail(const std::string& field, const std::string& what) const {
+    return Error{"profile " + source_ + ": " + field + ": " + what, EINVAL};
+  }
+
+  // An optional string member ("" when absent or null).
+  Result<std::string> string_at(const json& obj, const std::string& key, const std::string& field) const {
+    if (!obj.contains(key) || obj[key].is_null()) return std::string();
+    if (!obj[key].is_string()) return fail(field, "expected a string, got " + describe(obj[key]));
+    return obj[key].get<std::string>();
+  }
+
+  // An optional array of strings (empty when absent or null).
+  Result<std::vector<std::string>> strings_at(const json& obj, const std::string& key,
+                                              const std::string& field) const {
+    std::vector<std::string> out;
+    if (!obj.contains(key) || obj[key].is_null()) return out;
+    const json& list = obj[key];
+    if (!list.is_array()) return fail(field, "expected an array of strings, got " + describe(list));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string())
+        return fail(field + "[" + std::to_string(i) + "]", "expected a string, got " + describe(list[i]));
+      out.push_back(list[i].get<std::string>());
+    }
+    return out;
+  }
+
+  // An optional unsigned integer member.
+  Result<std::optional<std::uint64_t>> unsigned_at(const json& obj, const std::string& key,
+                                                   const std::string& field) const {
+    if (!obj.contains(key) || obj[key].is_null()) return std::optional<std::uint64_t>();
+    const json& v = obj[key];
+    if (v.is_number_unsigned()) return std::optional<std::uint64_t>(v.get<std::uint64_t>());
+    if (v.is_number_integer()) {
+      if (v.get<std::int64_t>() < 0) return fail(field, "expected a non-negative integer, got " + v.dump());
+      return std::optional<std::uint64_t>(static_cast<std::uint64_t>(v.get<std::int64_t>()));
+    }
+    return fail(field, "expected a non-negative integer, got " + describe(v));
+  }
+
+  static std::string describe(const json& v) {
+    if (v.is_string()) return "the string " + v.dump();
+    if (v.is_number_float()) return "the fractional number " + v.dump();
+    if (v.is_number()) return "the number " + v.dump();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_null()) return "null";
+    return v.is_array() ? "an array" : "an object";
+  }
+
+  // An action and its errno: action_key, errno_key (number), errno_name_key
+  // (Podman's "errno": "EPERM"), under prefix for field paths.
+  Result<Action> action_at(const json& obj, const std::string& action_key, const std::string& errno_key,
+                           const std::string& errno_name_key, const std::string& prefix) const {
+    std::string field = prefix + action_key;
+    if (!obj.contains(action_key) || obj[action_key].is_null())
+      return fail(field, "missing (e.g. SCMP_ACT_ALLOW)");
+    if (!obj[action_key].is_string())
+      return fail(field, "expected a string, got " + describe(obj[action_key]));
+    Action a;
+    a.name = obj[action_key].get<std::string>();
+    if (!one_of(kActions, a.name))
+      return fail(field, "unknown action \"" + a.name + "\" (expected one of " + listing(kActions) + ")");
+
+    auto number = unsigned_at(obj, errno_key, prefix + errno_key);
+    if (!number) return number.error();
+    auto name = string_at(obj, errno_name_key, prefix + errno_name_key);
+    if (!name) return name.error();
+    std::optional<int> errnum;
+    if (*number) {
+      if (**number > kMaxErrno)
+        return fail(prefix + errno_key, "errno " + std::to_string(**number) + " is out of range (0 to 4095)");
+      errnum = static_cast<int>(**number);
+    } else if (!name->empty()) {
+      errnum = errno_by_name(*name);
+      if (!errnum) return fail(prefix + errno_name_key, "unknown errno name \"" + *name + "\" (e.g. EPERM)");
+    }
+    // runc returns EPERM when an errno-taking action gives none.
+    if (a.name == "SCMP_ACT_ERRNO" || a.name == "SCMP_ACT_TRACE") a.errno_ret = errnum.value_or(EPERM);
+    if (a.name == "SCMP_ACT_KILL") a.name = "SCMP_ACT_KILL_THREAD";  // the same action, one spelling
+    return a;
+  }
+
+  Result<std::vector<std::string>> architectures(const json& doc) const {
+    auto listed = strings_at(doc, "architectures", "architectures");
+    if (!listed) return listed.error();
+    std::vector<std::string> out;
+    auto add = [&](const std::string& oci, const std::string& field) -> Status {
+      auto arch = syscalls::arch_from_oci(oci);
+      if (!arch) return fail(field, arch.error().message);
+      if (std::find(out.begin(), out.end(), *arch) == out.end()) out.push_back(*arch);
+      return {};
+    };
+    for (std::size_t i = 0; i < listed->size(); ++i)
+      if (auto st = add((*listed)[i], "architectures[" + std::to_string(i) + "]"); !st) return st.error();
+
+    if (doc.contains("archMap") && !doc["archMap"].is_null()) {
+      const json& map = doc["archMap"];
+      if (!map.is_array()) return fail("archMap", "expected an array, got " + describe(map));
+      if (!listed->empty() && !map.empty())
+        return fail("archMap",
+                    "the profile has both architectures and archMap; Docker takes one or the other");
+      // Docker takes the entry of the host's architecture and its
+      // subarchitectures; every entry is checked all the same.
+      for (std::size_t i = 0; i < map.size(); ++i) {
+        std::string field = "archMap[" + std::to_string(i) + "]";
+        if (!map[i].is_object()) return fail(field, "expected an object, got " + describe(map[i]));
+        auto main = string_at(map[i], "architecture", field + ".architecture");
+        if (!main) return main.error();
+        if (main->empty()) return fail(field + ".architecture", "missing (e.g. SCMP_ARCH_X86_64)");
+        auto main_arch = syscalls::arch_from_oci(*main);
+        if (!main_arch) return fail(field + ".architecture", main_arch.error().message);
+        auto subs = strings_at(map[i], "subArchitectures", field + ".subArchitectures");
+        if (!subs) return subs.error();
+        for (std::size_t j = 0; j < subs->size(); ++j)
+          if (auto sub = syscalls::arch_from_oci((*subs)[j]); !sub)
+            return fail(field + ".subArchitectures[" + std::to_string(j) + "]", sub.error().message);
+        if (*main_arch != host_.arch) continue;
+        if (auto st = add(*main, field + ".architecture"); !st) return st.error();
+        for (std::size_t j = 0; j < subs->size(); ++j)
+          if (auto st = add((*subs)[j], field + ".subArchitectures[" + std::to_string(j) + "]"); !st)
+            return st.error();
+      }
+    }
+    // No architecture at all: runc gives libseccomp an empty list, which
+    // filters the native architecture only.
+    if (out.empty()) out.push_back(host_.arch);
+    return out;
+  }
+
+  Status flags(const json& doc, SeccompProfile& p) const {
+    auto listed = strings_at(doc, "flags", "flags");
+    if (!listed) return listed.error();
+    for (std::size_t i = 0; i < listed->size(); ++i)
+      if (!one_of(kFlags, (*listed)[i]))
+        return fail("flags[" + std::to_string(i) + "]",
+                    "unknown flag \"" + (*listed)[i] + "\" (expected one of " + listing(kFlags) + ")");
+    p.flags = *listed;
+    return {};
+  }
+
+  // Whether a rule's includes or excludes (key) let it apply on this host.
+  Result<bool> condition_holds(const json& rule, const std::string& key, const std::string& field) const {
+    if (!rule.contains(key) || rule[key].is_null()) return true;
+    const json& cond = rule[key];
+    if (!cond.is_object()) return fail(field, "expected an object, got " + describe(cond));
+    bool include = key == "includes";
+    auto arches = strings_at(cond, "arches", field + ".arches");
+    if (!arches) return arches.error();
+    for (std::size_t i = 0; i < arches->size(); ++i)
+      if (!is_arch_spelling((*arches)[i]))
+        return fail(field + ".arches[" + std::to_string(i) + "]",
+                    "unknown architecture \"" + (*arches)[i] + "\" (e.g. amd64 or x86_64)");
+    auto caps = strings_at(cond, "caps", field + ".caps");
+    if (!caps) return caps.error();
+    auto min_kernel = string_at(cond, "minKernel", field + ".minKernel");
+    if (!min_kernel) return min_kernel.error();
+    std::optional<KernelVersion> min;
+    if (!min_kernel->empty()) {
+      min = parse_kernel_version(*min_kernel);
+      if (!min)
+        return fail(field + ".minKernel", "\"" + *min_kernel + "\" is not a kernel version (e.g. 4.8)");
+    }
+
+    bool arch_listed = std::any_of(arches->begin(), arches->end(),
+                                   [&](const auto& a) { return arch_matches(a, host_.arch); });
+    bool kernel_at_least =
+        min && std::pair(host_.kernel_major, host_.kernel_minor) >= std::pair(min->major, min->minor);
+    if (include) {
+      // Docker: every listed capability must be held, the host's
+      // architecture listed, the kernel at least minKernel.
+      if (!arches->empty() && !arch_listed) return false;
+      for (const auto& c : *caps)
+        if (!host_.capabilities.count(c)) return false;
+      if (min && !kernel_at_least) return false;
+      return true;
+    }
+    // Excluded when the host's architecture is listed, any listed capability
+    // is held, or the kernel is at least minKernel.
+    if (arch_listed) return false;
+    for (const auto& c : *caps)
+      if (host_.capabilities.count(c)) return false;
+    if (min && kernel_at_least) return false;
+    return true;
+  }
+
+  // One entry of syscalls[]: the rule, or none when it does not apply here.
+  Result<std::optional<SyscallRule>> syscall_rule(const json& entry, const std::string& field,
+                                                  const std::vector<std::string>& arches) const {
+    if (!entry.is_object()) return fail(field, "expected an object, got " + describe(entry));
+    SyscallRule rule;
+    rule.field = field;
+
+    auto names = strings_at(entry, "names", field + ".names");
+    if (!names) return names.error();
+    auto name = string_at(entry, "name", field + ".name");
+    if (!name) return name.error();
+    bool has_names = entry.contains("names") && !entry["names"].is_null();
+    if (has_names && !name->empty())
+      return fail(field, "has both name and names; Docker takes one or the other");
+    if (!has_names && name->empty()) return fail(field, "has no names (e.g. \"names\": [\"read\"])");
+    if (has_names && names->empty()) return fail(field + ".names", "is empty");
+    rule.names = has_names ? *names : std::vector<std::string>{*name};
+    for (std::size_t i = 0; i < rule.names.size(); ++i)
+      if (!known_anywhere(rule.names[i]))
+        return fail(has_names ? field + ".names[" + std::to_string(i) + "]" : field + ".name",
+                    fmt::format("unknown syscall \"{}\" on {}", rule.names[i], fmt::join(arches, ", ")));
+
+    auto action = action_at(entry, "action", "errnoRet", "errno", field + ".");
+    if (!action) return action.error();
+    rule.action = *action;
+
+    if (auto st = string_at(entry, "comment", field + ".comment"); !st) return st.error();
+
+    if (entry.contains("args") && !entry["args"].is_null()) {
+      const json& args = entry["args"];
+      if (!args.is_array()) return fail(field + ".args", "expected an array, got " + describe(args));
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string at = field + ".args[" + std::to_string(i) + "]";
+        if (!args[i].is_object()) return fail(at, "expected an object, got " + describe(args[i]));
+        ArgCondition c;
+        auto index = unsigned_at(args[i], "index", at + ".index");
+        if (!index) return index.error();
+        if (!*index) return fail(at + ".index", "missing (0 to 5)");
+        if (**index > 5) return fail(at + ".index", std::to_string(**index) + " is out of range (0 to 5)");
+        c.index = static_cast<unsigned>(**index);
+        auto value = unsigned_at(args[i], "value", at + ".value");
+        if (!value) return value.error();
+        c.value = value->value_or(0);
+        auto value_two = unsigned_at(args[i], "valueTwo", at + ".valueTwo");
+        if (!value_two) return value_two.error();
+        c.value_two = value_two->value_or(0);
+        auto op = string_at(args[i], "op", at + ".op");
+        if (!op) return op.error();
+        if (op->empty()) return fail(at + ".op", "missing (e.g. SCMP_CMP_EQ)");
+        if (!one_of(kOperators, *op))
+          return fail(at + ".op",
+                      "unknown operator \"" + *op + "\" (expected one of " + listing(kOperators) + ")");
+        c.op = *op;
+        rule.args.push_back(c);
+      }
+    }
+
+    auto included = condition_holds(entry, "includes", field + ".includes");
+    if (!included) return included.error();
+    auto not_excluded = condition_holds(entry, "excludes", field + ".excludes");
+    if (!not_excluded) return not_excluded.error();
+    if (!*included || !*not_excluded) return std::optional<SyscallRule>();
+    return std::optional<SyscallRule>(std::move(rule));
+  }
+
+  std::string source_;
+  const HostFacts& host_;
+};
+
+}  // namespace
+
+HostFacts HostFacts::current() {
+  HostFacts h;
+  h.arch = syscalls::native_arch();
+  for (auto cap : kDefaultCapabilities) h.capabilities.insert(std::string(cap));
+  if (auto release = sys::read_file("/proc/sys/kernel/osrelease"))
+    if (auto v = parse_kernel_version(*release)) {
+      h.kernel_major = v->major;
+      h.kernel_minor = v->minor;
+    }
+  return h;
+}
+
+Result<SeccompProfile> parse_seccomp_profile(const json& doc, const std::string& source,
+                                             const HostFacts& host) {
+  return Reader(source, host).read(doc);
+}
+
+Result<SeccompProfile> read_seccomp_profile(const std::string& path) {
+  auto text = sys::read_file(path);
+  if (!text)
+    return Error{"profile " + path + ": cannot read it: " + std::strerror(text.error().errnum),
+                 text.error().errnum};
+  json doc;
+  try {
+    doc = json::parse(*text);
+  } catch (const json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+    std::string what = e.what();
+    auto at = what.find("parse error");
+    return Error{
+        "profile " + path + ": not valid JSON: " + (at == std::string::npos ? what : what.substr(at)),
+        EINVAL};
+  }
+  return parse_seccomp_profile(doc, path);
+}
+
+SeccompProfile complain_mode(SeccompProfile profile) {
+  const Action log{"SCMP_ACT_LOG", 0};
+  if (!profile.default_action.allows()) profile.default_action = log;
+  for (auto& rule : profile.rules)
+    if (!rule.action.allows()) rule.action = log;
+  return profile;
+}
+
+std::optional<Action> unconditional_action(const SeccompProfile& profile, const std::string& name) {
+  bool conditional = false;
+  for (const auto& rule : profile.rules) {
+    // A rule with the default action changes nothing (libseccomp refuses it,
+    // runc skips it).
+    if (rule.action == profile.default_action) continue;
+    if (std::find(rule.names.begin(), rule.names.end(), name) == rule.names.end()) continue;
+    if (rule.args.empty()) return rule.action;
+    conditional = true;
+  }
+  if (conditional) return std::nullopt;
+  return profile.default_action;
+}
+
+std::set<trace::SyscallKey> allowed_set(const SeccompProfile& profile) {
+  // Number by number rather than name by name: libseccomp names some calls
+  // on x86 by a pseudo number (socket calls also reached through
+  // socketcall), but names every real number.
+  constexpr std::int64_t kX32Bit = 0x40000000;
+  constexpr std::int64_t kNumbers = 1024;
+  std::map<std::string, bool> allows;
+  std::set<trace::SyscallKey> out;
+  for (const auto& arch : profile.arches) {
+    std::int64_t base = arch == "x32" ? kX32Bit : 0;
+    for (std::int64_t nr = base; nr < base + kNumbers; ++nr) {
+      auto name = syscalls::name_of(arch, nr);
+      if (!name) continue;
+      auto it = allows.find(*name);
+      if (it == allows.end()) {
+        auto action = unconditional_action(profile, *name);
+        it = allows.emplace(*name, action && action->allows()).first;
+      }
+      if (it->second) out.insert({arch, nr});
+    }
+  }
+  return out;
+}
+
+}  // namespace sandmine::profile
