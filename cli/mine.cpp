@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "engine/ulimit.h"
 #include "explore/miner.h"
 #include "profile/oci.h"
 #include "profile/timing.h"
@@ -27,9 +28,11 @@ struct MineCliOptions {
   std::string engine = "runc";
   std::string output;
   std::string cache;
+  std::vector<std::string> ulimits;
 };
 
 int run(const MineCliOptions& o) {
+  const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
   auto spec = must(spec::read_spec(o.spec));
   std::string dir = o.output.empty() ? "out/" + spec.name : o.output;
   std::error_code ec;
@@ -50,8 +53,11 @@ int run(const MineCliOptions& o) {
   };
   sys::InterruptGuard interrupts;
   say(fmt::format("mining {} with {} ({} explore steps)", spec.name, o.engine, spec.explore.size()));
-  auto result = must(
-      explore::mine(spec, {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+  auto result = must(explore::mine(spec, {.engine = o.engine,
+                                          .engine_options = engine_options,
+                                          .work_dir = dir,
+                                          .cache_dir = o.cache,
+                                          .progress = progress}));
 
   for (const auto& step : result.steps) {
     if (!step.ok) log += "--- " + step.phase + " " + step.name + " FAILED: " + step.failure + "\n";
@@ -72,9 +78,12 @@ int run(const MineCliOptions& o) {
   if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
     progress(fmt::format("validating: {} held-out steps under the mined profile with {}",
                          spec.validate.size(), o.engine));
-    held_out = must(
-        explore::validate(spec, dir + "/profile.json",
-                          {.engine = o.engine, .work_dir = dir, .cache_dir = o.cache, .progress = progress}));
+    held_out = must(explore::validate(spec, dir + "/profile.json",
+                                      {.engine = o.engine,
+                                       .engine_options = engine_options,
+                                       .work_dir = dir,
+                                       .cache_dir = o.cache,
+                                       .progress = progress}));
     for (const auto& step : held_out->steps)
       if (!step.output.empty()) log += "--- output of validate " + step.name + "\n" + step.output;
   }
@@ -119,6 +128,16 @@ void add_mine(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
+  cmd->add_option("--ulimit", o->ulimits,
+                  "A resource limit of the container, as docker run --ulimit takes it; repeat\n"
+                  "for more. Every engine applies it: Docker's and Podman's --ulimit, runc's\n"
+                  "process.rlimits (RLIMIT_<TYPE>). TYPE: core, cpu, data, fsize, locks, memlock,\n"
+                  "msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack;\n"
+                  "SOFT <= HARD; TYPE=N sets both. Defaults: nofile=1024:1024, and under podman\n"
+                  "nproc=4096:4096 (Podman's own exceed common hard limits); a TYPE given\n"
+                  "replaces its default. Example: --ulimit nofile=512:512")
+      ->type_name("TYPE=SOFT:HARD")
+      ->allow_extra_args(false);
   cmd->footer(
       "Builds the image (cached by recipe), starts the container in a cgroup the recorder already watches,\n"
       "under an allow-all profile so the runtime arms it exactly where it will install the mined one,\n"

@@ -22,6 +22,13 @@ Result<sys::CommandResult> run_client(const ClientFlavor& flavor, const std::vec
   return sys::run_command(cmd, {.timeout = timeout});
 }
 
+// --ulimit flags for defaults with given applied.
+std::vector<std::string> ulimit_args(const std::vector<Ulimit>& defaults, const std::vector<Ulimit>& given) {
+  std::vector<std::string> args;
+  for (const auto& u : with_defaults(defaults, given)) args.insert(args.end(), {"--ulimit", to_string(u)});
+  return args;
+}
+
 class ClientContainer final : public ProcessContainer {
  public:
   ClientContainer(const ClientFlavor& flavor, std::string name) : flavor_(flavor), name_(std::move(name)) {}
@@ -62,7 +69,35 @@ class ClientContainer final : public ProcessContainer {
     return stop_with_signal(*this, sig, timeout);
   }
 
+  // `start` of the stopped container: the engine keeps its file system, its
+  // --cgroup-parent and its profile.
+  Status restart(int sig, std::chrono::milliseconds timeout) override {
+    auto stopped = stop_with_signal(*this, sig, timeout);
+    if (!stopped) return stopped.error();
+    detach();
+    if (auto st = wait_exited(); !st) return st;
+    auto r = client({"start", name_});
+    if (!r) return r.error();
+    if (r->exit_code != 0) return Error{flavor_.name + " start " + name_ + " failed: " + r->last_line()};
+    return started();
+  }
+
  private:
+  // The main process has ended, but the engine marks the container exited a
+  // moment later, and `start` of a container it thinks still runs does nothing.
+  Status wait_exited() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = client({"inspect", "-f", "{{.State.Running}}", name_});
+      if (!r) return r.error();
+      if (r->exit_code != 0) return Error{flavor_.name + " inspect " + name_ + " failed: " + r->last_line()};
+      if (r->last_line() == "false") return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Error{flavor_.name + " still reports container " + name_ +
+                 " running 30 s after its main process ended"};
+  }
+
   Result<sys::CommandResult> client(const std::vector<std::string>& args,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const {
     return run_client(flavor_, args, timeout);
@@ -78,14 +113,20 @@ class ClientContainer final : public ProcessContainer {
 
 }  // namespace
 
-ClientFlavor docker_flavor() { return {.name = "docker", .client = "/usr/bin/docker", .daemon = true}; }
+ClientFlavor docker_flavor(const std::vector<Ulimit>& ulimits) {
+  return {.name = "docker",
+          .client = "/usr/bin/docker",
+          .run_args = ulimit_args({{.type = "nofile", .soft = 1024, .hard = 1024}}, ulimits),
+          .daemon = true};
+}
 
-ClientFlavor podman_flavor(int nofile, int nproc) {
+ClientFlavor podman_flavor(const std::vector<Ulimit>& ulimits) {
   return {.name = "podman",
           .client = "/usr/bin/podman",
           .global_args = {"--runtime", "runc", "--cgroup-manager", "cgroupfs"},
-          .run_args = {"--ulimit", "nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
-                       "--ulimit", "nproc=" + std::to_string(nproc) + ":" + std::to_string(nproc)}};
+          .run_args = ulimit_args(
+              {{.type = "nofile", .soft = 1024, .hard = 1024}, {.type = "nproc", .soft = 4096, .hard = 4096}},
+              ulimits)};
 }
 
 Result<std::unique_ptr<ClientEngine>> ClientEngine::create(ClientFlavor flavor) {

@@ -16,11 +16,13 @@ struct ClientFlavor {
   bool daemon = false;                   ///< needs a daemon that answers `info`
 };
 
-/// Docker: /usr/bin/docker, dockerd must run.
-ClientFlavor docker_flavor();
+/// Docker: /usr/bin/docker, dockerd must run. Containers get nofile=1024:1024
+/// (as under runc and Podman, not dockerd's own limits), and ulimits on top.
+ClientFlavor docker_flavor(const std::vector<Ulimit>& ulimits = {});
 /// Podman with runc (crun fails on hybrid cgroups here), the cgroupfs manager
-/// (so --cgroup-parent is a path) and rlimits within this host's hard limits.
-ClientFlavor podman_flavor(int nofile = 1024, int nproc = 4096);
+/// (so --cgroup-parent is a path) and rlimits within this host's hard limits
+/// (nofile=1024:1024, nproc=4096:4096), and ulimits on top.
+ClientFlavor podman_flavor(const std::vector<Ulimit>& ulimits = {});
 
 class ClientEngine final : public Engine {
  public:

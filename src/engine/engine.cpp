@@ -42,14 +42,15 @@ Result<bool> stop_with_signal(Container& container, int sig, std::chrono::millis
   return false;
 }
 
-Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const EngineOptions& options) {
   if (name == "runc") {
-    auto r = Runc::create();
+    auto r = Runc::create(kRuncStateDir, options);
     if (!r) return r.error();
     return std::unique_ptr<Engine>(std::move(*r));
   }
   if (name == "docker" || name == "podman") {
-    auto e = ClientEngine::create(name == "docker" ? docker_flavor() : podman_flavor());
+    auto e = ClientEngine::create(name == "docker" ? docker_flavor(options.ulimits)
+                                                   : podman_flavor(options.ulimits));
     if (!e) return e.error();
     return std::unique_ptr<Engine>(std::move(*e));
   }

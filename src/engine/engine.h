@@ -1,7 +1,7 @@
 #pragma once
 // Container engines: start a container inside a watched cgroup, under a
-// seccomp profile, and drive it (exec, signal, stop). runc now; Docker and
-// Podman next.
+// seccomp profile, and drive it (exec, signal, restart, stop): runc, Docker
+// and Podman.
 
 #include <sys/types.h>
 
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/ulimit.h"
 #include "sys/command.h"
 #include "sys/fd.h"
 #include "util/result.h"
@@ -37,6 +38,14 @@ struct ContainerSpec {
   std::string work_dir;  ///< where the engine may keep files for this container (e.g. the allow-all profile)
 };
 
+/// How an engine runs every container it starts.
+struct EngineOptions {
+  /// Resource limits on top of the engine's defaults (nofile=1024:1024 for
+  /// all three; Podman also nproc=4096:4096, as its own defaults exceed this
+  /// host's hard limits): a type given here replaces that type's default.
+  std::vector<Ulimit> ulimits;
+};
+
 /// A running container. Destruction stops it if needed and removes it with
 /// everything made for it (bundle, mounts, engine state).
 class Container {
@@ -58,6 +67,11 @@ class Container {
   /// Graceful stop: sig, then SIGKILL after timeout. Returns whether it
   /// stopped within the timeout.
   virtual Result<bool> stop(int sig, std::chrono::milliseconds timeout) = 0;
+  /// Stops the container as stop() does and starts the same container again,
+  /// as `docker restart` does: its file system (what it wrote), name and
+  /// cgroup parent stay; main_pid() and netns_fd() are then the new main
+  /// process's. Returns once that process runs (not once it is ready).
+  virtual Status restart(int sig, std::chrono::milliseconds timeout) = 0;
 };
 
 /// What every engine's container has: a main process seen from the host and
@@ -98,7 +112,8 @@ Result<bool> stop_with_signal(Container& container, int sig, std::chrono::millis
 /// Whether the process pid exists and is not a zombie.
 bool process_running(pid_t pid);
 
-/// The engine called name (runc, docker, podman); errors say what is missing.
-Result<std::unique_ptr<Engine>> make_engine(std::string_view name);
+/// The engine called name (runc, docker, podman), running containers with
+/// options; errors say what is missing.
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const EngineOptions& options = {});
 
 }  // namespace sandmine::engine

@@ -51,7 +51,39 @@ class RuncContainer final : public ProcessContainer {
     fs::remove_all(bundle_, ec);
   }
 
-  Status started(pid_t pid) { return attach(pid); }
+  // create, then start, as containerd drives runc: init waits on its exec
+  // fifo in between, a path Docker takes too. The container's stdio is the log.
+  Status launch() {
+    sys::UniqueFd log(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!log.valid()) return errno_error("cannot open the container log " + log_file_);
+    std::string pid_file = bundle_ + "/pid";
+    std::error_code ec;
+    fs::remove(pid_file, ec);
+    auto create = sys::spawn(
+        {.argv = {runc_, "--root", root_, "create", "--bundle", bundle_, "--pid-file", pid_file, name_},
+         .stdin_fd = -1,
+         .stdout_fd = log.get(),
+         .stderr_fd = log.get()});
+    if (!create) return create.error();
+    int status = 0;
+    while (::waitpid(create->pid(), &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      auto text = sys::read_file(log_file_);
+      std::string last = text ? text->substr(text->find_last_of('\n', text->size() - 2) + 1) : "";
+      while (!last.empty() && last.back() == '\n') last.pop_back();
+      return Error{"runc could not create container " + name_ + ": " + last};
+    }
+    auto pid_text = sys::read_file(pid_file);
+    if (!pid_text) return pid_text.error();
+    if (auto st = attach(static_cast<pid_t>(std::stol(*pid_text))); !st) return st.error();
+    auto start = sys::run_command({runc_, "--root", root_, "start", name_});
+    if (!start) return start.error();
+    if (start->exit_code != 0)
+      return Error{"runc could not start container " + name_ + ": " + start->last_line()};
+    return {};
+  }
+
   std::string logs() const override { return sys::read_file(log_file_).value_or(""); }
 
   Result<sys::CommandResult> exec(const std::vector<std::string>& argv,
@@ -72,6 +104,20 @@ class RuncContainer final : public ProcessContainer {
     return stop_with_signal(*this, sig, timeout);
   }
 
+  // runc cannot start a stopped container: delete it (its state and cgroup)
+  // and create it again from the same bundle. The overlay stays mounted, so
+  // what the container wrote is still there, and config.json puts it in the
+  // same cgroupsPath.
+  Status restart(int sig, std::chrono::milliseconds timeout) override {
+    auto stopped = stop_with_signal(*this, sig, timeout);
+    if (!stopped) return stopped.error();
+    detach();
+    auto del = sys::run_command({runc_, "--root", root_, "delete", name_});
+    if (!del) return del.error();
+    if (del->exit_code != 0) return Error{"runc delete " + name_ + " failed: " + del->last_line()};
+    return launch();
+  }
+
  private:
   std::string runc_, root_, name_, bundle_, log_file_;
   std::unique_ptr<sys::OverlayMount> overlay_;
@@ -88,13 +134,16 @@ std::pair<int, int> parse_user(const std::string& user) {
 
 }  // namespace
 
-Result<std::unique_ptr<Runc>> Runc::create(std::string state_dir) {
+Result<std::unique_ptr<Runc>> Runc::create(std::string state_dir, const EngineOptions& options) {
   auto runc = sys::find_executable("runc");
   if (!runc) return Error{"runc is not installed (apt-get install runc)", ENOENT};
-  return std::unique_ptr<Runc>(new Runc(*runc, std::move(state_dir)));
+  return std::unique_ptr<Runc>(
+      new Runc(*runc, std::move(state_dir), with_defaults(default_ulimits(), options.ulimits)));
 }
 
-std::string Runc::config_json(const ContainerSpec& spec, const std::string& root) {
+std::vector<Ulimit> Runc::default_ulimits() { return {{.type = "nofile", .soft = 1024, .hard = 1024}}; }
+
+std::string Runc::config_json(const ContainerSpec& spec, const std::string& root) const {
   auto [uid, gid] = parse_user(spec.user);
   // The environment Docker gives a container (PATH, HOSTNAME, HOME): programs
   // react to it (busybox sh calls uname when HOSTNAME is unset), and a profile
@@ -112,6 +161,9 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
     seccomp = json::parse(in, nullptr, false);
   }
   json caps = kCapabilities;
+  json rlimits = json::array();
+  for (const auto& u : ulimits_)
+    rlimits.push_back({{"type", oci_rlimit_type(u)}, {"hard", u.hard}, {"soft", u.soft}});
   // /etc/hosts, /etc/hostname and /etc/resolv.conf as Docker gives them (bind
   // mounts of files beside the rootfs): programs look up localhost and their
   // own name, and must take the same paths under every engine.
@@ -131,7 +183,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
         {"env", env},
         {"cwd", spec.workdir.empty() ? "/" : spec.workdir},
         {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
-        {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
+        {"rlimits", rlimits},
         // As Docker runs containers: runc then installs the filter before it
         // drops privileges, and those last steps are recorded too.
         {"noNewPrivileges", false}}},
@@ -204,32 +256,7 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
     if (!out) return Error{"cannot write " + bundle + "/config.json"};
   }
 
-  // create, then start, as containerd drives runc: init waits on its exec
-  // fifo in between, a path Docker takes too. The container's stdio is the log.
-  sys::UniqueFd log(::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!log.valid()) return errno_error("cannot open the container log " + spec.log_file);
-  auto create = sys::spawn({.argv = {runc_, "--root", root, "create", "--bundle", bundle, "--pid-file",
-                                     bundle + "/pid", spec.name},
-                            .stdin_fd = -1,
-                            .stdout_fd = log.get(),
-                            .stderr_fd = log.get()});
-  if (!create) return create.error();
-  int status = 0;
-  while (::waitpid(create->pid(), &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    auto text = sys::read_file(spec.log_file);
-    std::string last = text ? text->substr(text->find_last_of('\n', text->size() - 2) + 1) : "";
-    while (!last.empty() && last.back() == '\n') last.pop_back();
-    return Error{"runc could not create container " + spec.name + ": " + last};
-  }
-  auto pid_text = sys::read_file(bundle + "/pid");
-  if (!pid_text) return pid_text.error();
-  if (auto st = container->started(static_cast<pid_t>(std::stol(*pid_text))); !st) return st.error();
-  auto start = sys::run_command({runc_, "--root", root, "start", spec.name});
-  if (!start) return start.error();
-  if (start->exit_code != 0)
-    return Error{"runc could not start container " + spec.name + ": " + start->last_line()};
+  if (auto st = container->launch(); !st) return st.error();
   return std::unique_ptr<Container>(std::move(container));
 }
 

@@ -148,10 +148,14 @@ StepOutcome Driver::run(const spec::Step& s) {
       return {};
     }
     case Kind::Restart: {
-      auto stopped = container_->stop(spec_.stop.signal, spec_.stop.timeout);
-      if (!stopped) return failed(at + stopped.error().message);
-      container_.reset();
-      return start();
+      // The same container, as `docker restart`: what it wrote before stays.
+      if (auto st = container_->restart(spec_.stop.signal, spec_.stop.timeout); !st)
+        return failed(at + st.error().message);
+      if (spec_.ready) {
+        if (auto st = wait_ready(*spec_.ready); !st)
+          return failed(st.error().message + " (after the restart)");
+      }
+      return {};
     }
     case Kind::Sleep: {
       // In slices: Ctrl-C and a container that dies end it early.

@@ -30,7 +30,7 @@ class Run {
 
   Result<MineResult> go() {
     MineResult result;
-    auto engine = engine::make_engine(options_.engine);
+    auto engine = engine::make_engine(options_.engine, options_.engine_options);
     if (!engine) return engine.error();
     engine_ = std::move(*engine);
     auto t_image = Clock::now();
@@ -161,7 +161,7 @@ class Run {
 
 Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile,
                                 const MineOptions& options) {
-  auto engine = engine::make_engine(options.engine);
+  auto engine = engine::make_engine(options.engine, options.engine_options);
   if (!engine) return engine.error();
   auto image = prepare_image(spec, **engine, options.cache_dir, options.progress);
   if (!image) return image.error();

@@ -16,6 +16,8 @@ namespace sandmine::explore {
 /// How to mine.
 struct MineOptions {
   std::string engine = "runc";
+  /// How the engine runs the container (its rlimits).
+  engine::EngineOptions engine_options;
   std::string work_dir;   ///< container log and engine state go here
   std::string cache_dir;  ///< image cache; empty: the default
   /// One line per event for a person watching (step n/m, elapsed, syscalls so far).
