@@ -221,8 +221,12 @@ static __noinline int note_violation(struct task_struct *task, struct cgroup *cg
 #else
 #error "sys_exit: where does this architecture keep the syscall number?"
 #endif
+	/* rt_sigreturn (and i386 sigreturn) set the number to -1 so that the
+	 * restored context does not restart a syscall: their exit is no call. */
+	if (id < 0)
+		return 0;
 	__u32 abi = abi_of(task, &id);
-	if (id >= 0 && id < SM_NR_MAX) {
+	if (id < SM_NR_MAX) {
 		__u32 word = sm_allowed_word(slot, abi, (__u32)id);
 		if (word < SM_ALLOWED_WORDS && (allowed[word] >> (id & 63)) & 1)
 			return 0;

@@ -38,5 +38,6 @@ void add_trace(CLI::App& app, int& exit_code);
 void add_profile(CLI::App& app, int& exit_code);
 void add_mine(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
+void add_check(CLI::App& app, int& exit_code);
 
 }  // namespace sandmine::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_profile(app, exit_code);
   add_mine(app, exit_code);
   add_run(app, exit_code);
+  add_check(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,10 +13,12 @@
 #include "explore/miner.h"
 #include "profile/oci.h"
 #include "profile/timing.h"
+#include "report/check_report.h"
 #include "report/summary.h"
 #include "spec/spec.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
+#include "syscalls/syscalls.h"
 #include "trace/trace.h"
 
 namespace sandmine::cli {
@@ -29,6 +33,8 @@ struct MineCliOptions {
   std::string output;
   std::string cache;
   std::vector<std::string> ulimits;
+  std::string check_mode = "complain";
+  bool include_validate = false;
 };
 
 int run(const MineCliOptions& o) {
@@ -43,6 +49,7 @@ int run(const MineCliOptions& o) {
   auto profile_out = must(sys::OutputFile::create(dir + "/profile.json"));
   auto summary_out = must(sys::OutputFile::create(dir + "/summary.md"));
   auto log_out = must(sys::OutputFile::create(dir + "/mine.log"));
+  auto check_out = must(sys::OutputFile::create(dir + "/check.json"));
   std::error_code rm;
   fs::remove(dir + "/container.log", rm);
 
@@ -73,19 +80,44 @@ int run(const MineCliOptions& o) {
     profile::add_timing_dependent(*sandbox, true);
     must(profile_out.commit(profile::to_oci_json(*sandbox).dump(2) + "\n"));
   }
-  // The held-out check: the validate steps under the mined profile.
-  std::optional<explore::ValidateResult> held_out;
-  if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
-    progress(fmt::format("validating: {} held-out steps under the mined profile with {}",
-                         spec.validate.size(), o.engine));
-    held_out = must(explore::validate(spec, dir + "/profile.json",
-                                      {.engine = o.engine,
-                                       .engine_options = engine_options,
-                                       .work_dir = dir,
-                                       .cache_dir = o.cache,
-                                       .progress = progress}));
+  // The held-out check: the validate steps under the mined profile, every
+  // call outside it named.
+  std::optional<explore::CheckResult> held_out;
+  auto mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain;
+  auto check = [&] {
+    progress(fmt::format("held-out check: {} validate steps under the profile with {} ({} mode)",
+                         spec.validate.size(), o.engine, o.check_mode));
+    held_out = must(explore::check(spec, dir + "/profile.json",
+                                   {.engine = o.engine,
+                                    .engine_options = engine_options,
+                                    .mode = mode,
+                                    .work_dir = dir,
+                                    .cache_dir = o.cache,
+                                    .progress = progress}));
     for (const auto& step : held_out->steps)
       if (!step.output.empty()) log += "--- output of validate " + step.name + "\n" + step.output;
+    for (const auto& line : report::violation_lines(*held_out)) progress("held-out violation: " + line);
+  };
+  if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
+    check();
+    if (o.include_validate && !held_out->violations.empty() && !sys::interrupt_signal()) {
+      // Folded in on request only, and said so in the profile itself.
+      std::vector<std::string> names;
+      for (const auto& v : held_out->violations) names.push_back(v.name);
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      auto json = profile::to_oci_json(*sandbox);
+      json["syscalls"].push_back({{"names", names},
+                                  {"action", "SCMP_ACT_ALLOW"},
+                                  {"comment", "added by --include-validate: seen only in the held-out validate steps"}});
+      progress(fmt::format("--include-validate: allowing {} more ({}), then checking again", names.size(),
+                           fmt::join(names, ", ")));
+      for (const auto& n : names) sandbox->allowed[syscalls::native_arch()].insert(n);
+      auto again = must(sys::OutputFile::create(dir + "/profile.json"));
+      must(again.commit(json.dump(2) + "\n"));
+      check();
+    }
+    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) + "\n"));
   }
   must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr,
                                                    held_out ? &*held_out : nullptr)));
@@ -104,13 +136,17 @@ int run(const MineCliOptions& o) {
       "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
       "summary.md, mine.log",
       spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
-  if (held_out && !held_out->passed) {
+  if (held_out && !held_out->passed()) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);
+    if (!held_out->violations.empty())
+      say(fmt::format("held-out check failed: {} syscalls outside the profile (see {}/check.json; "
+                      "--include-validate folds them in)",
+                      held_out->violations.size(), dir));
     return kExitFailed;
   }
   if (held_out)
-    say(fmt::format("held-out check passed: {} validate steps under the mined profile",
+    say(fmt::format("held-out check passed: {} validate steps under the mined profile, no call outside it",
                     spec.validate.size()));
   return 0;
 }
@@ -128,6 +164,14 @@ void add_mine(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
+  cmd->add_option("--check-mode", o->check_mode,
+                  "Mode of the held-out check: complain (denials only logged, every call outside the\n"
+                  "profile named) or enforce (the profile as it is)")
+      ->check(CLI::IsMember({"complain", "enforce"}))
+      ->capture_default_str();
+  cmd->add_flag("--include-validate", o->include_validate,
+                "Fold calls the held-out check saw outside the profile into it (a rule whose comment\n"
+                "says so), then check again; without it they are reported, never folded in");
   cmd->add_option("--ulimit", o->ulimits,
                   "A resource limit of the container, as docker run --ulimit takes it; repeat\n"
                   "for more. Every engine applies it: Docker's and Podman's --ulimit, runc's\n"
@@ -144,8 +188,10 @@ void add_mine(CLI::App& app, int& exit_code) {
       "waits until ready, runs the explore steps (snapshot after each), stops it (shutdown is recorded\n"
       "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step),\n"
       "summary.md and mine.log. A failing step stops mining: exit 2, partial trace, no profile.\n"
-      "Then it starts the container under the mined profile and runs the held-out validate steps:\n"
-      "exit 1 when one fails (the profile misses something the container needs).\n\n"
+      "Then the held-out check (as `sandmine check`): the container under the mined profile runs the\n"
+      "validate steps, every call outside the profile is named with its step (DIR/check.json, summary.md);\n"
+      "exit 1 when a step fails or a call falls outside (the profile misses something the container\n"
+      "needs). Such calls are reported, not folded in, unless --include-validate.\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");

@@ -159,46 +159,6 @@ class Run {
 
 }  // namespace
 
-Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile,
-                                const MineOptions& options) {
-  auto engine = engine::make_engine(options.engine, options.engine_options);
-  if (!engine) return engine.error();
-  auto image = prepare_image(spec, **engine, options.cache_dir, options.progress);
-  if (!image) return image.error();
-  auto mount = sys::cgroup2_mount();
-  if (!mount) return mount.error();
-  auto parent = sys::Cgroup::create(*mount, "sandmine-check-" + std::to_string(::getpid()));
-  if (!parent) return parent.error();
-
-  ValidateResult result;
-  {
-    auto container =
-        container_for(spec, *image, "sandmine-" + spec.name + "-check-" + std::to_string(::getpid()));
-    container.seccomp_profile = profile;
-    container.cgroup_parent = parent->relative_path();
-    container.log_file = options.work_dir + "/validate.log";
-    container.work_dir = options.work_dir;
-    Driver driver(spec, **engine, std::move(container));
-    auto record = [&](StepOutcome o, const std::string& name, const std::string& phase) {
-      o.name = name;
-      o.phase = phase;
-      if (options.progress)
-        options.progress(
-            fmt::format("held-out {} {}: {}", phase, name, o.ok ? "ok" : "FAILED: " + o.failure));
-      result.passed = result.passed && o.ok;
-      result.steps.push_back(std::move(o));
-      return result.steps.back().ok;
-    };
-    if (record(driver.start(), "start", "start")) {
-      for (const auto& s : spec.validate)
-        if (!record(driver.run(s), s.name, "validate") || sys::interrupt_signal()) break;
-      record(driver.stop(), "stop", "stop");
-    }
-  }
-  if (auto st = parent->remove(); !st) return st.error();
-  return result;
-}
-
 Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
   Run run(spec, options);
   auto result = run.go();

@@ -34,19 +34,6 @@ struct MineResult {
   std::string failure;        ///< the first failing step's message, one line
 };
 
-/// The held-out check: every step of starting the container under a profile,
-/// the spec's validate steps and the stop.
-struct ValidateResult {
-  bool passed = true;
-  std::vector<StepOutcome> steps;
-};
-
-/// Starts the container under profile (Docker/OCI JSON) with options.engine
-/// and runs the spec's validate steps, then its stop. A step that fails is a
-/// result; only environment errors are an Error.
-Result<ValidateResult> validate(const spec::Spec& spec, const std::string& profile,
-                                const MineOptions& options);
-
 /// Mines spec. Environment errors (no runc, no image, cannot record) are an
 /// Error; a failing step is a MineResult with failed set, so what was
 /// recorded can still be saved.

@@ -1,5 +1,7 @@
 #include "report/summary.h"
 
+#include "report/check_report.h"
+
 #include <fmt/format.h>
 
 namespace sandmine::report {
@@ -12,7 +14,7 @@ constexpr int kDockerDefaultX86_64 = 309;
 }  // namespace
 
 std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
-                             const profile::Sandbox* sandbox, const explore::ValidateResult* held_out) {
+                             const profile::Sandbox* sandbox, const explore::CheckResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
   md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine,
                     result.trace.target.image.substr(0, 12));
@@ -39,12 +41,7 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
                       outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000,
                       st.new_syscalls.size(), st.total);
   }
-  if (held_out) {
-    md += fmt::format("\n## Held-out check under the mined profile: {}\n\n",
-                      held_out->passed ? "passed" : "FAILED");
-    for (const auto& st : held_out->steps)
-      md += fmt::format("- {} {}: {}\n", st.phase, st.name, st.ok ? "ok" : "failed: " + st.failure);
-  }
+  if (held_out) md += check_markdown(*held_out);
   md += "\n## First seen per step\n\n";
   for (const auto& st : result.trace.steps) {
     if (st.new_syscalls.empty()) continue;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "explore/check.h"
 #include "explore/miner.h"
 #include "profile/sandbox.h"
 #include "spec/spec.h"
@@ -13,6 +14,6 @@ namespace sandmine::report {
 /// next to Docker's default; sandbox is what profile.json allows (null: no
 /// profile, the run failed); held_out the validate steps under it (null: none ran).
 std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
-                             const profile::Sandbox* sandbox, const explore::ValidateResult* held_out);
+                             const profile::Sandbox* sandbox, const explore::CheckResult* held_out);
 
 }  // namespace sandmine::report
