@@ -133,6 +133,35 @@ TEST_F(Privileged, MountsTracefsWhenMissingAndLeavesNoMount) {
   EXPECT_FALSE(after) << "tracefs left mounted";
 }
 
+// Two sandmines at once: the one that mounted tracefs finishes first, and the
+// other still has it until it is done; then it is gone.
+TEST_F(Privileged, ConcurrentUsersKeepTracefsUntilTheLastIsDone) {
+  auto mounted = [] { return sys::find_tracefs_mount(*sys::read_file("/proc/self/mountinfo")).has_value(); };
+  std::optional<std::string> was = sys::find_tracefs_mount(*sys::read_file("/proc/self/mountinfo"));
+  if (was) {
+    ASSERT_EQ(umount2(was->c_str(), 0), 0) << "tracefs is busy; cannot test mounting it";
+  }
+  bool after_first = false, after_both = true;
+  bool first_mounted = false, second_owns = false;
+  {
+    // Each ensure() opens the lock anew: flock treats the two like two processes.
+    auto first = std::make_optional(sys::Tracefs::ensure());
+    auto second = sys::Tracefs::ensure();
+    if (first->ok() && second.ok()) {
+      first_mounted = (**first).mounted_here();
+      second_owns = second->mounted_here();
+      first.reset();
+      after_first = mounted();
+    }
+  }
+  after_both = mounted();
+  if (was) mount("nodev", was->c_str(), "tracefs", 0, nullptr);  // restore the host as it was
+  EXPECT_TRUE(first_mounted);
+  EXPECT_TRUE(second_owns) << "a sandmine mounted it: the last user unmounts it";
+  EXPECT_TRUE(after_first) << "unmounted under the second user";
+  EXPECT_FALSE(after_both) << "tracefs left mounted";
+}
+
 }  // namespace sandmine::test
 
 namespace sandmine::test {
