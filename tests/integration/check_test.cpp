@@ -137,3 +137,48 @@ TEST_F(Check, BadInputIsOneLineAndExitTwo) {
 }
 
 }  // namespace sandmine::test
+
+namespace sandmine::test {
+
+// A held-out step that does what no explore step did: mine reports the call
+// and exits 1; --include-validate folds it in, says so in the profile and
+// checks again.
+TEST(MineCheck, HeldOutViolationsAreReportedAndFoldedInOnlyOnRequest) {
+  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+  TempDir dir, cache;
+  auto spec = sys::read_file(std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml");
+  ASSERT_TRUE(spec.ok());
+  std::string text = *spec;
+  auto at = text.find("validate:\n");
+  ASSERT_NE(at, std::string::npos);
+  // mkdir: runc's set-up makes it unarmed, the server never.
+  text.insert(at + 10, "  - name: make-dir\n    exec: [/bin/busybox, mkdir, /tmp/held-out]\n");
+  write_text(dir.file("spec.yaml"), text);
+
+  Outcome reported = sandmine({"mine", dir.file("spec.yaml"), "-o", dir.file("a"), "--cache", cache.path()});
+  EXPECT_EQ(reported.exit_code, 1) << reported.err;
+  EXPECT_NE(reported.err.find("held-out violation: x86_64 mkdir x1 by busybox (make-dir 1)"), std::string::npos)
+      << reported.err;
+  auto check = read_json(dir.file("a/check.json"));
+  ASSERT_EQ(check["violations"].size(), 1u) << check.dump(2);
+  EXPECT_EQ(check["violations"][0]["syscall"], "mkdir");
+  EXPECT_EQ(check["violations"][0]["steps"], nlohmann::json({{"make-dir", 1}}));
+  auto profile = read_json(dir.file("a/profile.json"));
+  EXPECT_EQ(profile["syscalls"].size(), 1u) << "folded in without being asked";
+  EXPECT_NE(sys::read_file(dir.file("a/summary.md"))->find("| x86_64 | mkdir | 1 | busybox | make-dir 1 |"),
+            std::string::npos);
+
+  Outcome folded = sandmine(
+      {"mine", dir.file("spec.yaml"), "-o", dir.file("b"), "--cache", cache.path(), "--include-validate"});
+  EXPECT_EQ(folded.exit_code, 0) << folded.err;
+  profile = read_json(dir.file("b/profile.json"));
+  ASSERT_EQ(profile["syscalls"].size(), 2u) << profile.dump(2);
+  EXPECT_EQ(profile["syscalls"][1]["names"], nlohmann::json::array({"mkdir"}));
+  EXPECT_NE(profile["syscalls"][1]["comment"].get<std::string>().find("--include-validate"), std::string::npos);
+  EXPECT_EQ(read_json(dir.file("b/check.json"))["passed"], true);
+  EXPECT_EQ(leftovers(), std::vector<std::string>{});
+  EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
+}
+
+}  // namespace sandmine::test
