@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "engine/ulimit.h"
 #include "explore/check.h"
 #include "profile/seccomp_profile.h"
 #include "report/check_report.h"
@@ -26,6 +27,7 @@ struct CheckCliOptions {
   std::string mode = "complain";
   std::string output;
   std::string cache;
+  std::vector<std::string> ulimits;
 };
 
 // A private directory for the container's log and engine files, removed at the end.
@@ -47,6 +49,7 @@ class WorkDir {
 };
 
 int run(const CheckCliOptions& o) {
+  const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
   auto spec = must(spec::read_spec(o.spec));
   must(profile::read_seccomp_profile(o.profile));  // a bad profile is an error before anything starts
   if (spec.validate.empty())
@@ -60,6 +63,7 @@ int run(const CheckCliOptions& o) {
                   o.mode, spec.validate.size()));
   auto result = must(explore::check(spec, o.profile,
                                     {.engine = o.engine,
+                                     .engine_options = engine_options,
                                      .mode = mode,
                                      .work_dir = work.path(),
                                      .cache_dir = o.cache,
@@ -102,6 +106,11 @@ void add_check(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the result as JSON here (docs/formats.md)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
+  cmd->add_option("--ulimit", o->ulimits,
+                  "A resource limit of the container (repeat for more), as for sandmine mine; check with\n"
+                  "the limits the profile was mined with")
+      ->type_name("TYPE=SOFT:HARD")
+      ->allow_extra_args(false);
   cmd->footer(
       "Starts the container under the profile, runs the spec's validate steps and its stop, and names\n"
       "every call outside the profile: syscall, architecture, process name, count, and the step during\n"
