@@ -39,5 +39,9 @@ void add_profile(CLI::App& app, int& exit_code);
 void add_mine(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
 void add_check(CLI::App& app, int& exit_code);
+void add_explain(CLI::App& app, int& exit_code);
+void add_diff(CLI::App& app, int& exit_code);
+void add_merge(CLI::App& app, int& exit_code);
+void add_export(CLI::App& app, int& exit_code);
 
 }  // namespace sandmine::cli

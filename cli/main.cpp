@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   add_mine(app, exit_code);
   add_run(app, exit_code);
   add_check(app, exit_code);
+  add_explain(app, exit_code);
+  add_diff(app, exit_code);
+  add_merge(app, exit_code);
+  add_export(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

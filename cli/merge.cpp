@@ -1,0 +1,67 @@
+// sandmine merge: the union of allow-list profiles.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "command.h"
+#include "profile/export.h"
+#include "profile/oci.h"
+#include "profile/seccomp_profile.h"
+#include "sys/files.h"
+
+namespace sandmine::cli {
+
+namespace {
+
+struct MergeOptions {
+  std::vector<std::string> profiles;
+  std::string output;
+};
+
+int run(const MergeOptions& o) {
+  if (o.profiles.size() < 2)
+    throw UserError(fmt::format("merge needs at least two profiles, got {}", o.profiles.size()));
+  std::optional<sys::OutputFile> out;
+  if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
+  std::vector<profile::SeccompProfile> profiles;
+  for (const auto& path : o.profiles) profiles.push_back(must(profile::read_seccomp_profile(path)));
+  auto merged = profile::merge_profiles(profiles);
+  if (!merged) throw UserError("cannot merge: " + merged.error().message);
+  for (const auto& p : profiles)
+    for (const auto& w : p.warnings) say("warning: " + w);
+  std::string text = profile::to_oci_json(*merged).dump(2) + "\n";
+  if (out) {
+    must(out->commit(text));
+    std::vector<std::string> arches;
+    for (const auto& [arch, names] : merged->allowed) arches.push_back(arch);
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::all_names(*merged).size(),
+                    fmt::join(arches, ", ")));
+  } else {
+    fmt::print("{}", text);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_merge(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<MergeOptions>();
+  auto* cmd = app.add_subcommand("merge", "One profile that allows what any of the given profiles allows");
+  cmd->add_option("profiles", o->profiles, "Two or more allow-list profiles (Docker/OCI JSON)")
+      ->required()
+      ->expected(-1);
+  cmd->add_option("-o,--output", o->output, "Write the profile here (default: standard output)");
+  cmd->footer(
+      "Takes plain allow-lists, as sandmine profile and mine write them: defaultAction SCMP_ACT_ERRNO\n"
+      "and rules that allow without argument conditions. Any other profile is refused: a union of\n"
+      "argument conditions or of other actions is not an allow-list. Per architecture, the merged\n"
+      "profile allows the union of the names; the profiles must deny with the same errno.\n\n"
+      "EXAMPLES:\n"
+      "  sandmine merge nginx/profile.json nginx-reload/profile.json -o nginx-all.json\n"
+      "  sandmine merge a.json b.json c.json > union.json");
+  cmd->callback([o, &exit_code] { exit_code = run(*o); });
+}
+
+}  // namespace sandmine::cli

@@ -1,0 +1,504 @@
+#include "profile/explain.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "syscalls/syscalls.h"
+#include "util/csv.h"
+
+extern const char kDockerDefaultX86_64Csv[];
+extern const char kRiskySyscallsCsv[];
+extern const char kCvesCsv[];
+
+namespace sandmine::profile {
+
+using nlohmann::json;
+
+namespace {
+
+// A table compiled into the binary: a broken one is a bug in this build, not user input.
+std::vector<CsvRow> embedded_table(const char* text, const std::string& name) {
+  auto rows = parse_csv(text, name);
+  if (!rows) {
+    std::cerr << "sandmine: built with a broken table: " << rows.error().message << "\n";
+    std::abort();
+  }
+  return std::move(rows).value();
+}
+
+[[noreturn]] void broken_row(const std::string& table, std::size_t row, const std::string& what) {
+  std::cerr << "sandmine: built with a broken table: " << table << ":" << row + 2 << ": " << what << "\n";
+  std::abort();
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == sep)
+      out.emplace_back();
+    else
+      out.back() += c;
+  }
+  return out;
+}
+
+constexpr const char* kCompatArches[] = {"x86", "x32"};
+
+// Whether a filter for arch can name the syscall: it exists there or is
+// reached through a multiplexer (socketcall and ipc on x86), as libseccomp
+// takes names. libseccomp gives the x86 socket calls pseudo numbers, yet
+// names their real numbers, so allowed_set() has them by name.
+bool filterable_on(const std::string& arch, const std::string& name) {
+  return seccomp_syscall_resolve_name_rewrite(seccomp_arch_resolve_name(arch.c_str()), name.c_str()) >= 0;
+}
+
+}  // namespace
+
+std::string_view to_string(Allowance a) {
+  switch (a) {
+    case Allowance::yes:
+      return "yes";
+    case Allowance::conditional:
+      return "conditional";
+    case Allowance::no:
+      break;
+  }
+  return "no";
+}
+
+const std::vector<DockerDefaultEntry>& docker_default_x86_64() {
+  static const std::vector<DockerDefaultEntry> table = [] {
+    const std::string name = "data/docker_default_x86_64.csv";
+    auto rows = embedded_table(kDockerDefaultX86_64Csv, name);
+    std::vector<DockerDefaultEntry> out;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto& r = rows[i];
+      if (r["conditional"] != "yes" && r["conditional"] != "no")
+        broken_row(name, i, "conditional is \"" + r["conditional"] + "\", not yes or no");
+      out.push_back({r["name"], r["conditional"] == "yes", r["source"]});
+    }
+    return out;
+  }();
+  return table;
+}
+
+const std::vector<RiskySyscall>& risky_syscalls() {
+  static const std::vector<RiskySyscall> table = [] {
+    std::vector<RiskySyscall> out;
+    for (auto& r : embedded_table(kRiskySyscallsCsv, "data/risky_syscalls.csv"))
+      out.push_back({r["name"], r["category"], r["reason"], r["source"]});
+    return out;
+  }();
+  return table;
+}
+
+const std::vector<KernelCve>& kernel_cves() {
+  static const std::vector<KernelCve> table = [] {
+    const std::string name = "data/cves.csv";
+    auto rows = embedded_table(kCvesCsv, name);
+    std::vector<KernelCve> out;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto& r = rows[i];
+      KernelCve cve{r["cve"], {}, false, r["description"], r["source"]};
+      for (const auto& requirement : split(r["syscalls"], '|')) {
+        cve.needs.push_back(split(requirement, '/'));
+        for (const auto& n : cve.needs.back())
+          if (n.empty()) broken_row(name, i, "an empty syscall name in \"" + r["syscalls"] + "\"");
+      }
+      if (r["abi"] != "native" && r["abi"] != "compat")
+        broken_row(name, i, "abi is \"" + r["abi"] + "\", not native or compat");
+      cve.compat = r["abi"] == "compat";
+      out.push_back(std::move(cve));
+    }
+    return out;
+  }();
+  return table;
+}
+
+Allowance ArchSurface::of(const std::string& name) const {
+  if (allowed.count(name)) return Allowance::yes;
+  if (conditional.count(name)) return Allowance::conditional;
+  return Allowance::no;
+}
+
+std::set<std::string> ArchSurface::names() const {
+  std::set<std::string> out = allowed;
+  out.insert(conditional.begin(), conditional.end());
+  return out;
+}
+
+Allowance Surface::of(const std::string& arch, const std::string& name) const {
+  auto it = arches.find(arch);
+  return it == arches.end() ? Allowance::no : it->second.of(name);
+}
+
+Surface surface_of(const SeccompProfile& profile) {
+  Surface s;
+  for (const auto& arch : profile.arches) s.arches[arch];
+  for (const auto& key : allowed_set(profile))
+    if (auto name = syscalls::name_of(key.arch, key.nr)) s.arches[key.arch].allowed.insert(*name);
+  // Names that rules with argument conditions decide: let through for some
+  // values when such a rule allows, or when the default does.
+  std::set<std::string> conditional;
+  for (const auto& rule : profile.rules) {
+    if (rule.args.empty() || rule.action == profile.default_action) continue;
+    if (!rule.action.allows() && !profile.default_action.allows()) continue;
+    for (const auto& name : rule.names)
+      if (!unconditional_action(profile, name)) conditional.insert(name);
+  }
+  for (auto& [arch, surface] : s.arches)
+    for (const auto& name : conditional)
+      if (filterable_on(arch, name)) surface.conditional.insert(name);
+  return s;
+}
+
+Allowance reachable(const KernelCve& cve, const Surface& surface) {
+  std::vector<std::string> arches;
+  if (cve.compat)
+    arches.assign(std::begin(kCompatArches), std::end(kCompatArches));
+  else
+    arches.push_back("x86_64");
+  Allowance best = Allowance::no;
+  for (const auto& arch : arches) {
+    Allowance path = Allowance::yes;  // the weakest of the requirements
+    for (const auto& alternatives : cve.needs) {
+      Allowance met = Allowance::no;  // the strongest of the alternatives
+      for (const auto& name : alternatives) met = std::max(met, surface.of(arch, name));
+      path = std::min(path, met);
+    }
+    best = std::max(best, path);
+  }
+  return best;
+}
+
+Baseline docker_baseline() {
+  Baseline b{"docker", "Docker 20.10 default", "data/docker_default_x86_64.csv", Surface{}, ""};
+  for (const char* arch : {"x86_64", "x86", "x32"}) {
+    auto& surface = b.surface->arches[arch];
+    for (const auto& e : docker_default_x86_64())
+      if (filterable_on(arch, e.name)) (e.conditional ? surface.conditional : surface.allowed).insert(e.name);
+  }
+  return b;
+}
+
+Baseline podman_baseline(const std::string& path) {
+  Baseline b{"podman", "Podman/CRI-O default", path, std::nullopt, ""};
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    b.unavailable = path + " is not installed (containers-common installs it)";
+    return b;
+  }
+  auto p = read_seccomp_profile(path);
+  if (!p) {
+    b.unavailable = p.error().message;
+    return b;
+  }
+  b.surface = surface_of(*p);
+  return b;
+}
+
+Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
+  auto names_of = [](const Surface& s) {
+    auto it = s.arches.find("x86_64");
+    return it == s.arches.end() ? std::set<std::string>() : it->second.names();
+  };
+  auto p = names_of(profile), b = names_of(baseline);
+  Comparison c;
+  c.profile_count = p.size();
+  c.baseline_count = b.size();
+  for (const auto& n : p) {
+    if (b.count(n))
+      ++c.common;
+    else
+      c.only_in_profile.insert(n);
+  }
+  c.share = b.empty() ? 0 : static_cast<double>(p.size()) / static_cast<double>(b.size());
+  return c;
+}
+
+Explanation explain(const SeccompProfile& profile, std::vector<Baseline> baselines) {
+  return {profile.source,   profile.default_action, profile.arches,
+          profile.warnings, surface_of(profile),    std::move(baselines)};
+}
+
+std::string describe(const Action& action) {
+  if (action.name != "SCMP_ACT_ERRNO" && action.name != "SCMP_ACT_TRACE") return action.name;
+  const char* name = strerrorname_np(action.errno_ret);
+  return fmt::format("{} ({})", action.name, name ? name : std::to_string(action.errno_ret));
+}
+
+namespace {
+
+// Left-aligned columns two spaces apart, indented; the first row is the header.
+std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent = "  ") {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], width[i]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+// Words joined by spaces, wrapped before width, each line indented.
+std::string wrapped(const std::vector<std::string>& words, const std::string& indent,
+                    std::size_t width = 100) {
+  std::string out, line;
+  for (const auto& w : words) {
+    if (!line.empty() && indent.size() + line.size() + 1 + w.size() > width) {
+      out += indent + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w;
+  }
+  if (!line.empty()) out += indent + line + "\n";
+  return out;
+}
+
+std::string cell(Allowance a) {
+  return a == Allowance::yes ? "yes" : a == Allowance::conditional ? "cond" : "-";
+}
+
+std::string needs_text(const KernelCve& cve) {
+  std::vector<std::string> parts;
+  for (const auto& alternatives : cve.needs) parts.push_back(fmt::format("{}", fmt::join(alternatives, "/")));
+  return fmt::format("{}{}", fmt::join(parts, " + "), cve.compat ? " (32-bit)" : "");
+}
+
+std::string percent(double share) { return fmt::format("{:.1f}%", 100 * share); }
+
+// How many rows a surface lets through (at all), and how many of those only conditionally.
+template <class Rows, class Allowed>
+std::string tally(const Rows& rows, Allowed allowed) {
+  int open = 0, conditional = 0;
+  for (const auto& r : rows) {
+    Allowance a = allowed(r);
+    if (a != Allowance::no) ++open;
+    if (a == Allowance::conditional) ++conditional;
+  }
+  return conditional ? fmt::format("{} ({} conditional)", open, conditional) : std::to_string(open);
+}
+
+json allowance_json(const std::optional<Surface>& s, Allowance a) {
+  if (!s) return nullptr;
+  return std::string(to_string(a));
+}
+
+}  // namespace
+
+std::string explain_text(const Explanation& e) {
+  std::string out = fmt::format("profile {}: default action {}; architectures {}\n", e.source,
+                                describe(e.default_action), fmt::join(e.arches, ", "));
+  for (const auto& w : e.warnings) out += "warning: " + w + "\n";
+
+  out += "\nAllowed syscalls per architecture (* only for some argument values):\n";
+  for (const auto& arch : e.arches) {
+    const auto& s = e.surface.arches.at(arch);
+    std::vector<std::string> words;
+    for (const auto& n : s.names()) words.push_back(s.conditional.count(n) ? n + "*" : n);
+    out += fmt::format("  {}: {}{}\n", arch, words.size(),
+                       s.conditional.empty() ? "" : fmt::format(" ({} conditional)", s.conditional.size()));
+    out += wrapped(words, "    ");
+  }
+
+  out += "\nNext to the default profiles (names on x86_64):\n";
+  std::vector<std::vector<std::string>> rows{
+      {"default", "allows", "also in profile", "only in profile", "profile's size"}};
+  std::vector<std::string> notes;
+  for (const auto& b : e.baselines) {
+    if (!b.surface) {
+      rows.push_back({b.title, "n/a", "n/a", "n/a", "n/a"});
+      notes.push_back(fmt::format("  {}: not available: {}\n", b.title, b.unavailable));
+      continue;
+    }
+    auto c = compare_x86_64(e.surface, *b.surface);
+    rows.push_back({b.title, std::to_string(c.baseline_count), std::to_string(c.common),
+                    std::to_string(c.only_in_profile.size()), percent(c.share)});
+    if (!c.only_in_profile.empty())
+      notes.push_back(fmt::format("  only in the profile, not in the {}:\n{}", b.title,
+                                  wrapped({c.only_in_profile.begin(), c.only_in_profile.end()}, "    ")));
+  }
+  out += table(rows);
+  for (const auto& n : notes) out += n;
+
+  const auto& risky = risky_syscalls();
+  out +=
+      fmt::format("\nRisky syscalls (data/risky_syscalls.csv, {} rows) let through: profile {}", risky.size(),
+                  tally(risky, [&](const auto& r) { return e.surface.of("x86_64", r.name); }));
+  for (const auto& b : e.baselines)
+    out += fmt::format(
+        ", {} {}", b.key,
+        b.surface ? tally(risky, [&](const auto& r) { return b.surface->of("x86_64", r.name); }) : "n/a");
+  out += "\n";
+  rows = {{"syscall", "category", "profile"}};
+  for (const auto& b : e.baselines) rows[0].push_back(b.key);
+  for (const auto& r : risky) {
+    std::vector<std::string> row{r.name, r.category, cell(e.surface.of("x86_64", r.name))};
+    bool any = row[2] != "-";
+    for (const auto& b : e.baselines) {
+      row.push_back(b.surface ? cell(b.surface->of("x86_64", r.name)) : "n/a");
+      any = any || (row.back() != "-" && row.back() != "n/a");
+    }
+    if (any) rows.push_back(row);
+  }
+  out += rows.size() > 1 ? table(rows) : "  none is let through by any of them\n";
+  bool first = true;
+  for (const auto& r : risky) {
+    if (e.surface.of("x86_64", r.name) == Allowance::no) continue;
+    if (first) out += "  why the ones the profile lets through matter:\n";
+    first = false;
+    out += fmt::format("    {}: {} [{}]\n", r.name, r.reason, r.source);
+  }
+
+  const auto& cves = kernel_cves();
+  out += fmt::format("\nKernel CVEs whose way in is open (data/cves.csv, {} rows): profile {}", cves.size(),
+                     tally(cves, [&](const auto& c) { return reachable(c, e.surface); }));
+  for (const auto& b : e.baselines)
+    out +=
+        fmt::format(", {} {}", b.key,
+                    b.surface ? tally(cves, [&](const auto& c) { return reachable(c, *b.surface); }) : "n/a");
+  out +=
+      "\n  open: every syscall on its path is allowed (one of a/b; on x86 or x32 for 32-bit paths);\n"
+      "  cond: only through a syscall allowed for some argument values, which may close the path\n"
+      "  (Docker's default allows clone only without namespace flags)\n";
+  rows = {{"cve", "needs", "profile"}};
+  for (const auto& b : e.baselines) rows[0].push_back(b.key);
+  for (const auto& c : cves) {
+    std::vector<std::string> row{c.id, needs_text(c), cell(reachable(c, e.surface))};
+    for (const auto& b : e.baselines) row.push_back(b.surface ? cell(reachable(c, *b.surface)) : "n/a");
+    rows.push_back(row);
+  }
+  out += table(rows);
+  first = true;
+  for (const auto& c : cves) {
+    if (reachable(c, e.surface) == Allowance::no) continue;
+    if (first) out += "  open under the profile:\n";
+    first = false;
+    out += fmt::format("    {}: {} [{}]\n", c.id, c.description, c.source);
+  }
+  return out;
+}
+
+json explain_json(const Explanation& e) {
+  json doc;
+  doc["profile"] = e.source;
+  doc["default_action"] = {{"action", e.default_action.name}};
+  if (e.default_action.name == "SCMP_ACT_ERRNO" || e.default_action.name == "SCMP_ACT_TRACE")
+    doc["default_action"]["errno"] = e.default_action.errno_ret;
+  doc["warnings"] = e.warnings;
+  doc["architectures"] = json::array();
+  for (const auto& arch : e.arches) {
+    const auto& s = e.surface.arches.at(arch);
+    auto names = s.names();
+    doc["architectures"].push_back(
+        {{"arch", arch}, {"count", names.size()}, {"names", names}, {"conditional", s.conditional}});
+  }
+  doc["defaults"] = json::array();
+  for (const auto& b : e.baselines) {
+    json d = {{"key", b.key}, {"title", b.title}, {"source", b.source}, {"available", b.surface.has_value()}};
+    if (!b.surface) {
+      d["reason"] = b.unavailable;
+    } else {
+      auto c = compare_x86_64(e.surface, *b.surface);
+      d["allowed_x86_64"] = c.baseline_count;
+      d["common"] = c.common;
+      d["only_in_profile"] = c.only_in_profile;
+      d["share"] = c.share;
+    }
+    doc["defaults"].push_back(d);
+  }
+  doc["risky"] = json::array();
+  for (const auto& r : risky_syscalls()) {
+    json row = {{"name", r.name},
+                {"category", r.category},
+                {"reason", r.reason},
+                {"source", r.source},
+                {"profile", to_string(e.surface.of("x86_64", r.name))}};
+    for (const auto& b : e.baselines)
+      row[b.key] = allowance_json(b.surface, b.surface ? b.surface->of("x86_64", r.name) : Allowance::no);
+    doc["risky"].push_back(row);
+  }
+  doc["cves"] = json::array();
+  for (const auto& c : kernel_cves()) {
+    json row = {{"id", c.id},
+                {"needs", c.needs},
+                {"abi", c.compat ? "compat" : "native"},
+                {"description", c.description},
+                {"source", c.source},
+                {"profile", to_string(reachable(c, e.surface))}};
+    for (const auto& b : e.baselines)
+      row[b.key] = allowance_json(b.surface, b.surface ? reachable(c, *b.surface) : Allowance::no);
+    doc["cves"].push_back(row);
+  }
+  return doc;
+}
+
+bool ProfileDiff::empty() const {
+  return !default_action && arches_added.empty() && arches_removed.empty() && arches.empty();
+}
+
+namespace {
+
+// The rules that decide a name conditionally, as (action, conditions): two
+// profiles let it through alike when these match.
+std::vector<std::pair<Action, std::vector<ArgCondition>>> deciding_rules(const SeccompProfile& p,
+                                                                         const std::string& name) {
+  std::vector<std::pair<Action, std::vector<ArgCondition>>> out;
+  for (const auto& rule : p.rules)
+    if (rule.action != p.default_action &&
+        std::find(rule.names.begin(), rule.names.end(), name) != rule.names.end())
+      out.emplace_back(rule.action, rule.args);
+  return out;
+}
+
+}  // namespace
+
+ProfileDiff diff_profiles(const SeccompProfile& a, const SeccompProfile& b) {
+  ProfileDiff d;
+  if (a.default_action != b.default_action) d.default_action = std::pair(a.default_action, b.default_action);
+  auto listed = [](const SeccompProfile& p, const std::string& arch) {
+    return std::find(p.arches.begin(), p.arches.end(), arch) != p.arches.end();
+  };
+  for (const auto& arch : b.arches)
+    if (!listed(a, arch)) d.arches_added.push_back(arch);
+  for (const auto& arch : a.arches)
+    if (!listed(b, arch)) d.arches_removed.push_back(arch);
+
+  Surface sa = surface_of(a), sb = surface_of(b);
+  std::set<std::string> arches;
+  for (const auto& [arch, s] : sa.arches) arches.insert(arch);
+  for (const auto& [arch, s] : sb.arches) arches.insert(arch);
+  for (const auto& arch : arches) {
+    ProfileDiff::ArchChanges c;
+    auto na = sa.arches[arch].names(), nb = sb.arches[arch].names();
+    std::set_difference(nb.begin(), nb.end(), na.begin(), na.end(), std::inserter(c.added, c.added.end()));
+    std::set_difference(na.begin(), na.end(), nb.begin(), nb.end(),
+                        std::inserter(c.removed, c.removed.end()));
+    for (const auto& n : na) {
+      if (!nb.count(n)) continue;
+      Allowance x = sa.of(arch, n), y = sb.of(arch, n);
+      if (x != y || (x == Allowance::conditional && deciding_rules(a, n) != deciding_rules(b, n)))
+        c.changed.insert(n);
+    }
+    if (!c.added.empty() || !c.removed.empty() || !c.changed.empty()) d.arches[arch] = std::move(c);
+  }
+  return d;
+}
+
+}  // namespace sandmine::profile

@@ -1,0 +1,163 @@
+#pragma once
+// What a seccomp profile leaves open of the kernel, next to the engines'
+// default profiles: the syscalls it allows per architecture, the risky ones
+// among them (data/risky_syscalls.csv) and the kernel CVEs whose way in it
+// leaves open (data/cves.csv). Docker's default comes from
+// data/docker_default_x86_64.csv, Podman's and CRI-O's from the
+// containers-common file installed on the host. Also the comparison of two
+// profiles (`sandmine diff`).
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "profile/seccomp_profile.h"
+
+namespace sandmine::profile {
+
+/// Whether a profile lets a syscall through: always, only for some argument
+/// values (a rule with argument conditions decides), or never.
+enum class Allowance { no, conditional, yes };
+
+/// "no", "conditional", "yes".
+std::string_view to_string(Allowance a);
+
+/// A row of data/docker_default_x86_64.csv: a name Docker 20.10's default
+/// profile allows on x86_64 with Docker's default capabilities; conditional
+/// when only for some argument values (clone, personality).
+struct DockerDefaultEntry {
+  std::string name;
+  bool conditional = false;
+  std::string source;
+};
+
+/// The table (embedded in the binary at build time).
+const std::vector<DockerDefaultEntry>& docker_default_x86_64();
+
+/// A row of data/risky_syscalls.csv.
+struct RiskySyscall {
+  std::string name;      ///< x86_64 name
+  std::string category;  ///< namespaces, mount, keyring, bpf, ...
+  std::string reason;
+  std::string source;
+};
+
+/// The table (embedded in the binary at build time).
+const std::vector<RiskySyscall>& risky_syscalls();
+
+/// A row of data/cves.csv: the vulnerable code is reached only when every
+/// requirement is met; a requirement is met by any one of its syscalls
+/// (`a/b` in the table; requirements are separated by `|`).
+struct KernelCve {
+  std::string id;                               ///< CVE-2022-0847
+  std::vector<std::vector<std::string>> needs;  ///< all of these, each by one of its names
+  bool compat = false;                          ///< the path goes through the 32-bit compat ABI
+  std::string description;
+  std::string source;
+};
+
+/// The table (embedded in the binary at build time).
+const std::vector<KernelCve>& kernel_cves();
+
+/// What a profile lets through on one architecture.
+struct ArchSurface {
+  std::set<std::string> allowed;      ///< unconditionally
+  std::set<std::string> conditional;  ///< for some argument values only
+  Allowance of(const std::string& name) const;
+  /// Every name let through at all (allowed and conditional).
+  std::set<std::string> names() const;
+};
+
+/// What a profile lets through, per architecture it filters. An architecture
+/// it does not list is denied whole (the kernel kills or refuses such calls).
+struct Surface {
+  std::map<std::string, ArchSurface> arches;
+  Allowance of(const std::string& arch, const std::string& name) const;
+};
+
+/// The surface of a profile as it applies on this host: allowed_set() for
+/// the unconditional part; names that rules with argument conditions decide
+/// are conditional when any of those rules (or the default) lets them through.
+Surface surface_of(const SeccompProfile& profile);
+
+/// Whether a CVE's way in is open under a surface. A native path needs its
+/// syscalls on x86_64; a compat path needs them on x86 or x32. Conditional
+/// when it is open only through conditionally allowed syscalls.
+Allowance reachable(const KernelCve& cve, const Surface& surface);
+
+/// A default profile to compare with.
+struct Baseline {
+  std::string key;                 ///< "docker", "podman": JSON keys and column names
+  std::string title;               ///< "Docker 20.10 default"
+  std::string source;              ///< the table or file it comes from
+  std::optional<Surface> surface;  ///< none when it is not available on this host
+  std::string unavailable;         ///< why not, when there is no surface
+};
+
+/// Docker 20.10's default (data/docker_default_x86_64.csv). Docker's archMap
+/// also filters x86 and x32 on an x86_64 host with the same rules, so the
+/// table's names stand for those architectures too (where they exist there).
+Baseline docker_baseline();
+
+/// Podman's and CRI-O's default, the containers-common file at path
+/// (/usr/share/containers/seccomp.json), read as Docker would take it on this
+/// host. Not available (with the reason) when the file is missing or unreadable.
+Baseline podman_baseline(const std::string& path);
+
+/// A profile's x86_64 names next to a baseline's.
+struct Comparison {
+  std::size_t profile_count = 0;          ///< names the profile lets through on x86_64
+  std::size_t baseline_count = 0;         ///< names the baseline lets through on x86_64
+  std::size_t common = 0;                 ///< let through by both
+  std::set<std::string> only_in_profile;  ///< let through by the profile, not the baseline
+  double share = 0;                       ///< profile_count / baseline_count
+};
+
+Comparison compare_x86_64(const Surface& profile, const Surface& baseline);
+
+/// Everything `sandmine explain` says about one profile.
+struct Explanation {
+  std::string source;
+  Action default_action;
+  std::vector<std::string> arches;  ///< in the profile's order
+  std::vector<std::string> warnings;
+  Surface surface;
+  std::vector<Baseline> baselines;
+};
+
+Explanation explain(const SeccompProfile& profile, std::vector<Baseline> baselines);
+
+/// Plain text for a terminal: aligned tables, names wrapped.
+std::string explain_text(const Explanation& e);
+
+/// The same facts as JSON.
+nlohmann::json explain_json(const Explanation& e);
+
+/// How B differs from A.
+struct ProfileDiff {
+  std::optional<std::pair<Action, Action>> default_action;  ///< set when it changed
+  std::vector<std::string> arches_added;                    ///< listed by B only
+  std::vector<std::string> arches_removed;                  ///< listed by A only
+  struct ArchChanges {
+    std::set<std::string> added;    ///< let through by B (at all), not by A
+    std::set<std::string> removed;  ///< let through by A (at all), not by B
+    std::set<std::string> changed;  ///< by both, with different conditions (or none on one side)
+  };
+  std::map<std::string, ArchChanges> arches;  ///< only architectures with changes
+  bool empty() const;
+};
+
+/// Compares what two profiles let through on each architecture either lists
+/// (an unlisted architecture lets nothing through), their default actions
+/// and architectures. Conditional names compare by the rules that decide them.
+ProfileDiff diff_profiles(const SeccompProfile& a, const SeccompProfile& b);
+
+/// "SCMP_ACT_ERRNO (EPERM)", "SCMP_ACT_ALLOW".
+std::string describe(const Action& action);
+
+}  // namespace sandmine::profile

@@ -1,0 +1,356 @@
+// `sandmine export` in each format, and `sandmine merge`.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "profile/explain.h"
+#include "profile/export.h"
+#include "profile/seccomp_profile.h"
+#include "support/run.h"
+#include "sys/files.h"
+
+namespace sandmine::profile {
+
+using nlohmann::json;
+using test::Outcome;
+using test::sandmine;
+using test::TempDir;
+using test::write_text;
+
+namespace {
+
+void expect_one_line_error(const Outcome& r, const std::string& text) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.find("sandmine: "), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+SeccompProfile read_ok(const std::string& path) {
+  auto p = read_seccomp_profile(path);
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  return p.ok() ? *p : SeccompProfile{};
+}
+
+// A small allow-list on two architectures, names out of order.
+const std::string kSmall = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+  "syscalls": [{"names": ["write", "read", "exit_group"], "action": "SCMP_ACT_ALLOW"}]})";
+
+const std::string kSmallJson = R"({
+  "architectures": [
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X86"
+  ],
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "defaultErrnoRet": 1,
+  "syscalls": [
+    {
+      "action": "SCMP_ACT_ALLOW",
+      "names": [
+        "exit_group",
+        "read",
+        "write"
+      ]
+    }
+  ]
+}
+)";
+
+// A profile that is not an allow-list: an archMap, conditional rules, an
+// errno rule, includes and excludes decided for this host.
+const std::string kRich = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+  "syscalls": [
+    {"names": ["read", "write", "exit_group", "chown32"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64"]}},
+    {"names": ["reboot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_BOOT"]}},
+    {"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "excludes": {"arches": ["amd64"]}}
+  ]})";
+
+Outcome export_to_stdout(const std::string& path, const std::string& format) {
+  return sandmine({"export", path, "--format", format});
+}
+
+}  // namespace
+
+TEST(Export, DockerAndOciAreTheNormalisedJson) {
+  TempDir dir;
+  write_text(dir.file("small.json"), kSmall);
+  for (const char* format : {"docker", "oci"}) {
+    Outcome r = export_to_stdout(dir.file("small.json"), format);
+    ASSERT_EQ(r.exit_code, 0) << format << ": " << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, kSmallJson) << format;
+  }
+}
+
+TEST(Export, K8sIsASecurityProfilesOperatorObject) {
+  TempDir dir;
+  write_text(dir.file("Small_Profile.json"), kSmall);
+  Outcome r = export_to_stdout(dir.file("Small_Profile.json"), "k8s");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "# A Security Profiles Operator SeccompProfile: kubectl apply -f this file in the pod's\n"
+            "# namespace; the object's status.localhostProfile is then the path for\n"
+            "#   securityContext.seccompProfile: {type: Localhost, localhostProfile: <that path>}\n"
+            "# Without the operator: copy the plain profile (sandmine export " +
+                dir.file("Small_Profile.json") +
+                " --format docker) to\n"
+                "# /var/lib/kubelet/seccomp/profiles/small-profile.json on every node and set\n"
+                "#   securityContext:\n"
+                "#     seccompProfile:\n"
+                "#       type: Localhost\n"
+                "#       localhostProfile: profiles/small-profile.json\n"
+                "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\n"
+                "kind: SeccompProfile\n"
+                "metadata:\n"
+                "  name: small-profile\n"
+                "spec:\n"
+                "  defaultAction: SCMP_ACT_ERRNO\n"
+                "  architectures:\n"
+                "    - SCMP_ARCH_X86_64\n"
+                "    - SCMP_ARCH_X86\n"
+                "  syscalls:\n"
+                "    - action: SCMP_ACT_ALLOW\n"
+                "      names:\n"
+                "        - exit_group\n"
+                "        - read\n"
+                "        - write\n");
+  YAML::Node doc = YAML::Load(r.out);
+  EXPECT_EQ(doc["apiVersion"].as<std::string>(), "security-profiles-operator.x-k8s.io/v1beta1");
+  EXPECT_EQ(doc["kind"].as<std::string>(), "SeccompProfile");
+  EXPECT_EQ(doc["metadata"]["name"].as<std::string>(), "small-profile");
+  EXPECT_EQ(doc["spec"]["defaultAction"].as<std::string>(), "SCMP_ACT_ERRNO");
+  EXPECT_EQ(doc["spec"]["architectures"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}));
+  ASSERT_EQ(doc["spec"]["syscalls"].size(), 1u);
+  EXPECT_EQ(doc["spec"]["syscalls"][0]["action"].as<std::string>(), "SCMP_ACT_ALLOW");
+  EXPECT_EQ(doc["spec"]["syscalls"][0]["names"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"exit_group", "read", "write"}));
+
+  Outcome named = sandmine({"export", dir.file("Small_Profile.json"), "--format", "k8s", "--name", "web.v2"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(YAML::Load(named.out)["metadata"]["name"].as<std::string>(), "web.v2");
+}
+
+TEST(Export, SystemdSettings) {
+  TempDir dir;
+  write_text(dir.file("small.json"), kSmall);
+  Outcome r = export_to_stdout(dir.file("small.json"), "systemd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "# systemd settings (systemd.exec(5)) from " + dir.file("small.json") +
+          "\n"
+          "# for a unit's [Service] section or a drop-in such as /etc/systemd/system/UNIT.d/seccomp.conf.\n"
+          "# systemd always lets through the few calls a process needs to start and end (execve, exit,\n"
+          "# rt_sigreturn, ...).\n"
+          "[Service]\n"
+          "SystemCallArchitectures=native x86\n"
+          "SystemCallFilter=exit_group read write\n"
+          "SystemCallErrorNumber=EPERM\n");
+}
+
+TEST(Export, SystemdWrapsLongListsIntoFiltersThatAddUp) {
+  // Docker's default names as a plain allow-list: long enough to wrap.
+  std::vector<std::string> names;
+  for (const auto& e : docker_default_x86_64()) names.push_back(e.name);
+  TempDir dir;
+  write_text(dir.file("big.json"), json{{"defaultAction", "SCMP_ACT_ERRNO"},
+                                        {"architectures", {"SCMP_ARCH_X86_64"}},
+                                        {"syscalls", {{{"names", names}, {"action", "SCMP_ACT_ALLOW"}}}}}
+                                       .dump());
+  Outcome r = export_to_stdout(dir.file("big.json"), "systemd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> listed;
+  int filter_lines = 0;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind('#', 0) == 0) continue;  // comments name the file, whatever its length
+    EXPECT_LE(line.size(), 100u) << line;
+    const std::string key = "SystemCallFilter=";
+    if (line.rfind(key, 0) != 0) continue;
+    ++filter_lines;
+    std::istringstream words(line.substr(key.size()));
+    for (std::string w; words >> w;) listed.insert(w);
+  }
+  EXPECT_GT(filter_lines, 1);
+  EXPECT_EQ(listed, std::set<std::string>(names.begin(), names.end()));
+  EXPECT_NE(r.out.find("\nSystemCallArchitectures=native\n"), std::string::npos) << r.out;
+}
+
+TEST(Export, SystemdArchitectureNames) {
+  EXPECT_EQ(systemd_arch("x86_64"), "native");  // the host these tests run on
+  EXPECT_EQ(systemd_arch("x86"), "x86");
+  EXPECT_EQ(systemd_arch("x32"), "x32");
+  EXPECT_EQ(systemd_arch("aarch64"), "arm64");
+  EXPECT_EQ(systemd_arch("ppc64le"), "ppc64-le");
+  EXPECT_EQ(systemd_arch("mipsel64n32"), "mips64-le-n32");
+}
+
+TEST(Export, DockerAndOciAreAcceptedBackWithTheSameAllowances) {
+  TempDir dir;
+  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("rich.json"), kRich);
+  for (const char* name : {"small.json", "rich.json"})
+    for (const char* format : {"docker", "oci"}) {
+      Outcome r = export_to_stdout(dir.file(name), format);
+      ASSERT_EQ(r.exit_code, 0) << name << " " << format << ": " << r.err;
+      write_text(dir.file("out.json"), r.out);
+      auto original = read_ok(dir.file(name));
+      auto exported = read_ok(dir.file("out.json"));
+      EXPECT_EQ(allowed_set(exported), allowed_set(original)) << name << " " << format;
+      EXPECT_TRUE(diff_profiles(original, exported).empty()) << name << " " << format;
+      EXPECT_TRUE(exported.warnings.empty()) << exported.warnings[0];
+      // Normalised: exporting the export changes nothing.
+      Outcome again = export_to_stdout(dir.file("out.json"), format);
+      EXPECT_EQ(again.out, r.out) << name << " " << format;
+    }
+}
+
+TEST(Export, RulesOfAProfileThatIsNotAnAllowList) {
+  TempDir dir;
+  write_text(dir.file("rich.json"), kRich);
+  Outcome r = export_to_stdout(dir.file("rich.json"), "oci");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The archMap resolved for x86_64, includes/excludes decided (no CAP_SYS_BOOT;
+  // ptrace excluded on amd64), chown32 (on x86 only) kept, explicit errno values.
+  json expected = R"({
+    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    "syscalls": [
+      {"names": ["chown32", "exit_group", "read", "write"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+       "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+       "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+      {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW"}
+    ]})"_json;
+  EXPECT_EQ(json::parse(r.out), expected);
+}
+
+TEST(Export, NamesOnNoListedArchitectureAreDroppedWithTheWarning) {
+  TempDir dir;
+  write_text(dir.file("p.json"), R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["mount", "chown32"], "action": "SCMP_ACT_ERRNO"}]})");
+  Outcome r = export_to_stdout(dir.file("p.json"), "docker");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["syscalls"],
+            json::parse(R"([{"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}])"));
+  EXPECT_NE(r.err.find("warning: profile " + dir.file("p.json") + ": 1 syscall exist on none of its"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Export, K8sOfConditionalRules) {
+  TempDir dir;
+  // The same rules as kRich, denying with EPERM (the operator has no defaultErrnoRet).
+  json rich = json::parse(kRich);
+  rich["defaultErrnoRet"] = 1;
+  write_text(dir.file("rich.json"), rich.dump());
+  Outcome r = export_to_stdout(dir.file("rich.json"), "k8s");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  YAML::Node spec = YAML::Load(r.out)["spec"];
+  ASSERT_EQ(spec["syscalls"].size(), 4u) << r.out;  // the mount rule now has the default action
+  YAML::Node clone = spec["syscalls"][2];
+  EXPECT_EQ(clone["names"].as<std::vector<std::string>>(), std::vector<std::string>{"clone"});
+  EXPECT_EQ(clone["args"][0]["index"].as<unsigned>(), 0u);
+  EXPECT_EQ(clone["args"][0]["value"].as<std::uint64_t>(), 2114060288u);
+  EXPECT_EQ(clone["args"][0]["valueTwo"].as<std::uint64_t>(), 0u);
+  EXPECT_EQ(clone["args"][0]["op"].as<std::string>(), "SCMP_CMP_MASKED_EQ");
+}
+
+TEST(Export, RefusalsAndBadInput) {
+  TempDir dir;
+  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("rich.json"), kRich);
+  expect_one_line_error(export_to_stdout(dir.file("small.json"), "xml"),
+                        "unknown format \"xml\" (expected docker, oci, k8s or systemd)");
+  expect_one_line_error(export_to_stdout(dir.file("rich.json"), "systemd"),
+                        "systemd's SystemCallFilter= takes a plain allow-list: profile " +
+                            dir.file("rich.json") + " is not a plain allow-list");
+  expect_one_line_error(export_to_stdout(dir.file("rich.json"), "k8s"),
+                        "denied calls return ENOSYS, but a Security Profiles Operator SeccompProfile has no "
+                        "defaultErrnoRet");
+  expect_one_line_error(sandmine({"export", dir.file("small.json"), "--format", "k8s", "--name", "Web_1"}),
+                        "name \"Web_1\" is not a Kubernetes object name");
+  expect_one_line_error(export_to_stdout(dir.file("missing.json"), "docker"), "cannot read it");
+  expect_one_line_error(sandmine({"export", dir.file("small.json")}), "--format is required");
+  expect_one_line_error(
+      sandmine({"export", dir.file("small.json"), "--format", "docker", "-o", "/nonexistent-dir/p.json"}),
+      "/nonexistent-dir/p.json");
+}
+
+TEST(Export, WritesTheOutputFile) {
+  TempDir dir;
+  write_text(dir.file("small.json"), kSmall);
+  Outcome r = sandmine({"export", dir.file("small.json"), "--format", "docker", "-o", dir.file("out.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(*sys::read_file(dir.file("out.json")), kSmallJson);
+}
+
+// merge
+
+TEST(Merge, UnionPerArchitecture) {
+  TempDir dir;
+  write_text(dir.file("a.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]})");
+  write_text(dir.file("b.json"),
+             R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["read", "close"], "action": "SCMP_ACT_ALLOW"},
+                 {"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
+  auto merged = merge_profiles({read_ok(dir.file("a.json")), read_ok(dir.file("b.json"))});
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_EQ(merged->allowed.at("x86_64"), (std::set<std::string>{"close", "read", "write"}));
+  EXPECT_EQ(merged->allowed.at("x86"), (std::set<std::string>{"close", "read"}));
+  EXPECT_EQ(merged->default_errno, 1);
+
+  Outcome r = sandmine({"merge", dir.file("a.json"), dir.file("b.json"), "-o", dir.file("m.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "sandmine: wrote " + dir.file("m.json") + ": 3 syscalls allowed on x86, x86_64\n");
+  EXPECT_EQ(json::parse(*sys::read_file(dir.file("m.json"))), R"({
+    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["close", "read", "write"], "action": "SCMP_ACT_ALLOW"}]})"_json);
+}
+
+TEST(Merge, RefusesWhatIsNotAPlainAllowList) {
+  TempDir dir;
+  write_text(dir.file("a.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})");
+  write_text(dir.file("denylist.json"), R"({"defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
+  write_text(dir.file("conditional.json"), R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
+  write_text(dir.file("kill.json"), R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]})");
+  write_text(dir.file("enosys.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})");
+  expect_one_line_error(
+      sandmine({"merge", dir.file("a.json"), dir.file("denylist.json"), "-o", dir.file("m.json")}),
+      "cannot merge: profile " + dir.file("denylist.json") +
+          " is not a plain allow-list (defaultAction SCMP_ACT_ERRNO, rules that allow without "
+          "argument conditions): its defaultAction is SCMP_ACT_ALLOW");
+  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("conditional.json")}),
+                        "syscalls[0] allows personality only for some argument values");
+  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("kill.json")}),
+                        "syscalls[0] gives ptrace action SCMP_ACT_KILL_PROCESS");
+  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("enosys.json")}),
+                        "profile " + dir.file("a.json") + " denies with EPERM, profile " +
+                            dir.file("enosys.json") + " with ENOSYS");
+  expect_one_line_error(sandmine({"merge", dir.file("a.json")}), "merge needs at least two profiles, got 1");
+  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("missing.json")}), "cannot read it");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m.json"))) << "nothing written on refusal";
+}
+
+}  // namespace sandmine::profile
