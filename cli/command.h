@@ -39,6 +39,7 @@ void add_profile(CLI::App& app, int& exit_code);
 void add_mine(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
 void add_check(CLI::App& app, int& exit_code);
+void add_bench(CLI::App& app, int& exit_code);
 void add_explain(CLI::App& app, int& exit_code);
 void add_diff(CLI::App& app, int& exit_code);
 void add_merge(CLI::App& app, int& exit_code);

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add_mine(app, exit_code);
   add_run(app, exit_code);
   add_check(app, exit_code);
+  add_bench(app, exit_code);
   add_explain(app, exit_code);
   add_diff(app, exit_code);
   add_merge(app, exit_code);

@@ -146,8 +146,9 @@ std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
                                                 const std::string& seccomp_file) const {
   std::vector<std::string> args{"--detach", "--name", spec.name, "--label", "sandmine=1",
                                 // loopback only: test traffic reaches it in its own namespace
-                                "--network", "none", "--cgroup-parent", spec.cgroup_parent, "--security-opt",
-                                "seccomp=" + seccomp_file};
+                                "--network", "none", "--cgroup-parent", spec.cgroup_parent};
+  if (spec.seccomp != ContainerSpec::Seccomp::EngineDefault)
+    args.insert(args.end(), {"--security-opt", "seccomp=" + seccomp_file});
   args.insert(args.end(), flavor_.run_args.begin(), flavor_.run_args.end());
   if (!spec.user.empty()) args.insert(args.end(), {"--user", spec.user});
   if (!spec.workdir.empty()) args.insert(args.end(), {"--workdir", spec.workdir});
@@ -159,7 +160,9 @@ std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
 
 Result<std::unique_ptr<Container>> ClientEngine::start(const ContainerSpec& spec) {
   std::string seccomp = spec.seccomp_profile;
-  if (seccomp.empty()) {
+  if (spec.seccomp == ContainerSpec::Seccomp::Unconfined) {
+    seccomp = "unconfined";
+  } else if (seccomp.empty() && spec.seccomp == ContainerSpec::Seccomp::Profile) {
     // The recording profile: allow everything, so runc arms the container where
     // it will install the mined profile.
     seccomp = spec.work_dir + "/allow-all.json";

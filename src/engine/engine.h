@@ -31,6 +31,11 @@ struct ContainerSpec {
   /// Path of a Docker/OCI seccomp profile; empty: the allow-all recording
   /// profile, so the runtime arms the container where it would install the real one.
   std::string seccomp_profile;
+  /// Which filter the container gets: seccomp_profile (as above), none at all
+  /// (runc: no linux.seccomp; Docker, Podman: seccomp=unconfined), or the
+  /// engine's own default (Docker, Podman: no --security-opt; runc has none).
+  enum class Seccomp { Profile, Unconfined, EngineDefault };
+  Seccomp seccomp = Seccomp::Profile;
   /// cgroup v2 path (relative to the v2 mount) to create the container's group
   /// under: the recorder's target.
   std::string cgroup_parent;

@@ -225,10 +225,13 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
         {"readonlyPaths",
          {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
   for (auto& m : etc) config["mounts"].push_back(std::move(m));
+  if (spec.seccomp == ContainerSpec::Seccomp::Unconfined) config["linux"].erase("seccomp");
   return config.dump(2);
 }
 
 Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
+  if (spec.seccomp == ContainerSpec::Seccomp::EngineDefault)
+    return Error{"runc has no default seccomp profile: give one as a file", EINVAL};
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;
   std::error_code ec;

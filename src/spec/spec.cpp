@@ -54,6 +54,9 @@ constexpr std::string_view kProbeKinds[] = {"tcp", "http", "exec", "log"};
 constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart", "sleep"};
 constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "signal",
                                             "restart", "sleep", "timeout", "expect"};
+// Bench steps also say where their throughput is in their output.
+constexpr std::string_view kBenchStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
+                                                 "sleep", "timeout", "expect", "metric"};
 // mmdebstrap(1), --variant.
 constexpr std::string_view kDebianVariants[] = {"extract",     "custom",  "essential", "apt",
                                                 "required",    "minbase", "buildd",    "important",
@@ -218,8 +221,9 @@ class Parser {
   Status env(const Field& f, std::map<std::string, std::string>& out) const;
   Status user(const Field& f, std::string& out) const;
   Status ready(const Field& f, ReadyProbe& out) const;
-  Status step(const Field& f, const std::string& default_name, Step& out) const;
-  Status steps(const Field& f, bool at_least_one, std::vector<Step>& out) const;
+  Status metric(const Field& f, Metric& out) const;
+  Status step(const Field& f, const std::string& default_name, bool bench, Step& out) const;
+  Status steps(const Field& f, bool at_least_one, bool bench, std::vector<Step>& out) const;
   Status stop(const Field& f, Stop& out) const;
 
   const std::string& file_;
@@ -492,8 +496,35 @@ Status Parser::ready(const Field& f, ReadyProbe& out) const {
   return {};
 }
 
-Status Parser::step(const Field& f, const std::string& default_name, Step& out) const {
-  auto m = fields(f, kStepFields, "expected a step: a mapping with " + one_of(kStepActions));
+Status Parser::metric(const Field& f, Metric& out) const {
+  constexpr std::string_view known[] = {"regex", "unit"};
+  auto m = fields(
+      f, known,
+      "expected a mapping with regex and unit, like {regex: 'Requests/sec: *([0-9.]+)', unit: requests/s}");
+  if (!m) return m.error();
+  out.line = f.line;
+  auto regex = required(*m, "regex");
+  if (!regex) return regex.error();
+  if (Status st = nonempty_text(*regex, out.regex); !st) return st;
+  try {
+    std::regex check(out.regex);
+    if (check.mark_count() == 0)
+      return fail(*regex,
+                  "no capture group: put parentheses around the number, like 'Requests/sec: *([0-9.]+)'");
+  } catch (const std::regex_error& e) {
+    return fail(*regex, "not a valid regular expression: " + std::string(e.what()));
+  }
+  auto unit = required(*m, "unit");
+  if (!unit) return unit.error();
+  if (Status st = nonempty_text(*unit, out.unit); !st) return st;
+  for (unsigned char c : out.unit)
+    if (std::iscntrl(c)) return fail(*unit, "a unit is one line of printable text");
+  return {};
+}
+
+Status Parser::step(const Field& f, const std::string& default_name, bool bench, Step& out) const {
+  auto m = bench ? fields(f, kBenchStepFields, "expected a step: a mapping with " + one_of(kStepActions))
+                 : fields(f, kStepFields, "expected a step: a mapping with " + one_of(kStepActions));
   if (!m) return m.error();
   out.line = f.line;
   auto actions = present(*m, kStepActions);
@@ -535,10 +566,17 @@ Status Parser::step(const Field& f, const std::string& default_name, Step& out) 
       return fail(*expect, "only run and exec steps have an exit status to expect");
     if (Status st = integer(*expect, 0, 255, "expected an exit status 0..255", out.expect); !st) return st;
   }
+  if (const Field* metric = m->get("metric")) {
+    if (out.kind != Step::Kind::Run && out.kind != Step::Kind::Exec)
+      return fail(*metric, "only run and exec steps have output to take a metric from");
+    Metric parsed;
+    if (Status st = this->metric(*metric, parsed); !st) return st;
+    out.metric = std::move(parsed);
+  }
   return {};
 }
 
-Status Parser::steps(const Field& f, bool at_least_one, std::vector<Step>& out) const {
+Status Parser::steps(const Field& f, bool at_least_one, bool bench, std::vector<Step>& out) const {
   if (!f.node.IsSequence()) return fail(f, "expected a list of steps");
   if (at_least_one && f.node.size() == 0) return fail(f, "needs at least one step");
   std::map<std::string, int> first_line;
@@ -546,7 +584,7 @@ Status Parser::steps(const Field& f, bool at_least_one, std::vector<Step>& out) 
   for (size_t i = 0; i < f.node.size(); ++i) {
     Field item(f.node[i], element(f.path, i), line_of(f.node[i], f.line));
     Step s;
-    if (Status st = step(item, item.path, s); !st) return st;
+    if (Status st = step(item, item.path, bench, s); !st) return st;
     auto [first, fresh] = first_line.emplace(s.name, s.line);
     if (!fresh) {
       const YAML::Node& step_node = item.node;  // const: a lookup must not add the key
@@ -617,12 +655,12 @@ Result<Spec> Parser::spec(const Field& top) const {
 
   auto explore = required(*m, "explore");
   if (!explore) return explore.error();
-  if (Status st = steps(*explore, true, s.explore); !st) return st.error();
+  if (Status st = steps(*explore, true, false, s.explore); !st) return st.error();
   if (const Field* f = m->get("validate")) {
-    if (Status st = steps(*f, false, s.validate); !st) return st.error();
+    if (Status st = steps(*f, false, false, s.validate); !st) return st.error();
   }
   if (const Field* f = m->get("bench")) {
-    if (Status st = steps(*f, false, s.bench); !st) return st.error();
+    if (Status st = steps(*f, false, true, s.bench); !st) return st.error();
   }
   if (const Field* f = m->get("stop")) {
     if (Status st = stop(*f, s.stop); !st) return st.error();

@@ -53,6 +53,15 @@ struct ReadyProbe {
   int line = 0;  ///< where it is in the spec, for messages
 };
 
+/// What a bench step's output says its throughput is: the first capture
+/// group of regex (ECMAScript, searched in the output), a number; higher is
+/// better.
+struct Metric {
+  std::string regex;
+  std::string unit;  ///< e.g. "requests/s"
+  int line = 0;      ///< where it is in the spec, for messages
+};
+
 /// One step of explore, validate or bench.
 struct Step {
   enum class Kind { Run, Exec, Signal, Restart, Sleep };
@@ -65,6 +74,8 @@ struct Step {
   Duration timeout{60000};
   int expect = 0;  ///< expected exit status of run and exec
   int line = 0;    ///< where it is in the spec, for messages
+  /// Bench run and exec steps only; none: the throughput is 1 / wall time.
+  std::optional<Metric> metric;
 };
 
 /// How the container is stopped at the end (recorded too: shutdown paths

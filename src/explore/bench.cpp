@@ -1,0 +1,420 @@
+#include "explore/bench.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "explore/driver.h"
+#include "profile/seccomp_profile.h"
+#include "sys/cgroup.h"
+#include "sys/fd.h"
+#include "sys/interrupt.h"
+#include "syscalls/syscalls.h"
+
+namespace sandmine::explore {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// The step's output kept in bench.json: enough for the tool's summary.
+constexpr size_t kOutputTail = 4096;
+
+std::string tail(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
+
+// A profile as runc's linux.seccomp takes it, from the profile as Docker and
+// Podman decide it on this host (archMap, includes and excludes resolved):
+// what they would hand runc.
+json oci_seccomp(const profile::SeccompProfile& p) {
+  auto takes_errno = [](const profile::Action& a) {
+    return a.name == "SCMP_ACT_ERRNO" || a.name == "SCMP_ACT_TRACE";
+  };
+  json doc = {{"defaultAction", p.default_action.name}};
+  if (takes_errno(p.default_action)) doc["defaultErrnoRet"] = p.default_action.errno_ret;
+  json arches = json::array();
+  for (const auto& a : p.arches) arches.push_back(syscalls::oci_arch(a));
+  doc["architectures"] = arches;
+  json rules = json::array();
+  for (const auto& r : p.rules) {
+    json rule = {{"names", r.names}, {"action", r.action.name}};
+    if (takes_errno(r.action)) rule["errnoRet"] = r.action.errno_ret;
+    json args = json::array();
+    for (const auto& c : r.args)
+      args.push_back({{"index", c.index}, {"value", c.value}, {"valueTwo", c.value_two}, {"op", c.op}});
+    if (!args.empty()) rule["args"] = args;
+    rules.push_back(std::move(rule));
+  }
+  doc["syscalls"] = rules;
+  return doc;
+}
+
+std::string line_of_text(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+// One bench: its cgroup, engine and image, and the runs so far.
+class Bench {
+ public:
+  Bench(const spec::Spec& spec, const BenchOptions& options) : spec_(spec), options_(options) {}
+
+  Result<BenchResult> go(const std::string& profile_path) {
+    if (spec_.bench.empty())
+      return Error{"spec " + spec_.file + ": no bench steps to run (add a bench: list)", EINVAL};
+    if (options_.rounds < 1)
+      return Error{fmt::format("--rounds {}: a bench needs at least one round", options_.rounds), EINVAL};
+    if (auto profile = profile::read_seccomp_profile(profile_path); !profile) return profile.error();
+    profile_path_ = profile_path;
+
+    auto engine = engine::make_engine(options_.engine, options_.engine_options);
+    if (!engine) return engine.error();
+    engine_ = std::move(*engine);
+    if (auto st = default_profile(); !st) return st.error();
+    auto image = prepare_image(spec_, *engine_, options_.cache_dir, options_.progress);
+    if (!image) return image.error();
+    image_ = std::move(*image);
+
+    // Its own group, so nothing else shares it and Ctrl-C kills exactly it.
+    auto mount = sys::cgroup2_mount();
+    if (!mount) return mount.error();
+    (void)sys::remove_stale_groups(*mount, "sandmine-bench-");
+    auto group = sys::Cgroup::create(*mount, "sandmine-bench-" + std::to_string(::getpid()));
+    if (!group) return group.error();
+    cgroup_.emplace(std::move(*group));
+    std::string kill_path = cgroup_->path() + "/cgroup.kill";
+    kill_fd_.reset(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
+    sys::arm_interrupt_kill(kill_fd_.get());
+
+    result_.unit = round_unit(spec_.bench);
+    for (const auto& s : spec_.bench) {
+      result_.step_names.push_back(s.name);
+      result_.step_units.push_back(step_unit(s));
+    }
+    result_.rounds = options_.rounds;
+    for (BenchConfig c : kBenchConfigs) result_.results.push_back(ConfigResult{.config = c});
+    for (int round = 0; round < options_.rounds && result_.failure.empty(); ++round)
+      for (int position = 0; BenchConfig config : round_order(round)) {
+        if (sys::interrupt_signal()) interrupted();
+        if (!result_.failure.empty()) break;
+        run(config, round, ++position);
+      }
+    sys::arm_interrupt_kill(-1);
+    if (auto st = cgroup_->remove(); !st) return st.error();
+    summarize(result_);
+    return std::move(result_);
+  }
+
+ private:
+  // What "default" is under this engine; runc has none, so it gets the
+  // profile Podman applies by default, resolved as Podman resolves it.
+  Status default_profile() {
+    if (options_.engine == "docker" || options_.engine == "podman") {
+      result_.default_profile = options_.engine + " default";
+      return {};
+    }
+    if (!std::filesystem::exists(kContainersCommonProfile))
+      return Error{std::string("runc has no default seccomp profile, and the one sandmine uses instead, ") +
+                       kContainersCommonProfile +
+                       " (Podman's default), is missing (apt-get install golang-github-containers-common)",
+                   ENOENT};
+    auto common = profile::read_seccomp_profile(kContainersCommonProfile);
+    if (!common) return common.error();
+    default_path_ = options_.work_dir + "/default-profile.json";
+    std::ofstream out(default_path_);
+    out << oci_seccomp(*common).dump(2) << "\n";
+    if (!out) return Error{"cannot write " + default_path_};
+    result_.default_profile = std::string("containers-common ") + kContainersCommonProfile;
+    return {};
+  }
+
+  engine::ContainerSpec container(BenchConfig config, int round) const {
+    std::string id = fmt::format("{}-{}-{}", to_string(config), round + 1, ::getpid());
+    auto c = container_for(spec_, image_, "sandmine-" + spec_.name + "-bench-" + id);
+    c.cgroup_parent = cgroup_->relative_path();
+    c.log_file = options_.work_dir + "/bench-" + id + ".log";
+    c.work_dir = options_.work_dir;
+    switch (config) {
+      case BenchConfig::Unconfined:
+        c.seccomp = engine::ContainerSpec::Seccomp::Unconfined;
+        break;
+      case BenchConfig::Default:
+        if (default_path_.empty())
+          c.seccomp = engine::ContainerSpec::Seccomp::EngineDefault;
+        else
+          c.seccomp_profile = default_path_;
+        break;
+      case BenchConfig::Profile:
+        c.seccomp_profile = profile_path_;
+        break;
+    }
+    return c;
+  }
+
+  // One fresh container: start, ready, every bench step timed, then removed
+  // (killed: how it stops is not measured, and nothing of it is kept).
+  void run(BenchConfig config, int round, int position) {
+    std::string at = fmt::format("round {}/{}, {}", round + 1, options_.rounds, to_string(config));
+    Driver driver(spec_, *engine_, container(config, round));
+    BenchRun r{.round = round + 1, .position = position};
+    StepOutcome started = driver.start();
+    if (!started.ok) return failed(config, at + ": start: " + started.failure, "");
+    std::vector<double> throughputs;
+    for (const auto& step : spec_.bench) {
+      auto t0 = Clock::now();
+      StepOutcome outcome = driver.run(step);
+      double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (sys::interrupt_signal()) return interrupted();
+      if (!outcome.ok) return failed(config, at + ": " + outcome.failure, outcome.output);
+      auto throughput = step_throughput(step, outcome.output, seconds);
+      if (!throughput) return failed(config, at + ": " + throughput.error().message, outcome.output);
+      r.steps.push_back(StepRun{.name = step.name,
+                                .seconds = seconds,
+                                .throughput = *throughput,
+                                .output = tail(outcome.output, kOutputTail)});
+      throughputs.push_back(*throughput);
+    }
+    driver.remove();
+    r.throughput = round_throughput(throughputs);
+    if (options_.progress) {
+      std::string steps;
+      for (size_t i = 0; r.steps.size() > 1 && i < r.steps.size(); ++i)
+        steps += fmt::format("{}{} {:.6g} {}", i ? ", " : " (", r.steps[i].name, r.steps[i].throughput,
+                             step_unit(spec_.bench[i]));
+      if (!steps.empty()) steps += ")";
+      double total = 0;
+      for (const auto& s : r.steps) total += s.seconds;
+      options_.progress(
+          fmt::format("{}: {:.6g} {}{} in {:.1f} s", at, r.throughput, result_.unit, steps, total));
+    }
+    result_.of(config).runs.push_back(std::move(r));
+  }
+
+  void failed(BenchConfig config, const std::string& why, const std::string& output) {
+    if (sys::interrupt_signal()) return interrupted();
+    result_.failure = line_of_text(why);
+    result_.failed_under = config;
+    result_.failure_output = tail(output, kOutputTail);
+  }
+
+  void interrupted() {
+    result_.interrupted = true;
+    result_.failure = fmt::format("interrupted by signal {}", sys::interrupt_signal());
+  }
+
+  const spec::Spec& spec_;
+  const BenchOptions& options_;
+  std::string profile_path_;
+  std::string default_path_;  // runc: the containers-common profile in runc's form
+  std::unique_ptr<engine::Engine> engine_;
+  PreparedImage image_;
+  std::optional<sys::Cgroup> cgroup_;
+  sys::UniqueFd kill_fd_;
+  BenchResult result_;
+};
+
+// The plain decimal number that is the whole of text.
+std::optional<double> number(const std::string& text) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::general);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::string to_string(BenchConfig config) {
+  switch (config) {
+    case BenchConfig::Unconfined:
+      return "unconfined";
+    case BenchConfig::Default:
+      return "default";
+    case BenchConfig::Profile:
+      return "profile";
+  }
+  return "?";
+}
+
+std::vector<BenchConfig> round_order(int round) {
+  constexpr size_t n = std::size(kBenchConfigs);
+  std::vector<BenchConfig> order;
+  for (size_t k = 0; k < n; ++k) order.push_back(kBenchConfigs[(k + static_cast<size_t>(round)) % n]);
+  return order;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+double spread(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  return (*hi - *lo) / median(values);
+}
+
+Result<double> step_throughput(const spec::Step& step, const std::string& output, double seconds) {
+  std::string at = "step " + step.name + ": ";
+  if (!step.metric) {
+    if (seconds <= 0) return Error{at + "took no measurable time", EINVAL};
+    return 1.0 / seconds;
+  }
+  std::smatch m;
+  std::regex re(step.metric->regex);
+  if (!std::regex_search(output, m, re) || !m[1].matched)
+    return Error{at + "metric: nothing in the output matches " + step.metric->regex, EINVAL};
+  auto v = number(m[1].str());
+  if (!v || !std::isfinite(*v) || *v <= 0)
+    return Error{at + "metric: \"" + line_of_text(m[1].str()) + "\" (matched by " + step.metric->regex +
+                     ") is not a positive number",
+                 EINVAL};
+  return *v;
+}
+
+std::string step_unit(const spec::Step& step) { return step.metric ? step.metric->unit : "runs/s"; }
+
+std::string round_unit(const std::vector<spec::Step>& steps) {
+  if (steps.empty()) return "";
+  std::string unit = step_unit(steps.front());
+  for (const auto& s : steps)
+    if (step_unit(s) != unit) return "geometric mean of the steps";
+  return unit;
+}
+
+double round_throughput(const std::vector<double>& step_throughputs) {
+  if (step_throughputs.size() == 1) return step_throughputs.front();
+  double n = static_cast<double>(step_throughputs.size());
+  double product = 1;
+  for (double t : step_throughputs) product *= t;
+  // The n-th root of the product is closer than exp(mean(log)); the logs
+  // only where the product leaves the range of a double.
+  if (std::isfinite(product) && product > 0) return std::pow(product, 1 / n);
+  double logs = 0;
+  for (double t : step_throughputs) logs += std::log(t);
+  return std::exp(logs / n);
+}
+
+std::vector<double> ConfigResult::throughputs() const {
+  std::vector<double> out;
+  for (const auto& r : runs) out.push_back(r.throughput);
+  return out;
+}
+
+std::vector<double> ConfigResult::step_throughputs(size_t step) const {
+  std::vector<double> out;
+  for (const auto& r : runs)
+    if (step < r.steps.size()) out.push_back(r.steps[step].throughput);
+  return out;
+}
+
+const ConfigResult& BenchResult::of(BenchConfig config) const {
+  for (const auto& r : results)
+    if (r.config == config) return r;
+  throw std::logic_error("no result for " + to_string(config));
+}
+
+ConfigResult& BenchResult::of(BenchConfig config) {
+  return const_cast<ConfigResult&>(static_cast<const BenchResult*>(this)->of(config));
+}
+
+void summarize(BenchResult& result) {
+  for (auto& r : result.results) {
+    r.median.reset();
+    r.ratio.reset();
+    if (!r.runs.empty()) r.median = median(r.throughputs());
+  }
+  auto median_of = [&](BenchConfig c) -> std::optional<double> {
+    for (const auto& r : result.results)
+      if (r.config == c) return r.median;
+    return std::nullopt;
+  };
+  auto base = median_of(BenchConfig::Unconfined);
+  for (auto& r : result.results)
+    if (base && r.median) r.ratio = *r.median / *base;
+  auto profile = median_of(BenchConfig::Profile), def = median_of(BenchConfig::Default);
+  result.profile_vs_default.reset();
+  if (profile && def) result.profile_vs_default = *profile / *def;
+}
+
+std::optional<BenchGoal> judge(const BenchResult& result) {
+  std::optional<double> ratio;
+  for (const auto& r : result.results)
+    if (r.config == BenchConfig::Profile) ratio = r.ratio;
+  if (!ratio || !result.profile_vs_default) return std::nullopt;
+  return BenchGoal{.keeps_throughput = *ratio >= BenchGoal::kMinRatio,
+                   .no_costlier = *result.profile_vs_default >= 1.0};
+}
+
+Result<BenchResult> bench(const spec::Spec& spec, const std::string& profile_path,
+                          const BenchOptions& options) {
+  Bench b(spec, options);
+  auto result = b.go(profile_path);
+  sys::arm_interrupt_kill(-1);
+  return result;
+}
+
+json bench_json(const std::string& spec_name, const std::string& engine, const BenchResult& result) {
+  auto number_or_null = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  json results = json::array();
+  for (const auto& r : result.results) {
+    json runs = json::array();
+    for (const auto& run : r.runs) {
+      json steps = json::array();
+      for (const auto& s : run.steps)
+        steps.push_back(
+            {{"name", s.name}, {"seconds", s.seconds}, {"throughput", s.throughput}, {"output", s.output}});
+      runs.push_back({{"round", run.round},
+                      {"position", run.position},
+                      {"throughput", run.throughput},
+                      {"steps", steps}});
+    }
+    // Each step on its own, against the same step unconfined.
+    json steps = json::array();
+    for (size_t i = 0; i < result.step_names.size(); ++i) {
+      auto step_median = [&](const ConfigResult& c) -> std::optional<double> {
+        auto t = c.step_throughputs(i);
+        return t.empty() ? std::nullopt : std::optional<double>(median(t));
+      };
+      std::optional<double> m = step_median(r), base, ratio;
+      for (const auto& u : result.results)
+        if (u.config == BenchConfig::Unconfined) base = step_median(u);
+      if (m && base) ratio = *m / *base;
+      steps.push_back({{"name", result.step_names[i]},
+                       {"unit", result.step_units[i]},
+                       {"throughputs", r.step_throughputs(i)},
+                       {"median", number_or_null(m)},
+                       {"ratio", number_or_null(ratio)}});
+    }
+    results.push_back({{"config", to_string(r.config)},
+                       {"throughputs", r.throughputs()},
+                       {"median", number_or_null(r.median)},
+                       {"ratio", number_or_null(r.ratio)},
+                       {"steps", steps},
+                       {"runs", runs}});
+  }
+  json doc = {{"spec", spec_name},
+              {"engine", engine},
+              {"rounds", result.rounds},
+              {"unit", result.unit},
+              {"default_profile", result.default_profile},
+              {"results", results},
+              {"profile_vs_default", number_or_null(result.profile_vs_default)}};
+  if (!result.failure.empty()) {
+    doc["failure"] = result.failure;
+    if (result.failed_under) doc["failed_under"] = to_string(*result.failed_under);
+  }
+  return doc;
+}
+
+}  // namespace sandmine::explore
