@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_diff(app, exit_code);
   add_merge(app, exit_code);
   add_export(app, exit_code);
+  add_report(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

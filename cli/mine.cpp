@@ -7,13 +7,17 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "command.h"
 #include "engine/ulimit.h"
 #include "explore/miner.h"
 #include "profile/oci.h"
+#include "profile/seccomp_profile.h"
 #include "profile/timing.h"
 #include "report/check_report.h"
+#include "report/html.h"
+#include "report/index_page.h"
 #include "report/summary.h"
 #include "spec/spec.h"
 #include "sys/files.h"
@@ -28,19 +32,40 @@ namespace {
 namespace fs = std::filesystem;
 
 struct MineCliOptions {
-  std::string spec;
+  std::vector<std::string> specs;
   std::string engine = "runc";
   std::string output;
   std::string cache;
   std::vector<std::string> ulimits;
   std::string check_mode = "complain";
   bool include_validate = false;
+  int until_saturated = 0;
+  int max_rounds = 5;
 };
 
-int run(const MineCliOptions& o) {
-  const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
-  auto spec = must(spec::read_spec(o.spec));
-  std::string dir = o.output.empty() ? "out/" + spec.name : o.output;
+// What one mining run left for the index page.
+struct Mined {
+  std::optional<report::ReportInput> report;  ///< set once its trace was written
+  std::string status;                         ///< one line when it did not fail outright
+};
+
+// bench.json when this run wrote it (one left from an earlier run would
+// describe another profile).
+std::optional<nlohmann::json> fresh_bench(const std::string& dir, fs::file_time_type started) {
+  std::error_code ec;
+  auto written = fs::last_write_time(dir + "/bench.json", ec);
+  if (ec || written < started) return std::nullopt;
+  auto doc = nlohmann::json::parse(sys::read_file(dir + "/bench.json").value_or(""), nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
+}
+
+// Mines one spec into dir. Bad input and a failed run are a UserError
+// (mined.report is filled in first when a trace was written); 1 when the
+// held-out check failed.
+int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOptions& o,
+             const engine::EngineOptions& engine_options, Mined& mined) {
+  const auto started = fs::file_time_type::clock::now();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw UserError("cannot create output directory " + dir + ": " + ec.message());
@@ -50,6 +75,7 @@ int run(const MineCliOptions& o) {
   auto summary_out = must(sys::OutputFile::create(dir + "/summary.md"));
   auto log_out = must(sys::OutputFile::create(dir + "/mine.log"));
   auto check_out = must(sys::OutputFile::create(dir + "/check.json"));
+  auto report_out = must(sys::OutputFile::create(dir + "/report.html"));
   std::error_code rm;
   fs::remove(dir + "/container.log", rm);
 
@@ -59,18 +85,25 @@ int run(const MineCliOptions& o) {
     log += line + "\n";
   };
   sys::InterruptGuard interrupts;
-  say(fmt::format("mining {} with {} ({} explore steps)", spec.name, o.engine, spec.explore.size()));
+  say(fmt::format("mining {} with {} ({} explore steps{})", spec.name, o.engine, spec.explore.size(),
+                  o.until_saturated > 0
+                      ? fmt::format(", in rounds until {} in a row add no syscall, at most {} rounds",
+                                    o.until_saturated, o.max_rounds)
+                      : ""));
   auto result = must(explore::mine(spec, {.engine = o.engine,
                                           .engine_options = engine_options,
                                           .work_dir = dir,
                                           .cache_dir = o.cache,
+                                          .until_saturated = o.until_saturated,
+                                          .max_rounds = o.max_rounds,
                                           .progress = progress}));
 
   for (const auto& step : result.steps) {
     if (!step.ok) log += "--- " + step.phase + " " + step.name + " FAILED: " + step.failure + "\n";
     if (!step.output.empty()) log += "--- output of " + step.phase + " " + step.name + "\n" + step.output;
   }
-  must(trace_out.commit(trace::to_json(result.trace).dump(2) + "\n"));
+  const auto trace_doc = trace::to_json(result.trace);
+  must(trace_out.commit(trace_doc.dump(2) + "\n"));
 
   std::optional<profile::Sandbox> sandbox;
   if (!result.failed) {
@@ -107,9 +140,10 @@ int run(const MineCliOptions& o) {
       std::sort(names.begin(), names.end());
       names.erase(std::unique(names.begin(), names.end()), names.end());
       auto json = profile::to_oci_json(*sandbox);
-      json["syscalls"].push_back({{"names", names},
-                                  {"action", "SCMP_ACT_ALLOW"},
-                                  {"comment", "added by --include-validate: seen only in the held-out validate steps"}});
+      json["syscalls"].push_back(
+          {{"names", names},
+           {"action", "SCMP_ACT_ALLOW"},
+           {"comment", "added by --include-validate: seen only in the held-out validate steps"}});
       progress(fmt::format("--include-validate: allowing {} more ({}), then checking again", names.size(),
                            fmt::join(names, ", ")));
       for (const auto& n : names) sandbox->allowed[syscalls::native_arch()].insert(n);
@@ -117,11 +151,20 @@ int run(const MineCliOptions& o) {
       must(again.commit(json.dump(2) + "\n"));
       check();
     }
-    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) + "\n"));
+    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) +
+                          "\n"));
   }
   must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr,
                                                    held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
+  // The report shows what the files say, so `sandmine report DIR` writes the same page again.
+  report::ReportInput report_input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json"))};
+  if (sandbox) report_input.profile = must(profile::read_seccomp_profile(dir + "/profile.json"));
+  if (held_out)
+    report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
+  report_input.bench = fresh_bench(dir, started);
+  must(report_out.commit(report::report_html(report_input)));
+  mined.report = std::move(report_input);
 
   if (int sig = sys::interrupt_signal())
     throw UserError(
@@ -134,21 +177,90 @@ int run(const MineCliOptions& o) {
                     dir + "/trace.json, log in " + dir + "/mine.log");
   say(fmt::format(
       "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
-      "summary.md, mine.log",
+      "summary.md, report.html, mine.log",
       spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
   if (held_out && !held_out->passed()) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);
     if (!held_out->violations.empty())
-      say(fmt::format("held-out check failed: {} syscalls outside the profile (see {}/check.json; "
+      say(
+          fmt::format("held-out check failed: {} syscalls outside the profile (see {}/check.json; "
                       "--include-validate folds them in)",
                       held_out->violations.size(), dir));
+    mined.status = held_out->violations.empty()
+                       ? "held-out check failed: a validate step failed"
+                       : fmt::format("held-out check failed: {} syscalls outside the profile",
+                                     held_out->violations.size());
     return kExitFailed;
   }
+  mined.status = "ok";
   if (held_out)
     say(fmt::format("held-out check passed: {} validate steps under the mined profile, no call outside it",
                     spec.validate.size()));
   return 0;
+}
+
+// Several specs: each into root/<name>, then root/index.html. A failing
+// spec does not stop the others; the exit code is the worst of them.
+int mine_several(const MineCliOptions& o, const engine::EngineOptions& engine_options) {
+  std::string root = o.output.empty() ? "out" : o.output;
+  std::vector<std::pair<std::string, Result<spec::Spec>>> specs;
+  std::set<std::string> names;
+  for (const auto& file : o.specs) {
+    auto spec = spec::read_spec(file);
+    std::string name = spec ? spec->name : fs::path(file).stem().string();
+    if (spec && !names.insert(name).second)
+      throw UserError(
+          fmt::format("two specs are named {} (each is mined into {}/<name>): rename one", name, root));
+    specs.emplace_back(name, std::move(spec));
+  }
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) throw UserError("cannot create output directory " + root + ": " + ec.message());
+  auto index_out = must(sys::OutputFile::create(root + "/index.html"));
+
+  std::vector<report::IndexRow> rows;
+  int worst = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto& [name, spec] = specs[i];
+    say(fmt::format("[spec {}/{}] {}", i + 1, specs.size(), name));
+    report::IndexRow row{.name = name, .dir = name};
+    Mined mined;
+    try {
+      if (!spec) throw UserError(spec.error().message);
+      row.exit_code = mine_one(*spec, (fs::path(root) / name).string(), o, engine_options, mined);
+      row.status = mined.status;
+    } catch (const UserError& e) {
+      row.exit_code = kExitBadInput;
+      row.status = e.what();
+      say(std::string(e.what()));
+      if (i + 1 < specs.size() && !sys::interrupt_signal())
+        say(fmt::format("{} failed; going on with the other specs", name));
+    }
+    row.run = std::move(mined.report);
+    worst = std::max(worst, row.exit_code);
+    rows.push_back(std::move(row));
+    if (sys::interrupt_signal()) break;
+  }
+  must(index_out.commit(report::index_html(rows)));
+  auto count = [&](int code) {
+    return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.exit_code == code; });
+  };
+  say(fmt::format("mined {} of {} specs: {} ok, {} failed the held-out check, {} failed; wrote {}/index.html",
+                  rows.size(), specs.size(), count(0), count(kExitFailed), count(kExitBadInput), root));
+  if (int sig = sys::interrupt_signal())
+    throw UserError(fmt::format("interrupted by signal {}: {} of {} specs mined; index in {}/index.html", sig,
+                                rows.size(), specs.size(), root));
+  return worst;
+}
+
+int run(const MineCliOptions& o) {
+  // Bad flags are an error before any spec is read.
+  const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
+  if (o.specs.size() > 1) return mine_several(o, engine_options);
+  auto spec = must(spec::read_spec(o.specs[0]));
+  Mined mined;
+  return mine_one(spec, o.output.empty() ? "out/" + spec.name : o.output, o, engine_options, mined);
 }
 
 }  // namespace
@@ -158,11 +270,16 @@ void add_mine(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("mine",
                                  "Mine a container's seccomp profile: run it under the recorder and drive it "
                                  "with the spec's steps");
-  cmd->add_option("spec", o->spec, "The spec (YAML; docs/spec.md)")->required();
+  cmd->add_option(
+         "spec", o->specs,
+         "The spec (YAML; docs/spec.md). Several: each is mined into DIR/<name>, and DIR/index.html\n"
+         "links their reports")
+      ->required();
   cmd->add_option("--engine", o->engine, "Container engine")
       ->check(CLI::IsMember({"runc", "docker", "podman"}))
       ->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "Output directory (default: out/<spec name>)");
+  cmd->add_option("-o,--output", o->output,
+                  "Output directory (default: out/<spec name>; with several specs, out)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
   cmd->add_option("--check-mode", o->check_mode,
                   "Mode of the held-out check: complain (denials only logged, every call outside the\n"
@@ -182,18 +299,34 @@ void add_mine(CLI::App& app, int& exit_code) {
                   "replaces its default. Example: --ulimit nofile=512:512")
       ->type_name("TYPE=SOFT:HARD")
       ->allow_extra_args(false);
+  auto* until =
+      cmd->add_option("--until-saturated", o->until_saturated,
+                      "Repeat the explore steps in rounds (round r names them name#r) until K explore\n"
+                      "steps in a row add no syscall, or --max-rounds have run; says why it stopped")
+          ->type_name("K")
+          ->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-rounds", o->max_rounds, "The most rounds --until-saturated runs")
+      ->check(CLI::Range(1, 1000))
+      ->needs(until)
+      ->capture_default_str();
   cmd->footer(
       "Builds the image (cached by recipe), starts the container in a cgroup the recorder already watches,\n"
       "under an allow-all profile so the runtime arms it exactly where it will install the mined one,\n"
       "waits until ready, runs the explore steps (snapshot after each), stops it (shutdown is recorded\n"
-      "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step),\n"
-      "summary.md and mine.log. A failing step stops mining: exit 2, partial trace, no profile.\n"
+      "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step, each\n"
+      "step's syscalls, the coverage estimate of docs/coverage.md), summary.md, report.html (charts, one\n"
+      "self-contained file; `sandmine report DIR` writes it again) and mine.log. A failing step stops\n"
+      "mining: exit 2, partial trace, no profile.\n"
       "Then the held-out check (as `sandmine check`): the container under the mined profile runs the\n"
       "validate steps, every call outside the profile is named with its step (DIR/check.json, summary.md);\n"
       "exit 1 when a step fails or a call falls outside (the profile misses something the container\n"
-      "needs). Such calls are reported, not folded in, unless --include-validate.\n\n"
+      "needs). Such calls are reported, not folded in, unless --include-validate.\n"
+      "Several specs: each is mined into DIR/<name> in turn (a failing one does not stop the others) and\n"
+      "DIR/index.html gets one row per container; the exit code is the worst of the runs (2 > 1 > 0).\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
+      "  sudo sandmine mine examples/busybox-httpd.yaml --until-saturated 4 -o out/httpd\n"
+      "  sudo sandmine mine examples/nginx.yaml examples/redis.yaml -o out   # out/index.html\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

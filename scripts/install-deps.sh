@@ -12,7 +12,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config clang llvm \
   libbpf-dev bpftool libseccomp-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev chromium \
   python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates \
   runc docker.io podman \
   curl wrk apache2-utils redis-tools postgresql-client mariadb-client libmemcached-tools netcat-openbsd \

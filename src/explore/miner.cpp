@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
+#include "explore/coverage.h"
 #include "explore/driver.h"
 #include "sys/cgroup.h"
 #include "sys/interrupt.h"
@@ -21,6 +23,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// "x86_64:read", as steps list syscalls.
+std::string key_name(const trace::SyscallKey& key) {
+  return key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr));
+}
 
 // One mining run's moving parts. Members are destroyed in reverse order: the
 // container goes before the recorder's target.
@@ -64,11 +71,7 @@ class Run {
 
     bool ok = step(
         "start", "start", [&] { return driver_->start(); }, result);
-    for (const auto& s : spec_.explore) {
-      if (!ok || sys::interrupt_signal()) break;
-      ok = step(
-          s.name, "explore", [&] { return driver_->run(s); }, result);
-    }
+    if (ok) explore(result);
     if (driver_->started())
       step(
           "stop", "stop", [&] { return driver_->stop(); }, result);
@@ -82,12 +85,73 @@ class Run {
     if (!counts) return counts.error();
     if (auto st = recorder_->health(); !st) return st.error();
     (void)recorder_->remove_target(target_);
+    fold_tail(*counts);
     result.trace = make_trace(*counts, image->id, result);
     return result;
   }
 
  private:
-  // Runs one step, then snapshots the target: what is new was first seen in it.
+  // The explore steps once or, with until_saturated K, in rounds until K
+  // explore steps in a row add no syscall or max_rounds have run; stops at a
+  // failing step or an interrupt.
+  void explore(MineResult& result) {
+    const int k = options_.until_saturated;
+    const int max_rounds = k > 0 ? std::max(options_.max_rounds, 1) : 1;
+    trace::Saturation sat{.wanted = k, .max_rounds = max_rounds};
+    bool ok = true;
+    for (int round = 1; ok && round <= max_rounds && !sat.saturated; ++round) {
+      sat.rounds = round;
+      if (round > 1) {
+        total_steps_ += spec_.explore.size();
+        say(fmt::format(
+            "round {} of at most {}: the {} explore steps again ({} in a row without a new syscall, "
+            "{} wanted)",
+            round, max_rounds, spec_.explore.size(), quiet_steps_, k));
+      }
+      for (const auto& s : spec_.explore) {
+        if (sys::interrupt_signal()) {
+          ok = false;
+          break;
+        }
+        std::string name = round == 1 ? s.name : s.name + "#" + std::to_string(round);
+        ok = step(
+            name, "explore", [&] { return driver_->run(s); }, result);
+        if (!ok) break;
+        if (k > 0 && quiet_steps_ >= static_cast<std::size_t>(k)) {
+          sat.saturated = true;
+          sat.reason = fmt::format(
+              "saturated: {} explore steps in a row added no syscall (the last: {}), in round {} of at "
+              "most {}",
+              k, name, round, max_rounds);
+          break;
+        }
+      }
+      if (spec_.explore.empty()) {
+        sat.reason = "no explore steps to repeat";
+        break;
+      }
+    }
+    if (k <= 0) return;
+    if (!ok)
+      sat.reason = fmt::format("stopped in round {}: {}", sat.rounds,
+                               sys::interrupt_signal() ? "interrupted" : "a step failed");
+    else if (!sat.saturated && sat.reason.empty())
+      sat.reason = fmt::format(
+          "not saturated after {} rounds (--max-rounds): {} explore steps in a row without a new syscall "
+          "at the end, {} wanted; {}",
+          sat.rounds, quiet_steps_, k,
+          last_new_step_.empty() ? "no explore step added one"
+                                 : "the last new one came in " + last_new_step_);
+    say(sat.reason);
+    saturation_ = sat;
+  }
+
+  void say(const std::string& line) const {
+    if (options_.progress) options_.progress(line);
+  }
+
+  // Runs one step, then snapshots the target: a syscall whose count grew was
+  // used in it (its incidence); one seen for the first time is new in it.
   template <class F>
   bool step(const std::string& name, const std::string& phase, F&& body, MineResult& result) {
     ++step_index_;
@@ -99,13 +163,22 @@ class Run {
     rec.started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
     rec.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     if (auto counts = recorder_->snapshot(*target_)) {
-      for (const auto& [key, tally] : counts->armed)
+      for (const auto& [key, tally] : counts->armed) {
+        if (auto before = last_counts_.find(key);
+            before == last_counts_.end() || tally.count > before->second.count)
+          rec.used.push_back(key_name(key));
         if (seen_.insert(key).second) {
           first_step_[key] = name;
-          rec.new_syscalls.push_back(
-              key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)));
+          rec.new_syscalls.push_back(key_name(key));
         }
+      }
+      std::sort(rec.used.begin(), rec.used.end());
       rec.total = seen_.size();
+      last_counts_ = std::move(counts->armed);
+    }
+    if (phase == "explore") {
+      quiet_steps_ = rec.new_syscalls.empty() ? quiet_steps_ + 1 : 0;
+      if (!rec.new_syscalls.empty()) last_new_step_ = name;
     }
     steps_.push_back(rec);
     if (options_.progress)
@@ -119,11 +192,32 @@ class Run {
     return ok;
   }
 
+  // Calls after the last step's snapshot (while the container was removed)
+  // belong to that step.
+  void fold_tail(const trace::Counts& counts) {
+    if (steps_.empty()) return;
+    auto& last = steps_.back();
+    for (const auto& [key, tally] : counts.armed) {
+      if (auto before = last_counts_.find(key);
+          before != last_counts_.end() && tally.count <= before->second.count)
+        continue;
+      std::string name = key_name(key);
+      if (std::find(last.used.begin(), last.used.end(), name) == last.used.end()) last.used.push_back(name);
+      if (seen_.insert(key).second) {
+        first_step_[key] = last.name;
+        last.new_syscalls.push_back(name);
+      }
+    }
+    std::sort(last.used.begin(), last.used.end());
+    last.total = seen_.size();
+  }
+
   trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash,
                           const MineResult& result) {
     trace::Trace t;
     t.backend = "ebpf";
     t.target.kind = "container";
+    t.target.name = spec_.name;
     t.target.engine = options_.engine;
     t.target.image = image_hash;
     t.target.command = spec_.command;
@@ -135,6 +229,8 @@ class Run {
     }
     t.unarmed = trace::entries_from(counts.unarmed, start_ns_);
     t.steps = steps_;
+    t.coverage = estimate_coverage(t.steps);
+    t.saturation = saturation_;
     if (result.failed) {
       t.partial = true;
       t.partial_reason = sys::interrupt_signal() ? "interrupted" : "a step failed: " + result.failure;
@@ -154,6 +250,10 @@ class Run {
   std::size_t step_index_ = 0, total_steps_ = 0;
   std::set<trace::SyscallKey> seen_;
   std::map<trace::SyscallKey, std::string> first_step_;
+  trace::Tallies last_counts_;   // armed counts at the last snapshot
+  std::size_t quiet_steps_ = 0;  // explore steps in a row that added nothing
+  std::string last_new_step_;
+  std::optional<trace::Saturation> saturation_;
   std::vector<trace::StepRecord> steps_;
 };
 

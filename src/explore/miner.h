@@ -20,11 +20,16 @@ struct MineOptions {
   engine::EngineOptions engine_options;
   std::string work_dir;   ///< container log and engine state go here
   std::string cache_dir;  ///< image cache; empty: the default
+  /// 0: the explore steps once. K > 0: rounds of them (round r names its steps
+  /// "name#r") until K consecutive explore steps add no syscall, or max_rounds.
+  int until_saturated = 0;
+  int max_rounds = 5;
   /// One line per event for a person watching (step n/m, elapsed, syscalls so far).
   std::function<void(const std::string&)> progress = {};
 };
 
-/// A mining run: the trace (with per-step records) and every step's outcome.
+/// A mining run: the trace (with per-step records, coverage estimate and,
+/// with until_saturated, how the rounds ended) and every step's outcome.
 struct MineResult {
   trace::Trace trace;
   std::vector<StepOutcome> steps;

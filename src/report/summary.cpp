@@ -11,6 +11,23 @@ namespace {
 // capabilities (moby profiles/seccomp/default.json); the data table with its
 // source arrives with `sandmine explain`.
 constexpr int kDockerDefaultX86_64 = 309;
+
+// The "Coverage" section: the estimate's numbers and how they were made.
+std::string coverage_markdown(const trace::CoverageEstimate& c) {
+  std::string md = "\n## Coverage estimate\n\n";
+  md += fmt::format(
+      "- sampling units: {} explore steps (T), {} incidences (U); {} syscalls observed in the run, "
+      "{} of them used by explore steps; Q1 = {} (used in one step), Q2 = {} (in two)\n",
+      c.steps, c.incidences, c.observed, c.observed_in_steps, c.q1, c.q2);
+  if (c.sample_coverage)
+    md += fmt::format("- sample coverage {:.3f}; Chao2 estimate {:.1f} syscalls in all ({:.1f} not seen)\n",
+                      *c.sample_coverage, *c.chao2, *c.unseen_estimate);
+  else
+    md += "- " + c.note + "\n";
+  md += "- method: " + c.method + " (docs/coverage.md)\n";
+  return md;
+}
+
 }  // namespace
 
 std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
@@ -41,6 +58,10 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
                       outcome.ok ? "ok" : "failed: " + outcome.failure, st.duration_ms / 1000,
                       st.new_syscalls.size(), st.total);
   }
+  if (const auto& sat = result.trace.saturation)
+    md += fmt::format("\nRounds of the explore steps (--until-saturated {}): {}. {}\n", sat->wanted,
+                      sat->rounds, sat->reason);
+  if (const auto& c = result.trace.coverage) md += coverage_markdown(*c);
   if (held_out) md += check_markdown(*held_out);
   md += "\n## First seen per step\n\n";
   for (const auto& st : result.trace.steps) {

@@ -94,6 +94,60 @@ Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char*
   return out;
 }
 
+json optional_number(const std::optional<double>& v) {
+  return v ? json(std::round(*v * 1e6) / 1e6) : json(nullptr);
+}
+
+json coverage_json(const CoverageEstimate& c) {
+  json j = {{"steps", c.steps},
+            {"incidences", c.incidences},
+            {"observed", c.observed},
+            {"observed_in_steps", c.observed_in_steps},
+            {"q1", c.q1},
+            {"q2", c.q2},
+            {"sample_coverage", optional_number(c.sample_coverage)},
+            {"unseen_estimate", optional_number(c.unseen_estimate)},
+            {"chao2", optional_number(c.chao2)},
+            {"method", c.method}};
+  if (!c.note.empty()) j["note"] = c.note;
+  return j;
+}
+
+Result<std::size_t> count_field(const json& j, const char* field, const Reader& r) {
+  if (!j.contains(field) || !j[field].is_number_integer() || j[field].get<std::int64_t>() < 0)
+    return r.fail(std::string("coverage.") + field, "expected a non-negative integer");
+  return j[field].get<std::size_t>();
+}
+
+Result<std::optional<double>> optional_number_field(const json& j, const char* field, const Reader& r) {
+  if (!j.contains(field) || j[field].is_null()) return std::optional<double>{};
+  if (!j[field].is_number()) return r.fail(std::string("coverage.") + field, "expected a number or null");
+  return std::optional<double>(j[field].get<double>());
+}
+
+Result<CoverageEstimate> coverage_from_json(const json& j, const Reader& r) {
+  if (!j.is_object()) return r.fail("coverage", "expected an object");
+  CoverageEstimate c;
+  for (auto [field, into] :
+       {std::pair{"steps", &c.steps}, std::pair{"incidences", &c.incidences},
+        std::pair{"observed", &c.observed}, std::pair{"q1", &c.q1}, std::pair{"q2", &c.q2}}) {
+    auto v = count_field(j, field, r);
+    if (!v) return v.error();
+    *into = *v;
+  }
+  c.observed_in_steps = j.value("observed_in_steps", std::size_t{0});
+  for (auto [field, into] :
+       {std::pair{"sample_coverage", &c.sample_coverage}, std::pair{"unseen_estimate", &c.unseen_estimate},
+        std::pair{"chao2", &c.chao2}}) {
+    auto v = optional_number_field(j, field, r);
+    if (!v) return v.error();
+    *into = *v;
+  }
+  c.method = j.value("method", "");
+  c.note = j.value("note", "");
+  return c;
+}
+
 }  // namespace
 
 json to_json(const Trace& trace) {
@@ -102,6 +156,7 @@ json to_json(const Trace& trace) {
                  {"duration_ms", std::round(trace.target.duration_ms * 1000) / 1000}};
   if (trace.target.exit_code) target["exit_code"] = *trace.target.exit_code;
   if (trace.target.exit_signal) target["exit_signal"] = trace.target.exit_signal;
+  if (!trace.target.name.empty()) target["name"] = trace.target.name;
   if (!trace.target.engine.empty()) target["engine"] = trace.target.engine;
   if (!trace.target.image.empty()) target["image"] = trace.target.image;
   json doc = {{"version", trace.version}, {"backend", trace.backend}, {"partial", trace.partial}};
@@ -116,7 +171,15 @@ json to_json(const Trace& trace) {
                             {"duration_ms", std::round(st.duration_ms * 1000) / 1000},
                             {"exit_code", st.exit_code},
                             {"new_syscalls", st.new_syscalls},
-                            {"total", st.total}});
+                            {"total", st.total},
+                            {"used", st.used}});
+  if (trace.coverage) doc["coverage"] = coverage_json(*trace.coverage);
+  if (const auto& s = trace.saturation)
+    doc["saturation"] = {{"wanted", s->wanted},
+                         {"max_rounds", s->max_rounds},
+                         {"rounds", s->rounds},
+                         {"saturated", s->saturated},
+                         {"reason", s->reason}};
   doc["unarmed"] = entries_json(trace.unarmed, false);
   return doc;
 }
@@ -161,9 +224,24 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
       rec.exit_code = st.value("exit_code", 0);
       rec.new_syscalls = st.value("new_syscalls", std::vector<std::string>{});
       rec.total = st.value("total", std::size_t{0});
+      rec.used = st.value("used", std::vector<std::string>{});
       t.steps.push_back(std::move(rec));
     }
+  if (doc.contains("coverage")) {
+    auto c = coverage_from_json(doc["coverage"], r);
+    if (!c) return c.error();
+    t.coverage = std::move(*c);
+  }
+  if (doc.contains("saturation") && doc["saturation"].is_object()) {
+    const json& s = doc["saturation"];
+    t.saturation = Saturation{.wanted = s.value("wanted", 0),
+                              .max_rounds = s.value("max_rounds", 0),
+                              .rounds = s.value("rounds", 0),
+                              .saturated = s.value("saturated", false),
+                              .reason = s.value("reason", "")};
+  }
   if (doc.contains("target") && doc["target"].is_object()) {
+    t.target.name = doc["target"].value("name", "");
     t.target.engine = doc["target"].value("engine", "");
     t.target.image = doc["target"].value("image", "");
   }

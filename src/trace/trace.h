@@ -27,6 +27,7 @@ struct SyscallEntry {
 /// What was recorded: a command (sandmine trace) or a container (sandmine mine).
 struct TraceTarget {
   std::string kind = "command";
+  std::string name;    ///< container: the spec's name
   std::string engine;  ///< container: runc, docker, podman
   std::string image;   ///< container: the image's recipe hash or reference
   std::vector<std::string> command;
@@ -44,6 +45,34 @@ struct StepRecord {
   int exit_code = 0;                      ///< run and exec steps
   std::vector<std::string> new_syscalls;  ///< "arch:name" first seen during this step
   std::size_t total = 0;                  ///< distinct armed syscalls after it
+  /// "arch:name" made during this step (its count grew), sorted: the step's
+  /// incidence, from which coverage is estimated. new_syscalls is a subset.
+  std::vector<std::string> used;
+};
+
+/// How complete a mining run is, from its per-step incidence
+/// (explore/coverage.h; method and limits in docs/coverage.md).
+struct CoverageEstimate {
+  std::size_t steps = 0;                  ///< T: explore steps, the sampling units
+  std::size_t incidences = 0;             ///< U: over those steps, the sum of syscalls each used
+  std::size_t observed = 0;               ///< distinct armed syscalls of the run (start and stop included)
+  std::size_t observed_in_steps = 0;      ///< distinct syscalls the explore steps used
+  std::size_t q1 = 0;                     ///< syscalls used in exactly one explore step
+  std::size_t q2 = 0;                     ///< ... in exactly two
+  std::optional<double> sample_coverage;  ///< Chao & Jost 2012; empty when not estimable
+  std::optional<double> unseen_estimate;  ///< syscalls the explore workload uses but no step made
+  std::optional<double> chao2;            ///< observed + unseen_estimate
+  std::string method;                     ///< the formulas, one line
+  std::string note;                       ///< why the estimates are missing, when they are
+};
+
+/// How `sandmine mine --until-saturated K` ended.
+struct Saturation {
+  int wanted = 0;      ///< K: consecutive explore steps without a new syscall
+  int max_rounds = 0;  ///< the cap on rounds of the explore list
+  int rounds = 0;      ///< rounds run (round r > 1 names its steps "name#r")
+  bool saturated = false;
+  std::string reason;  ///< why it stopped, one line
 };
 
 /// A trace.json document.
@@ -53,9 +82,11 @@ struct Trace {
   bool partial = false;        ///< recording was interrupted; syscalls is a lower bound
   std::string partial_reason;  ///< why, when partial
   TraceTarget target;
-  std::vector<SyscallEntry> syscalls;  ///< armed: what the profile must allow
-  std::vector<SyscallEntry> unarmed;   ///< made before a filter was installed: information only
-  std::vector<StepRecord> steps;       ///< mining: per step, in order
+  std::vector<SyscallEntry> syscalls;        ///< armed: what the profile must allow
+  std::vector<SyscallEntry> unarmed;         ///< made before a filter was installed: information only
+  std::vector<StepRecord> steps;             ///< mining: per step, in order
+  std::optional<CoverageEstimate> coverage;  ///< mining: estimated from steps
+  std::optional<Saturation> saturation;      ///< mining with --until-saturated
 };
 
 /// Names and orders counts (by arch, then name, then number); times are made

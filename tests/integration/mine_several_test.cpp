@@ -1,0 +1,151 @@
+// sandmine mine with several specs: each into DIR/<name>, one index row per
+// container, a failing spec does not stop the others, the exit code is the
+// worst; sandmine report writes the same pages again from the files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "support/engines.h"
+#include "support/trace_run.h"
+#include "sys/files.h"
+
+namespace sandmine::test {
+
+namespace fs = std::filesystem;
+
+class MineSeveral : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+  }
+  void TearDown() override {
+    if (is_root()) {
+      EXPECT_EQ(leftovers(), std::vector<std::string>{});
+      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
+    }
+  }
+  TempDir cache_;
+};
+
+// A busybox container sleeping, driven by exec steps.
+std::string sleeper_spec(const std::string& name, const std::string& explore, const std::string& validate) {
+  return "name: " + name +
+         "\nimage:\n  busybox: {}\ncommand: [/bin/busybox, sleep, \"30\"]\n"
+         "stop: {signal: KILL, timeout: 1s}\nexplore:\n" +
+         explore + (validate.empty() ? "" : "validate:\n" + validate);
+}
+
+// The rows of index.html: each row's first cell (with its link, if any) and its status.
+std::vector<std::pair<std::string, std::string>> index_rows(const std::string& html) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::regex row(R"re(<tr><td>(.*?)</td>.*?<td class="(?:ok|bad)">(.*?)</td></tr>)re");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), row); it != std::sregex_iterator(); ++it)
+    rows.emplace_back((*it)[1], (*it)[2]);
+  return rows;
+}
+
+TEST_F(MineSeveral, EachIntoItsFolderAnIndexRowEachAndTheWorstExitCode) {
+  TempDir dir;
+  write_text(dir.file("broken.yaml"), sleeper_spec("broken", "  - name: broken\n    run: exit 3\n", ""));
+  // Explore never makes mkdir; the validate step does: the held-out check fails.
+  write_text(dir.file("leaky.yaml"),
+             sleeper_spec("leaky", "  - name: ls\n    exec: [/bin/busybox, ls, /]\n",
+                          "  - name: mkdir\n    exec: [/bin/busybox, mkdir, /tmp/made]\n"));
+  const std::string out = dir.file("out");
+  Outcome r =
+      sandmine({"mine", dir.file("missing.yaml"), dir.file("broken.yaml"), dir.file("leaky.yaml"),
+                std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml", "-o", out, "--cache", cache_.path()});
+  EXPECT_EQ(r.exit_code, 2) << "the worst of 2, 2, 1, 0\n" << r.err;
+  for (const char* line :
+       {"sandmine: [spec 1/4] missing", "sandmine: missing failed; going on with the other specs",
+        "sandmine: [spec 2/4] broken", "sandmine: broken failed; going on with the other specs",
+        "sandmine: [spec 4/4] busybox-httpd", "sandmine: mined busybox-httpd in ",
+        "sandmine: mined 4 of 4 specs: 1 ok, 1 failed the held-out check, 2 failed; wrote "})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
+
+  for (const char* f : {"profile.json", "trace.json", "summary.md", "check.json", "report.html"})
+    EXPECT_TRUE(fs::exists(out + "/busybox-httpd/" + f)) << f;
+  EXPECT_TRUE(fs::exists(out + "/leaky/report.html"));
+  EXPECT_TRUE(fs::exists(out + "/broken/report.html")) << "a failed run's report shows its partial trace";
+  EXPECT_FALSE(fs::exists(out + "/broken/profile.json"));
+  EXPECT_FALSE(fs::exists(out + "/missing"));
+
+  std::string index = *sys::read_file(out + "/index.html");
+  auto rows = index_rows(index);
+  ASSERT_EQ(rows.size(), 4u) << index;
+  EXPECT_EQ(rows[0].first, "missing");
+  EXPECT_EQ(rows[0].second.rfind("cannot read spec " + dir.file("missing.yaml"), 0), 0u) << rows[0].second;
+  EXPECT_EQ(rows[1].first, R"(<a href="broken/report.html">broken</a>)");
+  EXPECT_NE(rows[1].second.find("step broken: exit 3 (expected 0)"), std::string::npos) << rows[1].second;
+  EXPECT_EQ(rows[2].first, R"(<a href="leaky/report.html">leaky</a>)");
+  EXPECT_EQ(rows[2].second.rfind("held-out check failed: ", 0), 0u) << rows[2].second;
+  EXPECT_EQ(rows[3].first, R"(<a href="busybox-httpd/report.html">busybox-httpd</a>)");
+  EXPECT_EQ(rows[3].second, "ok");
+  auto violations = read_json(out + "/leaky/check.json")["violations"];
+  bool mkdir = false;
+  for (const auto& v : violations) mkdir |= v["syscall"] == "mkdir";
+  EXPECT_TRUE(mkdir) << violations.dump();
+
+  // sandmine report writes the same reports again from the files, and the index.
+  std::string httpd_report = *sys::read_file(out + "/busybox-httpd/report.html");
+  std::string broken_report = *sys::read_file(out + "/broken/report.html");
+  fs::remove(out + "/busybox-httpd/report.html");
+  fs::remove(out + "/broken/report.html");
+  fs::remove(out + "/index.html");
+  Outcome again = sandmine({"report", out});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(*sys::read_file(out + "/busybox-httpd/report.html"), httpd_report);
+  EXPECT_EQ(*sys::read_file(out + "/broken/report.html"), broken_report);
+  rows = index_rows(*sys::read_file(out + "/index.html"));
+  ASSERT_EQ(rows.size(), 3u) << "missing wrote nothing to find";
+  EXPECT_EQ(rows[0].first, R"(<a href="broken/report.html">broken</a>)");
+  EXPECT_EQ(rows[0].second.rfind("mining did not complete: a step failed: ", 0), 0u) << rows[0].second;
+  EXPECT_EQ(rows[1].first, R"(<a href="busybox-httpd/report.html">busybox-httpd</a>)");
+  EXPECT_EQ(rows[1].second, "ok");
+  EXPECT_EQ(rows[2].second.rfind("held-out check failed: ", 0), 0u);
+}
+
+TEST_F(MineSeveral, HeldOutFailureAloneExitsOne) {
+  TempDir dir;
+  write_text(dir.file("leaky.yaml"),
+             sleeper_spec("leaky", "  - name: ls\n    exec: [/bin/busybox, ls, /]\n",
+                          "  - name: mkdir\n    exec: [/bin/busybox, mkdir, /tmp/made]\n"));
+  Outcome r = sandmine({"mine", dir.file("leaky.yaml"), std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml",
+                        "-o", dir.file("out"), "--cache", cache_.path()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(index_rows(*sys::read_file(dir.file("out/index.html"))).size(), 2u);
+}
+
+TEST(MineSeveralInput, TwoSpecsOfOneNameAreRefusedBeforeAnything) {
+  TempDir dir;
+  write_text(dir.file("a.yaml"), sleeper_spec("same", "  - run: \"true\"\n", ""));
+  write_text(dir.file("b.yaml"), sleeper_spec("same", "  - run: \"true\"\n", ""));
+  Outcome r = sandmine({"mine", dir.file("a.yaml"), dir.file("b.yaml"), "-o", dir.file("out")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("sandmine: two specs are named same (each is mined into " + dir.file("out") +
+                       "/<name>): rename one"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("out")));
+}
+
+TEST(ReportCommand, BadFoldersAreOneClearLine) {
+  TempDir dir;
+  Outcome none = sandmine({"report", dir.file("nope")});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("sandmine: " + dir.file("nope") + ": not a directory"), std::string::npos)
+      << none.err;
+  Outcome empty = sandmine({"report", dir.path()});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("no trace.json in it or in its subfolders"), std::string::npos) << empty.err;
+  write_text(dir.file("trace.json"),
+             "{\"version\": 1, \"backend\": \"ebpf\", \"syscalls\": [{\"arch\": 3}]}");
+  Outcome bad = sandmine({"report", dir.path()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(dir.file("trace.json") + ": syscalls[0].arch: expected a string"), std::string::npos)
+      << bad.err;
+}
+
+}  // namespace sandmine::test
