@@ -1,5 +1,6 @@
 #include "report/summary.h"
 
+#include "profile/explain.h"
 #include "report/check_report.h"
 
 #include <fmt/format.h>
@@ -7,11 +8,6 @@
 namespace sandmine::report {
 
 namespace {
-// Docker 20.10's default profile allows 309 names on x86_64 with default
-// capabilities (moby profiles/seccomp/default.json); the data table with its
-// source arrives with `sandmine explain`.
-constexpr int kDockerDefaultX86_64 = 309;
-
 // The "Coverage" section: the estimate's numbers and how they were made.
 std::string coverage_markdown(const trace::CoverageEstimate& c) {
   std::string md = "\n## Coverage estimate\n\n";
@@ -42,9 +38,10 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
       result.trace.syscalls.size(), result.trace.unarmed.size());
   if (sandbox) {
     auto allowed = profile::all_names(*sandbox).size();
+    auto docker = profile::docker_default_x86_64().size();  // data/docker_default_x86_64.csv
     md += fmt::format(
         "- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,
-        kDockerDefaultX86_64, 100.0 * static_cast<double>(allowed) / kDockerDefaultX86_64);
+        docker, 100.0 * static_cast<double>(allowed) / static_cast<double>(docker));
   } else {
     md += "- profile: none, the run did not complete (" + result.trace.partial_reason + ")\n";
   }

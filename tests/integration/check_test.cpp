@@ -92,8 +92,9 @@ TEST_F(Check, AMissingCallIsNamedInBothModes) {
     EXPECT_EQ(v["arch"], "x86_64");
     EXPECT_EQ(v["nr"], 40);
     EXPECT_EQ(v["processes"], nlohmann::json::array({"busybox"}));
-    // The ready probe fetches / during start; the held-out step fetches
-    // index.html: sendfile is called in both, and only there.
+    // The ready probe fetches / during start (it reads the status line and
+    // may be done before httpd sends the body); the held-out step fetches
+    // index.html whole: sendfile is called there, and nowhere else.
     std::uint64_t sum = 0;
     for (const auto& [step, n] : v["steps"].items()) {
       EXPECT_TRUE(step == "start" || step == "index-again") << step;
@@ -101,7 +102,7 @@ TEST_F(Check, AMissingCallIsNamedInBothModes) {
     }
     EXPECT_EQ(v["count"].get<std::uint64_t>(), sum);
     EXPECT_GT(v["steps"].value("index-again", 0), 0) << v.dump();
-    EXPECT_EQ(v["first_step"], "start");
+    EXPECT_EQ(v["first_step"], v["steps"].contains("start") ? "start" : "index-again");
     if (std::string(mode) == "complain") {
       // The kernel logged each call, or the check says which it dropped.
       const auto& audit = result["audit"];
