@@ -41,7 +41,7 @@ TEST_P(Example, MinesWithRuncAndPassesTheHeldOutCheck) {
   auto profile = read_json(dir.file("profile.json"));
   auto names = profile["syscalls"][0]["names"];
   EXPECT_GT(names.size(), 40u);
-  EXPECT_LT(names.size(), 200u) << "Docker's default allows 309";
+  EXPECT_LT(names.size(), 200u) << "Docker's default allows 292";
   for (const char* never : {"mount", "pivot_root", "sethostname", "kexec_load", "init_module", "bpf"})
     EXPECT_EQ(std::find(names.begin(), names.end(), never), names.end()) << never;
   auto trace = read_json(dir.file("trace.json"));
