@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   app.footer(
       "EXAMPLES:\n"
       "  sandmine info                                   what this host supports\n"
+      "  sandmine mine examples/nginx.yaml -o out/nginx  mine a container (runc; --engine docker|podman)\n"
+      "  sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce\n"
+      "  sandmine explain out/nginx/profile.json         attack surface and CVEs vs the defaults\n"
       "  sandmine trace -o curl.json -- curl -s example.org\n"
       "  sandmine profile curl.json -o curl-profile.json\n"
       "  docker run --security-opt seccomp=curl-profile.json ...\n\n"
