@@ -1,12 +1,11 @@
 // sandmine bench: what a profile costs the spec's bench workload, against no
 // filter and the engine's default profile.
 #include <fmt/format.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "work_dir.h"
 #include "explore/bench.h"
 #include "profile/seccomp_profile.h"
 #include "spec/spec.h"
@@ -17,7 +16,6 @@ namespace sandmine::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using explore::BenchConfig;
 
 struct BenchCliOptions {
@@ -29,23 +27,6 @@ struct BenchCliOptions {
   std::string cache;
 };
 
-// A private directory for the containers' logs and engine files, removed at the end.
-class WorkDir {
- public:
-  WorkDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sandmine-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw UserError("cannot create a work directory in " + tmpl);
-    path_ = tmpl;
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string ratio_text(const std::optional<double>& r) { return r ? fmt::format("{:.3f}", *r) : "-"; }
 
@@ -87,7 +68,7 @@ int run(const BenchCliOptions& o) {
   must(profile::read_seccomp_profile(o.profile));  // a bad profile is an error before anything starts
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
-  WorkDir work;
+  WorkDir work("sandmine-bench-");
   sys::InterruptGuard interrupts;
   say(fmt::format(
       "bench {} under {} with {}: {} rounds of unconfined, default and profile, order rotated each "

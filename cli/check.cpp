@@ -1,11 +1,10 @@
 // sandmine check: the held-out check of a profile on a spec's validate steps.
 #include <fmt/format.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "work_dir.h"
 #include "engine/ulimit.h"
 #include "explore/check.h"
 #include "profile/seccomp_profile.h"
@@ -18,8 +17,6 @@ namespace sandmine::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 struct CheckCliOptions {
   std::string spec;
   std::string profile;
@@ -30,23 +27,6 @@ struct CheckCliOptions {
   std::vector<std::string> ulimits;
 };
 
-// A private directory for the container's log and engine files, removed at the end.
-class WorkDir {
- public:
-  WorkDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sandmine-check-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw UserError("cannot create a work directory in " + tmpl);
-    path_ = tmpl;
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 int run(const CheckCliOptions& o) {
   const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
@@ -56,7 +36,7 @@ int run(const CheckCliOptions& o) {
     throw UserError("spec " + spec.file + ": no validate steps to check (add a validate: list)");
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
-  WorkDir work;
+  WorkDir work("sandmine-check-");
   sys::InterruptGuard interrupts;
   auto mode = o.mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain;
   say(fmt::format("checking {} under {} with {} ({} mode, {} validate steps)", spec.name, o.profile, o.engine,

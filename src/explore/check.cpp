@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "profile/export.h"
 #include "profile/seccomp_profile.h"
 #include "sys/interrupt.h"
 #include "sys/kmsg.h"
@@ -19,20 +20,6 @@ namespace sandmine::explore {
 namespace {
 
 using Totals = std::map<trace::SyscallKey, std::uint64_t>;
-
-// The profile with every denial turned into SCMP_ACT_LOG: what the engine
-// runs in complain mode. Allow rules stay as they are.
-nlohmann::json complain_profile(nlohmann::json profile) {
-  profile["defaultAction"] = "SCMP_ACT_LOG";
-  profile.erase("defaultErrnoRet");
-  if (profile.contains("syscalls") && profile["syscalls"].is_array())
-    for (auto& rule : profile["syscalls"])
-      if (rule.value("action", "") != "SCMP_ACT_ALLOW") {
-        rule["action"] = "SCMP_ACT_LOG";
-        rule.erase("errnoRet");
-      }
-  return profile;
-}
 
 // One check run's moving parts; members go in reverse order: the container
 // before the recorder's target.
@@ -46,11 +33,10 @@ class CheckRun {
     allowed_ = profile::allowed_set(*profile);
     std::string engine_profile = profile_path;
     if (options_.mode == CheckMode::Complain) {
-      std::ifstream in(profile_path);
-      auto json = nlohmann::json::parse(in, nullptr, false);
+      // What the engine runs: every denial turned into SCMP_ACT_LOG.
       engine_profile = options_.work_dir + "/profile-complain.json";
       std::ofstream out(engine_profile);
-      out << complain_profile(std::move(json)).dump(2) << "\n";
+      out << profile::to_docker_json(profile::complain_mode(*profile)).dump(2) << "\n";
       if (!out) return Error{"cannot write " + engine_profile};
     }
 

@@ -66,7 +66,7 @@ std::vector<std::string> bundles_and_mounts() {
   return out;
 }
 
-class Bench : public ::testing::Test {
+class Bench : public RuncTest {
  protected:
   static void SetUpTestSuite() {
     if (!is_root() || !fs::exists(kRunc)) return;
@@ -81,14 +81,13 @@ class Bench : public ::testing::Test {
     delete cache_;
   }
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+    RuncTest::SetUp();
+    if (stopped()) return;
     ASSERT_NE(mined_, nullptr);
   }
   void TearDown() override {
+    RuncTest::TearDown();
     if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
       EXPECT_EQ(bundles_and_mounts(), std::vector<std::string>{});
     }
   }

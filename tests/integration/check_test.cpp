@@ -13,7 +13,7 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class Check : public ::testing::Test {
+class Check : public RuncTest {
  protected:
   static void SetUpTestSuite() {
     if (!is_root() || !fs::exists(kRunc)) return;
@@ -32,15 +32,9 @@ class Check : public ::testing::Test {
     delete cache_;
   }
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+    RuncTest::SetUp();
+    if (stopped()) return;
     ASSERT_NE(mined_, nullptr);
-  }
-  void TearDown() override {
-    if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
-    }
   }
   static std::string httpd_spec() { return std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml"; }
   Outcome check(const std::string& profile, const std::string& mode, const std::string& out) {

@@ -18,18 +18,8 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class Coverage : public ::testing::Test {
+class Coverage : public RuncTest {
  protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
-  }
-  void TearDown() override {
-    if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
-    }
-  }
   Outcome mine(const std::vector<std::string>& flags) {
     std::vector<std::string> args{"mine",    std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml",
                                   "-o",      dir_.path(),

@@ -16,18 +16,8 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class Mine : public ::testing::Test {
+class Mine : public RuncTest {
  protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
-  }
-  void TearDown() override {
-    if (is_root()) {
-      EXPECT_EQ(leftovers(), std::vector<std::string>{});
-      EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
-    }
-  }
   Outcome mine(const std::string& spec, const std::string& out) {
     return sandmine({"mine", spec, "-o", out, "--cache", cache_.path()});
   }

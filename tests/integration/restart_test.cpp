@@ -13,16 +13,11 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class RuncRestart : public ::testing::Test {
+class RuncRestart : public RuncTest {
  protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
-  }
   void TearDown() override {
+    RuncTest::TearDown();
     if (!is_root()) return;
-    EXPECT_EQ(leftovers(), std::vector<std::string>{});
-    EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
     EXPECT_FALSE(fs::exists("/run/sandmine/sandmine-restart-" + std::to_string(getpid())));
     EXPECT_EQ(sys::read_file("/proc/self/mountinfo")->find("/run/sandmine/sandmine-restart-"),
               std::string::npos);

@@ -12,17 +12,8 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
-class RuncUlimit : public ::testing::Test {
+class RuncUlimit : public RuncTest {
  protected:
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-    if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
-  }
-  void TearDown() override {
-    if (!is_root()) return;
-    EXPECT_EQ(leftovers(), std::vector<std::string>{});
-    EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
-  }
   TempDir cache_;
 };
 

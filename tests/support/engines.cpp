@@ -14,6 +14,17 @@ namespace sandmine::test {
 
 namespace fs = std::filesystem;
 
+void RuncTest::SetUp() {
+  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
+}
+
+void RuncTest::TearDown() {
+  if (!is_root()) return;
+  EXPECT_EQ(leftovers(), std::vector<std::string>{});
+  EXPECT_EQ(runc_leftovers(), std::vector<std::string>{});
+}
+
 void AllEngines::SetUp() {
   if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
   if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");

@@ -30,6 +30,17 @@ class AllEngines : public ::testing::Test {
   void TearDown() override;
 };
 
+/// Tests that need root and runc. TearDown checks that no cgroup, BPF
+/// program or runc container was left. A fixture that adds to SetUp calls
+/// RuncTest::SetUp() first and returns when it skipped or failed.
+class RuncTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  /// Whether SetUp stopped the test (skipped, or failed in CI).
+  static bool stopped() { return IsSkipped() || HasFatalFailure(); }
+};
+
 /// The busybox-httpd example (examples/busybox-httpd.yaml): its command is the
 /// one tests run under mined profiles.
 spec::Spec httpd_example();
