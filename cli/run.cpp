@@ -91,11 +91,6 @@ std::string outcome(const Reported& v, profile::FilterMode mode) {
   return fmt::format("{} of {} denied", v.denied, v.count);
 }
 
-std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
 int run(const RunCliOptions& o) {
   if (o.command.empty())
     throw UserError("no command given: sandmine run --profile P [OPTIONS] -- CMD [ARGS...]");
@@ -161,12 +156,12 @@ int run(const RunCliOptions& o) {
     if (rec.interrupted_by) {
       doc["partial"] = true;
       doc["partial_reason"] =
-          "interrupted by " + signal_name(rec.interrupted_by) + "; the command was stopped";
+          "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
     }
     must(out->commit(doc.dump(2) + "\n"));
   }
   if (rec.interrupted_by)
-    throw UserError("interrupted by " + signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
+    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
                     (out ? "; partial result (marked partial) written to " + o.output : std::string()));
   if (o.fail_on_violation && !violations.empty()) return kExitFailed;
   return rec.exit.shell_code();

@@ -35,11 +35,6 @@ std::unique_ptr<trace::Recorder> open_recorder(const TraceOptions& o) {
   return rec;
 }
 
-std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
 int run(const TraceOptions& o) {
   if (o.command.empty()) throw UserError("no command given: sandmine trace [OPTIONS] -- CMD [ARGS...]");
   std::string executable = must(sys::find_executable(o.command[0]));
@@ -64,7 +59,7 @@ int run(const TraceOptions& o) {
   t.unarmed = trace::entries_from(rec.counts.unarmed, rec.start_ns);
   if (rec.interrupted_by) {
     t.partial = true;
-    t.partial_reason = "interrupted by " + signal_name(rec.interrupted_by) + "; the command was stopped";
+    t.partial_reason = "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
   }
   if (out) must(out->commit(trace::to_json(t).dump(2) + "\n"));
 
@@ -78,7 +73,7 @@ int run(const TraceOptions& o) {
                   t.syscalls.size(), fmt::join(arches, ", "), o.command[0], t.target.duration_ms / 1000,
                   out ? "; wrote " + o.output : std::string()));
   if (rec.interrupted_by)
-    throw UserError("interrupted by " + signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
+    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
                     (out ? "; partial trace (marked partial) written to " + o.output : std::string()));
   return rec.exit.shell_code();
 }

@@ -50,11 +50,6 @@ Error libbpf_error(const std::string& what, int err) {
   return e;
 }
 
-ExitStatus exit_status_of(int wstatus) {
-  if (WIFSIGNALED(wstatus)) return ExitStatus{0, WTERMSIG(wstatus)};
-  return ExitStatus{WEXITSTATUS(wstatus), 0};
-}
-
 }  // namespace
 
 struct EbpfRecorder::Impl {
@@ -407,7 +402,7 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
   while (::waitpid(child->pid(), &wstatus, 0) < 0) {
     if (errno != EINTR) return errno_error("cannot wait for " + options.argv[0]);
   }
-  rec.exit = exit_status_of(wstatus);
+  rec.exit = ExitStatus::from_wait(wstatus);
   // The command's own process has ended; its descendants may not have.
   for (;;) {
     auto busy = t->cgroup.populated();

@@ -57,11 +57,6 @@ bool is_execve(std::uint32_t audit_arch, std::int64_t nr) {
   return abi_of(audit_arch, nr) == kAbiNative && (nr == SYS_execve || nr == SYS_execveat);
 }
 
-ExitStatus exit_status_of(int wstatus) {
-  if (WIFSIGNALED(wstatus)) return ExitStatus{0, WTERMSIG(wstatus)};
-  return ExitStatus{WEXITSTATUS(wstatus), 0};
-}
-
 // Where the tracing loop adds what it counts; snapshot() reads it concurrently.
 struct CountSink {
   std::mutex& mutex;
@@ -119,7 +114,7 @@ class Tracer {
  private:
   void handle(pid_t tid, int status, std::uint64_t ns) {
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      if (tid == command_) exit_ = exit_status_of(status);
+      if (tid == command_) exit_ = ExitStatus::from_wait(status);
       tracees_.erase(tid);
       return;
     }

@@ -23,6 +23,10 @@ struct ExitStatus {
   int signal = 0;  ///< non-zero when killed by this signal
   /// The shell's convention: code, or 128 + signal.
   int shell_code() const { return signal ? 128 + signal : code; }
+  /// From a waitpid() status.
+  static ExitStatus from_wait(int wstatus);
+  /// "SIGKILL" for a signal number, "signal N" when it has no name.
+  static std::string signal_name(int sig);
 };
 
 /// What to run.

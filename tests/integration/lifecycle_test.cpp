@@ -75,13 +75,6 @@ class Privileged : public ::testing::Test {
   }
 };
 
-void expect_one_line_error(const Outcome& r, const std::string& text) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err.rfind("sandmine: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 std::vector<std::string> as_nobody(std::vector<std::string> args) {
   std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534",       "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all",  "--bounding-set=-all", SANDMINE_BIN};

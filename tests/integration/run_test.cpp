@@ -384,14 +384,6 @@ TEST_F(Run, ViolationsFailTheRunOnlyWhenAsked) {
 }
 
 // Bad input is rejected before the recorder is loaded: no root needed.
-void expect_one_line_error(const Outcome& r, const std::string& text) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err.rfind("sandmine: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_EQ(r.out, "");
-}
-
 TEST(RunBadInput, ExitsTwoWithOneLine) {
   TempDir dir;
   std::string ok = dir.file("ok.json");

@@ -38,14 +38,14 @@ std::vector<std::tuple<std::int64_t, std::string, std::uint64_t, std::uint64_t>>
   return out;
 }
 
+}  // namespace
+
 class Violations : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
   }
 };
-
-}  // namespace
 
 TEST_F(Violations, DeniedCallsAreNamedAtExitWithExactCountsPerProcess) {
   auto rec = trace::EbpfRecorder::open({.violations = true});

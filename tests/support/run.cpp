@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +18,14 @@
 namespace sandmine::test {
 
 Outcome collect(pid_t pid, int out_fd, int err_fd);
+
+void expect_one_line_error(const Outcome& r, const std::string& text) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("sandmine: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "") << "stdout of a rejected command";
+}
 
 Outcome run(const std::vector<std::string>& argv, const std::string& input) {
   return Background(argv, input).wait();

@@ -23,6 +23,10 @@ Outcome run(const std::vector<std::string>& argv, const std::string& input = "")
 /// Runs the sandmine binary under test with args.
 Outcome sandmine(const std::vector<std::string>& args, const std::string& input = "");
 
+/// Expects r to be bad input: exit 2 and one line on stderr, "sandmine: ..."
+/// containing text.
+void expect_one_line_error(const Outcome& r, const std::string& text);
+
 /// Path of a test program (tests/programs): prog("rare_syscalls").
 std::string prog(const std::string& name);
 

@@ -5,13 +5,6 @@
 
 namespace sandmine::test {
 
-void expect_one_line_error(const Outcome& r, const std::string& text) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err.find("sandmine: "), 0u) << r.err;
-  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 TEST(Cli, TraceWithoutCommand) {
   expect_one_line_error(sandmine({"trace"}), "no command given");
   expect_one_line_error(sandmine({"trace", "--"}), "no command given");

@@ -45,13 +45,6 @@ SeccompProfile parse_ok(const json& doc, const std::string& source = "p.json") {
   return p.ok() ? *p : SeccompProfile{};
 }
 
-void expect_one_line_error(const Outcome& r, const std::string& text) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err.find("sandmine: "), 0u) << r.err;
-  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 const KernelCve& cve(const std::string& id) {
   const auto& table = kernel_cves();
   auto it = std::find_if(table.begin(), table.end(), [&](const auto& c) { return c.id == id; });

@@ -22,13 +22,6 @@ using test::write_text;
 
 namespace {
 
-void expect_one_line_error(const Outcome& r, const std::string& text) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err.find("sandmine: "), 0u) << r.err;
-  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 SeccompProfile read_ok(const std::string& path) {
   auto p = read_seccomp_profile(path);
   EXPECT_TRUE(p.ok()) << p.error().message;
@@ -36,7 +29,7 @@ SeccompProfile read_ok(const std::string& path) {
 }
 
 // A small allow-list on two architectures, names out of order.
-const std::string kSmall = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+const std::string kSmallAllowList = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
   "syscalls": [{"names": ["write", "read", "exit_group"], "action": "SCMP_ACT_ALLOW"}]})";
 
@@ -83,7 +76,7 @@ Outcome export_to_stdout(const std::string& path, const std::string& format) {
 
 TEST(Export, DockerAndOciAreTheNormalisedJson) {
   TempDir dir;
-  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("small.json"), kSmallAllowList);
   for (const char* format : {"docker", "oci"}) {
     Outcome r = export_to_stdout(dir.file("small.json"), format);
     ASSERT_EQ(r.exit_code, 0) << format << ": " << r.err;
@@ -94,7 +87,7 @@ TEST(Export, DockerAndOciAreTheNormalisedJson) {
 
 TEST(Export, K8sIsASecurityProfilesOperatorObject) {
   TempDir dir;
-  write_text(dir.file("Small_Profile.json"), kSmall);
+  write_text(dir.file("Small_Profile.json"), kSmallAllowList);
   Outcome r = export_to_stdout(dir.file("Small_Profile.json"), "k8s");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
@@ -143,7 +136,7 @@ TEST(Export, K8sIsASecurityProfilesOperatorObject) {
 
 TEST(Export, SystemdSettings) {
   TempDir dir;
-  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("small.json"), kSmallAllowList);
   Outcome r = export_to_stdout(dir.file("small.json"), "systemd");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(
@@ -198,7 +191,7 @@ TEST(Export, SystemdArchitectureNames) {
 
 TEST(Export, DockerAndOciAreAcceptedBackWithTheSameAllowances) {
   TempDir dir;
-  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("small.json"), kSmallAllowList);
   write_text(dir.file("rich.json"), kRich);
   for (const char* name : {"small.json", "rich.json"})
     for (const char* format : {"docker", "oci"}) {
@@ -271,7 +264,7 @@ TEST(Export, K8sOfConditionalRules) {
 
 TEST(Export, RefusalsAndBadInput) {
   TempDir dir;
-  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("small.json"), kSmallAllowList);
   write_text(dir.file("rich.json"), kRich);
   expect_one_line_error(export_to_stdout(dir.file("small.json"), "xml"),
                         "unknown format \"xml\" (expected docker, oci, k8s or systemd)");
@@ -292,7 +285,7 @@ TEST(Export, RefusalsAndBadInput) {
 
 TEST(Export, WritesTheOutputFile) {
   TempDir dir;
-  write_text(dir.file("small.json"), kSmall);
+  write_text(dir.file("small.json"), kSmallAllowList);
   Outcome r = sandmine({"export", dir.file("small.json"), "--format", "docker", "-o", dir.file("out.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");

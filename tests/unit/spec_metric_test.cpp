@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "spec/spec.h"
+#include "support/spec_errors.h"
 
 namespace sandmine::spec {
 namespace {
@@ -21,10 +22,7 @@ std::string with_bench(const std::string& bench) {
          bench;
 }
 
-std::string error_of(const std::string& yaml) {
-  auto r = parse_spec(yaml, "t.yaml");
-  return r.ok() ? "(parsed without error)" : r.error().message;
-}
+using test::error_of;
 
 TEST(SpecMetric, ParsedWithItsRegexUnitAndLine) {
   auto r = parse_spec(with_bench("  - name: wrk\n"

@@ -1,5 +1,7 @@
 #include "spec/spec.h"
 
+#include "support/spec_errors.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,10 +20,7 @@ using std::chrono::milliseconds;
 using Strings = std::vector<std::string>;
 
 // The error parse_spec gives, or a marker that fails any comparison with a message.
-std::string error_of(std::string_view yaml, const std::string& file = "t.yaml") {
-  auto r = parse_spec(yaml, file);
-  return r.ok() ? "(parsed without error)" : r.error().message;
-}
+using test::error_of;
 
 // Every field given, none at its default; the line numbers below refer to it.
 constexpr std::string_view kComplete = R"y(name: web-1.test_a
