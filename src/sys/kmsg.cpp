@@ -24,6 +24,8 @@
 #include <fmt/format.h>
 
 #include "sys/files.h"
+#include "syscalls/arch.h"
+#include "syscalls/syscalls.h"
 
 namespace sandmine::sys {
 
@@ -31,13 +33,12 @@ namespace {
 
 // The probe: a child process that logs this one call (see fire_probe_locked).
 constexpr std::int64_t kProbeSyscall = SYS_getppid;
-#if defined(__x86_64__)
-constexpr std::uint32_t kNativeAuditArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr std::uint32_t kNativeAuditArch = AUDIT_ARCH_AARCH64;
-#else
-constexpr std::uint32_t kNativeAuditArch = 0;
-#endif
+
+// The audit architecture of this host's native calls (0 when unknown).
+std::uint32_t native_audit_arch() {
+  const auto* arch = syscalls::find_arch(syscalls::native_arch());
+  return arch ? arch->audit_arch : 0;
+}
 
 // audit_seccomp() in kernel/auditsc.c writes the record with type
 // AUDIT_SECCOMP (1326); kauditd_printk_skb() in kernel/audit.c prints it as
@@ -231,41 +232,8 @@ std::optional<std::uint64_t> audit_suppressed(std::string_view msg) {
 }  // namespace
 
 std::string arch_from_audit(std::uint32_t audit_arch, std::int64_t nr) {
-  // AUDIT_ARCH_* of include/uapi/linux/audit.h, named as libseccomp names them.
-  struct Arch {
-    std::uint32_t audit_arch;
-    const char* name;
-  };
-  static constexpr Arch kArches[] = {
-      {AUDIT_ARCH_X86_64, "x86_64"},
-      {AUDIT_ARCH_I386, "x86"},
-      {AUDIT_ARCH_AARCH64, "aarch64"},
-      {AUDIT_ARCH_ARM, "arm"},
-      {AUDIT_ARCH_LOONGARCH64, "loongarch64"},
-      {AUDIT_ARCH_M68K, "m68k"},
-      {AUDIT_ARCH_MIPS, "mips"},
-      {AUDIT_ARCH_MIPSEL, "mipsel"},
-      {AUDIT_ARCH_MIPS64, "mips64"},
-      {AUDIT_ARCH_MIPSEL64, "mipsel64"},
-      {AUDIT_ARCH_MIPS64N32, "mips64n32"},
-      {AUDIT_ARCH_MIPSEL64N32, "mipsel64n32"},
-      {AUDIT_ARCH_PARISC, "parisc"},
-      {AUDIT_ARCH_PARISC64, "parisc64"},
-      {AUDIT_ARCH_PPC, "ppc"},
-      {AUDIT_ARCH_PPC64, "ppc64"},
-      {AUDIT_ARCH_PPC64LE, "ppc64le"},
-      {AUDIT_ARCH_RISCV64, "riscv64"},
-      {AUDIT_ARCH_S390, "s390"},
-      {AUDIT_ARCH_S390X, "s390x"},
-      {AUDIT_ARCH_SH, "sheb"},
-      {AUDIT_ARCH_SHEL, "sh"},
-  };
-  // x32 shares AUDIT_ARCH_X86_64; its numbers carry __X32_SYSCALL_BIT.
-  constexpr std::int64_t kX32SyscallBit = 0x40000000;
-  if (audit_arch == AUDIT_ARCH_X86_64 && nr >= 0 && (nr & kX32SyscallBit)) return "x32";
-  for (const auto& a : kArches)
-    if (a.audit_arch == audit_arch) return a.name;
-  return "";
+  const auto* arch = syscalls::arch_of_audit(audit_arch, nr);
+  return arch ? arch->name : "";
 }
 
 std::string seccomp_action_name(std::uint32_t code) {
@@ -594,12 +562,13 @@ void KmsgAuditReader::wait_readable(std::chrono::milliseconds timeout) const {
 }
 
 Status KmsgAuditReader::fire_probe_locked(bool opening) {
-  if (kNativeAuditArch == 0) return Error{"probe records are not implemented for this architecture"};
+  const std::uint32_t native = native_audit_arch();
+  if (native == 0) return Error{"probe records are not implemented for this architecture"};
   // Logs the native getppid and allows everything else. Built before fork:
   // the child only makes raw calls.
-  static const sock_filter kFilter[] = {
+  const sock_filter kFilter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kNativeAuditArch, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, native, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(kProbeSyscall), 0, 1),

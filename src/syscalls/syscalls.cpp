@@ -1,9 +1,10 @@
 #include "syscalls/syscalls.h"
 
+#include "syscalls/arch.h"
+
 #include <seccomp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <memory>
 
@@ -11,49 +12,48 @@ namespace sandmine::syscalls {
 
 namespace {
 
-// libseccomp resolves names to tokens but not back; these are the names it
-// accepts (seccomp_arch_resolve_name), tried in turn to name a token.
-constexpr std::string_view kArchNames[] = {
-    "x86",    "x86_64",    "x32",    "arm",      "aarch64",     "loongarch64", "m68k",  "mips",
-    "mips64", "mips64n32", "mipsel", "mipsel64", "mipsel64n32", "ppc",         "ppc64", "ppc64le",
-    "s390",   "s390x",     "parisc", "parisc64", "riscv64",     "sheb",        "sh",
-};
-
-constexpr std::int64_t kX32SyscallBit = 0x40000000;
-
 std::uint32_t token_of(std::string_view arch) { return seccomp_arch_resolve_name(std::string(arch).c_str()); }
 
 }  // namespace
 
 std::string native_arch() {
+  // libseccomp resolves names to tokens but not back: try the table's names.
   std::uint32_t native = seccomp_arch_native();
-  for (auto name : kArchNames)
-    if (token_of(name) == native) return std::string(name);
+  for (const auto& a : architectures())
+    if (token_of(a.name) == native) return a.name;
   return "unknown";
 }
 
 bool is_known_arch(std::string_view arch) { return token_of(arch) != 0; }
 
 std::optional<std::string> arch_for_abi(int abi) {
-  std::string native = native_arch();
-  if (abi == 0) return native;
-  if (native == "x86_64") {
-    if (abi == 1) return "x86";
-    if (abi == 2) return "x32";
-  }
-  if (native == "aarch64" && abi == 1) return "arm";
+  if (const auto* a = arch_of_abi(native_arch(), abi)) return a->name;
   return std::nullopt;
 }
 
-std::int64_t seccomp_number(int abi, std::int64_t nr) { return abi == 2 ? (nr | kX32SyscallBit) : nr; }
+namespace {
+
+std::int64_t nr_bit_of_abi(int abi) {
+  const auto* a = arch_of_abi(native_arch(), abi);
+  return a ? a->nr_bit : 0;
+}
+
+}  // namespace
+
+std::int64_t seccomp_number(int abi, std::int64_t nr) { return nr | nr_bit_of_abi(abi); }
 
 std::optional<int> abi_for_arch(std::string_view arch) {
-  for (int abi = 0; abi < 3; ++abi)
-    if (arch_for_abi(abi) == arch) return abi;
-  return std::nullopt;
+  const auto* a = find_arch(arch);
+  if (!a || a->host != native_arch()) return std::nullopt;
+  return a->abi;
 }
 
-std::int64_t abi_number(int abi, std::int64_t nr) { return abi == 2 ? (nr & ~kX32SyscallBit) : nr; }
+std::int64_t abi_number(int abi, std::int64_t nr) { return nr & ~nr_bit_of_abi(abi); }
+
+std::int64_t number_bit(std::string_view arch) {
+  const auto* a = find_arch(arch);
+  return a ? a->nr_bit : 0;
+}
 
 std::optional<std::string> name_of(std::string_view arch, std::int64_t nr) {
   std::uint32_t token = token_of(arch);
@@ -72,20 +72,24 @@ std::optional<std::int64_t> number_of(std::string_view arch, std::string_view na
   return nr;
 }
 
+bool filterable_on(std::string_view arch, std::string_view name) {
+  return seccomp_syscall_resolve_name_rewrite(token_of(arch), std::string(name).c_str()) >= 0;
+}
+
+bool known_anywhere(std::string_view name) {
+  // libseccomp gives names of other architectures' syscalls a negative
+  // pseudo number, unknown ones __NR_SCMP_ERROR.
+  return seccomp_syscall_resolve_name(std::string(name).c_str()) != __NR_SCMP_ERROR;
+}
+
 std::string oci_arch(std::string_view arch) {
-  std::string out = "SCMP_ARCH_";
-  for (char c : arch) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+  const auto* a = find_arch(arch);
+  return a ? a->oci : "SCMP_ARCH_" + std::string(arch);
 }
 
 Result<std::string> arch_from_oci(std::string_view oci) {
-  constexpr std::string_view prefix = "SCMP_ARCH_";
-  if (oci.substr(0, prefix.size()) == prefix) {
-    std::string name;
-    for (char c : oci.substr(prefix.size()))
-      name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (is_known_arch(name)) return name;
-  }
+  for (const auto& a : architectures())
+    if (a.oci == oci && is_known_arch(a.name)) return a.name;
   return Error{"unknown architecture " + std::string(oci) + " (expected e.g. SCMP_ARCH_X86_64)"};
 }
 

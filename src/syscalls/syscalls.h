@@ -34,11 +34,21 @@ std::optional<int> abi_for_arch(std::string_view arch);
 /// inverse of seccomp_number: the x32 bit stripped).
 std::int64_t abi_number(int abi, std::int64_t nr);
 
+/// The bit every syscall number of arch carries (x32: 0x40000000), 0 for none.
+std::int64_t number_bit(std::string_view arch);
+
 /// The syscall name for a number on an architecture, if libseccomp has one.
 std::optional<std::string> name_of(std::string_view arch, std::int64_t nr);
 
 /// The number of a syscall name on an architecture, if it exists there.
 std::optional<std::int64_t> number_of(std::string_view arch, std::string_view name);
+
+/// Whether a seccomp filter for arch can name this syscall: it exists there,
+/// or is reached through a multiplexer (socketcall and ipc on x86).
+bool filterable_on(std::string_view arch, std::string_view name);
+
+/// Whether libseccomp knows the name on any architecture.
+bool known_anywhere(std::string_view name);
 
 /// The Docker/OCI spelling of an architecture: x86_64 -> SCMP_ARCH_X86_64.
 std::string oci_arch(std::string_view arch);
