@@ -55,7 +55,8 @@
 #include <thread>
 #include <vector>
 
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
+#include "profile/filter.h"
 
 namespace {
 
@@ -181,92 +182,17 @@ long call(Probe p) {
   return p == kGetppid ? ::syscall(SYS_getppid) : ::syscall(SYS_kcmp, self, self, kKcmpVm, 0, 0);
 }
 
-std::uint32_t action_value(const profile::Action& a) {
-  if (a.name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
-  if (a.name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (a.name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<std::uint32_t>(a.errno_ret));
-  if (a.name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(static_cast<std::uint32_t>(a.errno_ret));
-  if (a.name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
-  if (a.name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
-  if (a.name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
-  throw std::runtime_error("the bench cannot build a filter with " + a.name);
-}
-
-scmp_compare operator_of(const std::string& op) {
-  static const std::map<std::string, scmp_compare> ops = {{"SCMP_CMP_NE", SCMP_CMP_NE},
-                                                          {"SCMP_CMP_LT", SCMP_CMP_LT},
-                                                          {"SCMP_CMP_LE", SCMP_CMP_LE},
-                                                          {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-                                                          {"SCMP_CMP_GE", SCMP_CMP_GE},
-                                                          {"SCMP_CMP_GT", SCMP_CMP_GT},
-                                                          {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
-  return ops.at(op);
-}
-
-// The profile as a BPF program, built as runc builds it (each name's first
-// unconditional rule, else its conditional ones; conditions on one argument
-// twice become one rule each), at an optimization level.
-std::vector<sock_filter> build_filter(const profile::SeccompProfile& p, int optimize) {
-  std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(action_value(p.default_action)),
-                                                        &seccomp_release);
-  if (!ctx) throw std::runtime_error("seccomp_init failed");
-  auto check = [](int rc, const std::string& what) {
-    if (rc != 0) throw std::runtime_error(what + ": " + std::strerror(-rc));
-  };
-  check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, static_cast<std::uint32_t>(optimize)),
-        fmt::format("libseccomp cannot set optimization level {}", optimize));
-  bool native_listed = false;
-  for (const auto& arch : p.arches) {
-    std::uint32_t token = seccomp_arch_resolve_name(arch.c_str());
-    if (token == seccomp_arch_native()) {
-      native_listed = true;
-    } else if (int rc = seccomp_arch_add(ctx.get(), token); rc != 0 && rc != -EEXIST) {
-      check(rc, "seccomp_arch_add " + arch);
-    }
-  }
-  if (!native_listed) check(seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE), "seccomp_arch_remove");
-
-  std::vector<std::string> names;
-  for (const auto& r : p.rules)
-    for (const auto& n : r.names)
-      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-  for (const auto& name : names) {
-    int nr = seccomp_syscall_resolve_name(name.c_str());
-    if (nr == __NR_SCMP_ERROR) continue;  // not on this host's architectures
-    auto names_it = [&](const profile::SyscallRule& r) {
-      return r.action != p.default_action && std::find(r.names.begin(), r.names.end(), name) != r.names.end();
-    };
-    auto first_unconditional = std::find_if(p.rules.begin(), p.rules.end(),
-                                            [&](const auto& r) { return names_it(r) && r.args.empty(); });
-    for (const auto& r : p.rules) {
-      if (!names_it(r) || (first_unconditional != p.rules.end() && &r != &*first_unconditional)) continue;
-      std::vector<scmp_arg_cmp> conds;
-      for (const auto& a : r.args) conds.push_back({a.index, operator_of(a.op), a.value, a.value_two});
-      bool repeated = false;
-      for (size_t i = 0; i < r.args.size(); ++i)
-        for (size_t j = i + 1; j < r.args.size(); ++j) repeated |= r.args[i].index == r.args[j].index;
-      auto add = [&](unsigned n, const scmp_arg_cmp* c) {
-        check(seccomp_rule_add_array(ctx.get(), action_value(r.action), nr, n, c), "rule for " + name);
-      };
-      if (!repeated)
-        add(static_cast<unsigned>(conds.size()), conds.empty() ? nullptr : conds.data());
-      else
-        for (const auto& c : conds) add(1, &c);
-    }
-  }
-  int fd = ::memfd_create("filter-bench", MFD_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("memfd_create failed");
-  check(seccomp_export_bpf(ctx.get(), fd), "seccomp_export_bpf");
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
-  if (::pread(fd, program.data(), static_cast<size_t>(size), 0) != size)
-    throw std::runtime_error("short read");
-  ::close(fd);
-  return program;
+// The profile as a BPF program, built as runc builds it (runc never sets the
+// bad-architecture action), at an optimization level.
+std::vector<sock_filter> build_filter(const profile::Profile& p, int optimize) {
+  auto program = profile::compile_filter(p, profile::FilterMode::enforce,
+                                         {.optimize = optimize, .bad_arch_default = false});
+  if (!program) throw std::runtime_error(program.error().message);
+  return std::move(*program);
 }
 
 // What the profile does with a probe's call, for the table.
-std::string action_for(const profile::SeccompProfile& p, Probe probe) {
+std::string action_for(const profile::Profile& p, Probe probe) {
   auto a = profile::unconditional_action(p, kProbeNames[probe]);
   if (!a) return "by args";
   std::string n = a->name.substr(std::strlen("SCMP_ACT_"));
@@ -415,22 +341,20 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Child>> children;
   std::string sources;  // what the profiles are, for the table
   try {
-    profile::SeccompProfile mined;
+    profile::Profile mined;
     std::string mined_name = "mined";
     std::string mined_source = o.profile;
     if (o.profile.empty()) {
-      mined = {.source = "built-in list",
-               .default_action = {"SCMP_ACT_ERRNO", 1},
-               .arches = {"x86_64"},
-               .rules = {{.names = kRealisticNames, .action = {"SCMP_ACT_ALLOW"}, .field = "syscalls[0]"}}};
+      mined = {.source = "built-in list", .default_action = profile::Action::error(1), .arches = {"x86_64"}};
+      profile::allow(mined, std::set<std::string>(kRealisticNames.begin(), kRealisticNames.end()), "");
       mined_name = fmt::format("{}-name list", kRealisticNames.size());
       mined_source = "a built-in allow list of a small server's syscalls";
     } else {
-      auto p = profile::read_seccomp_profile(o.profile);
+      auto p = profile::read_profile(o.profile);
       if (!p) throw std::runtime_error(p.error().message);
       mined = std::move(*p);
     }
-    auto docker = profile::read_seccomp_profile(o.docker);
+    auto docker = profile::read_profile(o.docker);
     if (!docker) throw std::runtime_error(docker.error().message);
     sources = fmt::format(
         "{}: {}; docker: {}, as Docker takes it on this host; built with libseccomp {}.{}.{}, "

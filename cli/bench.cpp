@@ -7,7 +7,7 @@
 #include "command.h"
 #include "work_dir.h"
 #include "explore/bench.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "spec/spec.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
@@ -37,11 +37,13 @@ std::string values_text(const std::vector<double>& v) {
 }
 
 void print_table(const explore::BenchResult& r) {
-  fmt::print("{:<11} {:>12} {:>10} {:>8}   {}\n", "config", "median", "x unconf.", "spread", "per round");
+  fmt::print("{:<11} {:>12} {:>10} {:>8} {:>14} {:>10}   {}\n", "config", "median", "x unconf.", "spread",
+             "CPU us/unit", "x unconf.", "per round");
   for (const auto& c : r.results)
-    fmt::print("{:<11} {:>12} {:>10} {:>7.1f}%   {}\n", to_string(c.config),
+    fmt::print("{:<11} {:>12} {:>10} {:>7.1f}% {:>14} {:>10}   {}\n", to_string(c.config),
                c.median ? fmt::format("{:.6g}", *c.median) : "-", ratio_text(c.ratio),
-               100 * explore::spread(c.throughputs()), values_text(c.throughputs()));
+               100 * explore::spread(c.throughputs()), c.cpu_median ? fmt::format("{:.4g}", *c.cpu_median) : "-",
+               ratio_text(c.cpu_ratio), values_text(c.throughputs()));
   if (r.step_names.size() > 1) {
     // Each step on its own; the rounds' throughputs are their geometric means.
     for (size_t i = 0; i < r.step_names.size(); ++i) {
@@ -58,14 +60,15 @@ void print_table(const explore::BenchResult& r) {
       fmt::print("  step {} ({}):{}\n", r.step_names[i], r.step_units[i], line);
     }
   }
-  fmt::print("profile / default: {}\n", ratio_text(r.profile_vs_default));
+  fmt::print("profile / default: throughput {}, CPU per unit {}\n", ratio_text(r.profile_vs_default),
+             ratio_text(r.cpu_profile_vs_default));
 }
 
 int run(const BenchCliOptions& o) {
   auto spec = must(spec::read_spec(o.spec));
   if (spec.bench.empty())
     throw UserError("spec " + spec.file + ": no bench steps to run (add a bench: list)");
-  must(profile::read_seccomp_profile(o.profile));  // a bad profile is an error before anything starts
+  auto profile = must(profile::read_profile(o.profile));  // a bad profile is an error before anything starts
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
   WorkDir work("sandmine-bench-");
@@ -74,7 +77,7 @@ int run(const BenchCliOptions& o) {
       "bench {} under {} with {}: {} rounds of unconfined, default and profile, order rotated each "
       "round, a fresh container for every run",
       spec.name, o.profile, o.engine, o.rounds));
-  auto result = must(explore::bench(spec, o.profile,
+  auto result = must(explore::bench(spec, profile,
                                     {.engine = o.engine,
                                      .rounds = o.rounds,
                                      .work_dir = work.path(),

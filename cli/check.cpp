@@ -7,7 +7,7 @@
 #include "work_dir.h"
 #include "engine/ulimit.h"
 #include "explore/check.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "report/check_report.h"
 #include "spec/spec.h"
 #include "sys/files.h"
@@ -31,7 +31,7 @@ struct CheckCliOptions {
 int run(const CheckCliOptions& o) {
   const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
   auto spec = must(spec::read_spec(o.spec));
-  must(profile::read_seccomp_profile(o.profile));  // a bad profile is an error before anything starts
+  auto profile = must(profile::read_profile(o.profile));  // a bad profile is an error before anything starts
   if (spec.validate.empty())
     throw UserError("spec " + spec.file + ": no validate steps to check (add a validate: list)");
   std::optional<sys::OutputFile> out;
@@ -41,7 +41,7 @@ int run(const CheckCliOptions& o) {
   auto mode = o.mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain;
   say(fmt::format("checking {} under {} with {} ({} mode, {} validate steps)", spec.name, o.profile, o.engine,
                   o.mode, spec.validate.size()));
-  auto result = must(explore::check(spec, o.profile,
+  auto result = must(explore::check(spec, profile,
                                     {.engine = o.engine,
                                      .engine_options = engine_options,
                                      .mode = mode,

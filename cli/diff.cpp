@@ -4,7 +4,7 @@
 
 #include "command.h"
 #include "profile/explain.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 
 namespace sandmine::cli {
 
@@ -16,8 +16,8 @@ struct DiffOptions {
 };
 
 int run(const DiffOptions& o) {
-  auto a = must(profile::read_seccomp_profile(o.a));
-  auto b = must(profile::read_seccomp_profile(o.b));
+  auto a = must(profile::read_profile(o.a));
+  auto b = must(profile::read_profile(o.b));
   for (const auto* p : {&a, &b})
     for (const auto& w : p->warnings) say("warning: " + w);
   auto d = profile::diff_profiles(a, b);

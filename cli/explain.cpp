@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "profile/explain.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 
 namespace sandmine::cli {
 
@@ -18,7 +18,7 @@ struct ExplainOptions {
 };
 
 int run(const ExplainOptions& o) {
-  auto p = must(profile::read_seccomp_profile(o.profile));
+  auto p = must(profile::read_profile(o.profile));
   auto e = profile::explain(p, {profile::docker_baseline(), profile::podman_baseline(o.podman_default)});
   if (o.json)
     fmt::print("{}\n", profile::explain_json(e).dump(2));

@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "profile/export.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "sys/files.h"
 
 namespace sandmine::cli {
@@ -23,7 +23,7 @@ int run(const ExportOptions& o) {
   auto format = must(profile::parse_export_format(o.format));
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
-  auto p = must(profile::read_seccomp_profile(o.profile));
+  auto p = must(profile::read_profile(o.profile));
   std::string text = must(profile::export_profile(p, format, {o.name}));
   for (const auto& w : p.warnings) say("warning: " + w);
   if (out) {

@@ -1,9 +1,6 @@
 // sandmine info: what this host supports, one line each.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <cstdio>
 
@@ -12,6 +9,7 @@
 #include "sys/cgroup.h"
 #include "sys/fd.h"
 #include "sys/files.h"
+#include "sys/net.h"
 #include "sys/privilege.h"
 #include "sys/spawn.h"
 #include "sys/tracefs.h"
@@ -34,25 +32,17 @@ std::string first_line_of(const std::string& command) {
   return s;
 }
 
-bool socket_answers(const std::string& path) {
-  sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
-  return fd.valid() && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-}
-
 // The clients the engines use (Debian's), not whatever PATH finds first.
 std::string engine(const std::string& name) {
   auto path = name == "docker"   ? Result<std::string>(engine::docker_flavor().client)
               : name == "podman" ? Result<std::string>(engine::podman_flavor().client)
                                  : sys::find_executable(name);
-  if (!path || ::access(path->c_str(), X_OK) != 0) return "not found";
+  if (!path || !sys::is_executable(*path)) return "not found";
   std::string version = first_line_of(*path + " --version");
   std::string out = *path + (version.empty() ? "" : " (" + version + ")");
   if (name == "docker")
     out +=
-        socket_answers("/var/run/docker.sock") ? "; daemon running" : "; daemon not running (start dockerd)";
+        sys::unix_socket_answers("/var/run/docker.sock") ? "; daemon running" : "; daemon not running (start dockerd)";
   return out;
 }
 
@@ -63,9 +53,8 @@ struct InfoOptions {
 int run(const InfoOptions& o) {
   std::vector<std::string> blockers;
 
-  struct stat st {};
-  if (::stat(o.btf.c_str(), &st) == 0)
-    line("BTF", fmt::format("yes ({}, {:.1f} MB)", o.btf, static_cast<double>(st.st_size) / 1e6));
+  if (auto size = sys::file_size(o.btf))
+    line("BTF", fmt::format("yes ({}, {:.1f} MB)", o.btf, static_cast<double>(*size) / 1e6));
   else {
     line("BTF", "no (" + o.btf + " missing: kernel without CONFIG_DEBUG_INFO_BTF; pass --btf FILE)");
     blockers.push_back("no kernel BTF");

@@ -6,9 +6,7 @@
 #include <optional>
 
 #include "command.h"
-#include "profile/export.h"
-#include "profile/oci.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "sys/files.h"
 
 namespace sandmine::cli {
@@ -25,19 +23,17 @@ int run(const MergeOptions& o) {
     throw UserError(fmt::format("merge needs at least two profiles, got {}", o.profiles.size()));
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
-  std::vector<profile::SeccompProfile> profiles;
-  for (const auto& path : o.profiles) profiles.push_back(must(profile::read_seccomp_profile(path)));
-  auto merged = profile::merge_profiles(profiles);
+  std::vector<profile::Profile> profiles;
+  for (const auto& path : o.profiles) profiles.push_back(must(profile::read_profile(path)));
+  auto merged = profile::union_of(profiles);
   if (!merged) throw UserError("cannot merge: " + merged.error().message);
   for (const auto& p : profiles)
     for (const auto& w : p.warnings) say("warning: " + w);
-  std::string text = profile::to_oci_json(*merged).dump(2) + "\n";
+  std::string text = profile::to_docker_json(*merged).dump(2) + "\n";
   if (out) {
     must(out->commit(text));
-    std::vector<std::string> arches;
-    for (const auto& [arch, names] : merged->allowed) arches.push_back(arch);
-    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::all_names(*merged).size(),
-                    fmt::join(arches, ", ")));
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::allowed_names(*merged).size(),
+                    fmt::join(merged->arches, ", ")));
   } else {
     fmt::print("{}", text);
   }
@@ -54,10 +50,11 @@ void add_merge(CLI::App& app, int& exit_code) {
       ->expected(-1);
   cmd->add_option("-o,--output", o->output, "Write the profile here (default: standard output)");
   cmd->footer(
-      "Takes plain allow-lists, as sandmine profile and mine write them: defaultAction SCMP_ACT_ERRNO\n"
-      "and rules that allow without argument conditions. Any other profile is refused: a union of\n"
-      "argument conditions or of other actions is not an allow-list. Per architecture, the merged\n"
-      "profile allows the union of the names; the profiles must deny with the same errno.\n\n"
+      "Takes profiles as sandmine profile and mine write them: a default action that denies, and rules\n"
+      "that allow, with or without argument conditions. The merged profile lists every architecture\n"
+      "of any of them and allows a name whatever its arguments when any of them does; otherwise it\n"
+      "keeps every argument rule of each. Rules with other actions are refused, and the profiles must\n"
+      "deny alike (the same defaultAction and errno).\n\n"
       "EXAMPLES:\n"
       "  sandmine merge nginx/profile.json nginx-reload/profile.json -o nginx-all.json\n"
       "  sandmine merge a.json b.json c.json > union.json");

@@ -11,10 +11,8 @@
 
 #include "command.h"
 #include "engine/ulimit.h"
-#include "explore/miner.h"
-#include "profile/oci.h"
-#include "profile/seccomp_profile.h"
-#include "profile/timing.h"
+#include "explore/pipeline.h"
+#include "profile/docker_json.h"
 #include "report/check_report.h"
 #include "report/html.h"
 #include "report/index_page.h"
@@ -90,95 +88,62 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
                       ? fmt::format(", in rounds until {} in a row add no syscall, at most {} rounds",
                                     o.until_saturated, o.max_rounds)
                       : ""));
-  auto result = must(explore::mine(spec, {.engine = o.engine,
-                                          .engine_options = engine_options,
-                                          .work_dir = dir,
-                                          .cache_dir = o.cache,
-                                          .until_saturated = o.until_saturated,
-                                          .max_rounds = o.max_rounds,
-                                          .progress = progress}));
+  explore::PipelineOptions options{
+      .mine = {.engine = o.engine,
+               .engine_options = engine_options,
+               .work_dir = dir,
+               .cache_dir = o.cache,
+               .until_saturated = o.until_saturated,
+               .max_rounds = o.max_rounds,
+               .progress = progress},
+      .check_mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain,
+      .include_validate = o.include_validate,
+      .profile_path = dir + "/profile.json"};
+  auto outcome = must(explore::mine_and_check(spec, options, explore::real_stages(spec, options)));
+  const auto& result = outcome.mined;
+  const auto& held_out = outcome.held_out;
 
   for (const auto& step : result.steps) {
     if (!step.ok) log += "--- " + step.phase + " " + step.name + " FAILED: " + step.failure + "\n";
     if (!step.output.empty()) log += "--- output of " + step.phase + " " + step.name + "\n" + step.output;
   }
-  const auto trace_doc = trace::to_json(result.trace);
-  must(trace_out.commit(trace_doc.dump(2) + "\n"));
-
-  std::optional<profile::Sandbox> sandbox;
-  if (!result.failed) {
-    std::vector<std::string> warnings;
-    sandbox = profile::from_traces({result.trace}, warnings);
-    for (const auto& w : warnings) progress("warning: " + w);
-    profile::add_timing_dependent(*sandbox, true);
-    must(profile_out.commit(profile::to_oci_json(*sandbox).dump(2) + "\n"));
-  }
-  // The held-out check: the validate steps under the mined profile, every
-  // call outside it named.
-  std::optional<explore::CheckResult> held_out;
-  auto mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain;
-  auto check = [&] {
-    progress(fmt::format("held-out check: {} validate steps under the profile with {} ({} mode)",
-                         spec.validate.size(), o.engine, o.check_mode));
-    held_out = must(explore::check(spec, dir + "/profile.json",
-                                   {.engine = o.engine,
-                                    .engine_options = engine_options,
-                                    .mode = mode,
-                                    .work_dir = dir,
-                                    .cache_dir = o.cache,
-                                    .progress = progress}));
+  if (held_out) {
     for (const auto& step : held_out->steps)
       if (!step.output.empty()) log += "--- output of validate " + step.name + "\n" + step.output;
     for (const auto& line : report::violation_lines(*held_out)) progress("held-out violation: " + line);
-  };
-  if (sandbox && !spec.validate.empty() && !sys::interrupt_signal()) {
-    check();
-    if (o.include_validate && !held_out->violations.empty() && !sys::interrupt_signal()) {
-      // Folded in on request only, and said so in the profile itself.
-      std::vector<std::string> names;
-      for (const auto& v : held_out->violations) names.push_back(v.name);
-      std::sort(names.begin(), names.end());
-      names.erase(std::unique(names.begin(), names.end()), names.end());
-      auto json = profile::to_oci_json(*sandbox);
-      json["syscalls"].push_back(
-          {{"names", names},
-           {"action", "SCMP_ACT_ALLOW"},
-           {"comment", "added by --include-validate: seen only in the held-out validate steps"}});
-      progress(fmt::format("--include-validate: allowing {} more ({}), then checking again", names.size(),
-                           fmt::join(names, ", ")));
-      for (const auto& n : names) sandbox->allowed[syscalls::native_arch()].insert(n);
-      auto again = must(sys::OutputFile::create(dir + "/profile.json"));
-      must(again.commit(json.dump(2) + "\n"));
-      check();
-    }
-    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) +
-                          "\n"));
   }
-  must(summary_out.commit(report::summary_markdown(spec, result, sandbox ? &*sandbox : nullptr,
+  const auto trace_doc = trace::to_json(result.trace);
+  must(trace_out.commit(trace_doc.dump(2) + "\n"));
+  if (outcome.profile) must(profile_out.commit(profile::to_docker_json(*outcome.profile).dump(2) + "\n"));
+  if (held_out)
+    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) + "\n"));
+  must(summary_out.commit(report::summary_markdown(spec, result, outcome.profile ? &*outcome.profile : nullptr,
                                                    held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
   // The report shows what the files say, so `sandmine report DIR` writes the same page again.
   report::ReportInput report_input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json"))};
-  if (sandbox) report_input.profile = must(profile::read_seccomp_profile(dir + "/profile.json"));
-  if (held_out)
-    report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
+  if (outcome.profile) report_input.profile = must(profile::read_profile(dir + "/profile.json"));
+  if (held_out) report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
   report_input.bench = fresh_bench(dir, started);
   must(report_out.commit(report::report_html(report_input)));
   mined.report = std::move(report_input);
 
   if (int sig = sys::interrupt_signal())
     throw UserError(
-        fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}",
-                    sig, dir + "/trace.json"));
+        fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}{}",
+                    sig, dir + "/trace.json", outcome.profile ? ", profile in " + dir + "/profile.json" : ""));
   if (result.failed)
     throw UserError(result.failure +
                     "; no profile written (a profile from a broken run would deny what "
                     "the container needs); partial trace in " +
                     dir + "/trace.json, log in " + dir + "/mine.log");
+  if (!outcome.check_error.empty())
+    throw UserError("the held-out check could not run: " + outcome.check_error + "; the profile is in " + dir +
+                    "/profile.json");
   say(fmt::format(
       "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
       "summary.md, report.html, mine.log",
-      spec.name, result.mining_seconds, result.image_seconds, profile::all_names(*sandbox).size(), dir));
+      spec.name, result.mining_seconds, result.image_seconds, profile::allowed_names(*outcome.profile).size(), dir));
   if (held_out && !held_out->passed()) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "command.h"
-#include "profile/oci.h"
-#include "profile/sandbox.h"
+#include "profile/docker_json.h"
+#include "profile/from_trace.h"
 #include "profile/timing.h"
 #include "sys/files.h"
 #include "trace/trace.h"
@@ -39,24 +39,23 @@ int run(const ProfileOptions& o) {
   }
   std::vector<std::string> warnings;
   auto sandbox = profile::from_traces(traces, warnings);
+  if (!o.output.empty()) sandbox.source = o.output;
   for (const auto& w : warnings) say("warning: " + w);
   if (!o.exact) {
-    std::set<std::string> added;
     bool container =
         std::any_of(traces.begin(), traces.end(), [](const auto& t) { return t.target.kind == "container"; });
-    for (const auto& [arch, names] : profile::add_timing_dependent(sandbox, container))
-      added.insert(names.begin(), names.end());
+    auto added = profile::add_timing_dependent(sandbox, container);
     if (!added.empty())
       say(
           fmt::format("added {} (needed depending on when signals arrive or the runtime schedules, which a "
                       "recording sees only by chance; --exact leaves them out)",
                       fmt::join(added, ", ")));
   }
-  std::string text = profile::to_oci_json(sandbox).dump(2) + "\n";
+  std::string text = profile::to_docker_json(sandbox).dump(2) + "\n";
   if (out) {
     must(out->commit(text));
-    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::all_names(sandbox).size(),
-                    fmt::join(std::views::keys(sandbox.allowed), ", ")));
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::allowed_names(sandbox).size(),
+                    fmt::join(sandbox.arches, ", ")));
   } else {
     fmt::print("{}", text);
   }

@@ -9,7 +9,7 @@
 
 #include "command.h"
 #include "profile/filter.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
 #include "sys/spawn.h"
@@ -48,7 +48,7 @@ std::string syscall_name(const trace::SyscallKey& key) {
 // logged calls go through, so sys_enter counted each one (also exit and
 // exit_group, which never return); the rows name who made them, and calls no
 // row accounts for are "?".
-std::vector<Reported> reported_violations(const trace::Recording& rec, const profile::SeccompProfile& prof,
+std::vector<Reported> reported_violations(const trace::Recording& rec, const profile::Profile& prof,
                                           const std::set<trace::SyscallKey>& allowed,
                                           profile::FilterMode mode) {
   std::vector<Reported> out;
@@ -95,7 +95,7 @@ int run(const RunCliOptions& o) {
   if (o.command.empty())
     throw UserError("no command given: sandmine run --profile P [OPTIONS] -- CMD [ARGS...]");
   auto mode = o.mode == "complain" ? profile::FilterMode::complain : profile::FilterMode::enforce;
-  auto prof = must(profile::read_seccomp_profile(o.profile));
+  auto prof = must(profile::read_profile(o.profile));
   for (const auto& w : prof.warnings) say("warning: " + w);
   if (!prof.flags.empty())
     say(

@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "profile/docker_json.h"
 #include "sys/fd.h"
 #include "sys/files.h"
 
@@ -159,15 +161,15 @@ std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
 }
 
 Result<std::unique_ptr<Container>> ClientEngine::start(const ContainerSpec& spec) {
-  std::string seccomp = spec.seccomp_profile;
+  std::string seccomp;
   if (spec.seccomp == ContainerSpec::Seccomp::Unconfined) {
     seccomp = "unconfined";
-  } else if (seccomp.empty() && spec.seccomp == ContainerSpec::Seccomp::Profile) {
-    // The recording profile: allow everything, so runc arms the container where
-    // it will install the mined profile.
-    seccomp = spec.work_dir + "/allow-all.json";
-    std::ofstream(seccomp) << R"({"defaultAction": "SCMP_ACT_ALLOW"})"
-                           << "\n";
+  } else if (spec.seccomp == ContainerSpec::Seccomp::Profile) {
+    // The engine reads the profile from a file: the one writer's JSON.
+    seccomp = spec.work_dir + "/" + spec.name + "-seccomp.json";
+    std::ofstream out(seccomp);
+    out << profile::to_docker_json(profile_of(spec)).dump(2) << "\n";
+    if (!out) return Error{"cannot write " + seccomp + " (the container's seccomp profile)"};
   }
   auto container = std::make_unique<ClientContainer>(flavor_, spec.name);
   std::vector<std::string> args{"run"};

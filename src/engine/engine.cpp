@@ -8,8 +8,14 @@
 #include "engine/client_engine.h"
 #include "engine/runc.h"
 #include "sys/files.h"
+#include "sys/net.h"
 
 namespace sandmine::engine {
+
+const profile::Profile& profile_of(const ContainerSpec& spec) {
+  static const profile::Profile recording = profile::Profile::allow_all();
+  return spec.profile ? *spec.profile : recording;
+}
 
 bool process_running(pid_t pid) {
   auto stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat");
@@ -22,9 +28,9 @@ bool ProcessContainer::running() const { return pid_ > 0 && process_running(pid_
 
 Status ProcessContainer::attach(pid_t pid) {
   pid_ = pid;
-  std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
-  netns_.reset(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!netns_.valid()) return errno_error("cannot open the container's network namespace " + ns);
+  auto ns = sys::open_netns(pid);
+  if (!ns) return Error{"cannot open the container's network namespace: " + ns.error().message, ns.error().errnum};
+  netns_ = std::move(*ns);
   return {};
 }
 

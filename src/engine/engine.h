@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/ulimit.h"
+#include "profile/profile.h"
 #include "sys/command.h"
 #include "sys/fd.h"
 #include "util/result.h"
@@ -28,10 +29,11 @@ struct ContainerSpec {
   std::string workdir;  ///< empty: /
   std::string rootfs;   ///< image root file system directory (runc)
   std::string image;    ///< image reference in the engine's store (docker, podman)
-  /// Path of a Docker/OCI seccomp profile; empty: the allow-all recording
-  /// profile, so the runtime arms the container where it would install the real one.
-  std::string seccomp_profile;
-  /// Which filter the container gets: seccomp_profile (as above), none at all
+  /// The seccomp profile (the engine writes it in its own form); null: the
+  /// allow-all recording profile (profile::Profile::allow_all()), so the
+  /// runtime arms the container where it would install the real one.
+  std::shared_ptr<const profile::Profile> profile;
+  /// Which filter the container gets: profile (as above), none at all
   /// (runc: no linux.seccomp; Docker, Podman: seccomp=unconfined), or the
   /// engine's own default (Docker, Podman: no --security-opt; runc has none).
   enum class Seccomp { Profile, Unconfined, EngineDefault };
@@ -78,6 +80,9 @@ class Container {
   /// process's. Returns once that process runs (not once it is ready).
   virtual Status restart(int sig, std::chrono::milliseconds timeout) = 0;
 };
+
+/// The profile a container spec asks for: its own, or the recording profile.
+const profile::Profile& profile_of(const ContainerSpec& spec);
 
 /// What every engine's container has: a main process seen from the host and
 /// its network namespace, held open.

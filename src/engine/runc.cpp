@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "profile/docker_json.h"
 #include "sys/fd.h"
 #include "sys/files.h"
 #include "sys/mounts.h"
@@ -54,21 +55,20 @@ class RuncContainer final : public ProcessContainer {
   // create, then start, as containerd drives runc: init waits on its exec
   // fifo in between, a path Docker takes too. The container's stdio is the log.
   Status launch() {
-    sys::UniqueFd log(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!log.valid()) return errno_error("cannot open the container log " + log_file_);
+    auto log = sys::open_append(log_file_);
+    if (!log) return Error{"cannot open the container log: " + log.error().message, log.error().errnum};
     std::string pid_file = bundle_ + "/pid";
     std::error_code ec;
     fs::remove(pid_file, ec);
     auto create = sys::spawn(
         {.argv = {runc_, "--root", root_, "create", "--bundle", bundle_, "--pid-file", pid_file, name_},
          .stdin_fd = -1,
-         .stdout_fd = log.get(),
-         .stderr_fd = log.get()});
+         .stdout_fd = log->get(),
+         .stderr_fd = log->get()});
     if (!create) return create.error();
-    int status = 0;
-    while (::waitpid(create->pid(), &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    auto status = create->wait();
+    if (!status) return status.error();
+    if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
       auto text = sys::read_file(log_file_);
       std::string last = text ? text->substr(text->find_last_of('\n', text->size() - 2) + 1) : "";
       while (!last.empty() && last.back() == '\n') last.pop_back();
@@ -155,11 +155,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
   for (const auto& [k, v] : spec.env) vars[k] = v;
   json env = json::array();
   for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
-  json seccomp = {{"defaultAction", "SCMP_ACT_ALLOW"}};
-  if (!spec.seccomp_profile.empty()) {
-    std::ifstream in(spec.seccomp_profile);
-    seccomp = json::parse(in, nullptr, false);
-  }
+  json seccomp = profile::to_docker_json(profile_of(spec));
   json caps = kCapabilities;
   json rlimits = json::array();
   for (const auto& u : ulimits_)
@@ -231,7 +227,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
 
 Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (spec.seccomp == ContainerSpec::Seccomp::EngineDefault)
-    return Error{"runc has no default seccomp profile: give one as a file", EINVAL};
+    return Error{"runc has no default seccomp profile: give one", EINVAL};
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;
   std::error_code ec;

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "explore/driver.h"
-#include "profile/seccomp_profile.h"
+#include "explore/container_run.h"
+#include "profile/docker_json.h"
 #include "sys/cgroup.h"
 #include "sys/fd.h"
 #include "sys/interrupt.h"
@@ -32,32 +32,6 @@ constexpr size_t kOutputTail = 4096;
 
 std::string tail(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
-// A profile as runc's linux.seccomp takes it, from the profile as Docker and
-// Podman decide it on this host (archMap, includes and excludes resolved):
-// what they would hand runc.
-json oci_seccomp(const profile::SeccompProfile& p) {
-  auto takes_errno = [](const profile::Action& a) {
-    return a.name == "SCMP_ACT_ERRNO" || a.name == "SCMP_ACT_TRACE";
-  };
-  json doc = {{"defaultAction", p.default_action.name}};
-  if (takes_errno(p.default_action)) doc["defaultErrnoRet"] = p.default_action.errno_ret;
-  json arches = json::array();
-  for (const auto& a : p.arches) arches.push_back(syscalls::oci_arch(a));
-  doc["architectures"] = arches;
-  json rules = json::array();
-  for (const auto& r : p.rules) {
-    json rule = {{"names", r.names}, {"action", r.action.name}};
-    if (takes_errno(r.action)) rule["errnoRet"] = r.action.errno_ret;
-    json args = json::array();
-    for (const auto& c : r.args)
-      args.push_back({{"index", c.index}, {"value", c.value}, {"valueTwo", c.value_two}, {"op", c.op}});
-    if (!args.empty()) rule["args"] = args;
-    rules.push_back(std::move(rule));
-  }
-  doc["syscalls"] = rules;
-  return doc;
-}
-
 std::string line_of_text(std::string s) {
   std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
@@ -68,33 +42,24 @@ class Bench {
  public:
   Bench(const spec::Spec& spec, const BenchOptions& options) : spec_(spec), options_(options) {}
 
-  Result<BenchResult> go(const std::string& profile_path) {
+  Result<BenchResult> go(const profile::Profile& profile) {
     if (spec_.bench.empty())
       return Error{"spec " + spec_.file + ": no bench steps to run (add a bench: list)", EINVAL};
     if (options_.rounds < 1)
       return Error{fmt::format("--rounds {}: a bench needs at least one round", options_.rounds), EINVAL};
-    if (auto profile = profile::read_seccomp_profile(profile_path); !profile) return profile.error();
-    profile_path_ = profile_path;
+    profile_ = std::make_shared<const profile::Profile>(profile);
 
-    auto engine = engine::make_engine(options_.engine, options_.engine_options);
-    if (!engine) return engine.error();
-    engine_ = std::move(*engine);
     if (auto st = default_profile(); !st) return st.error();
-    auto image = prepare_image(spec_, *engine_, options_.cache_dir, options_.progress);
-    if (!image) return image.error();
-    image_ = std::move(*image);
-
-    // Its own group, so nothing else shares it and Ctrl-C kills exactly it.
-    auto mount = sys::cgroup2_mount();
-    if (!mount) return mount.error();
-    (void)sys::remove_stale_groups(*mount, "sandmine-bench-");
-    auto group = sys::Cgroup::create(*mount, "sandmine-bench-" + std::to_string(::getpid()));
-    if (!group) return group.error();
-    cgroup_.emplace(std::move(*group));
-    std::string kill_path = cgroup_->path() + "/cgroup.kill";
-    kill_fd_.reset(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
-    sys::arm_interrupt_kill(kill_fd_.get());
+    // No recorder: it would tax every syscall the bench measures.
+    auto opened = ContainerRun::open(spec_, {.engine = options_.engine,
+                                             .engine_options = options_.engine_options,
+                                             .work_dir = options_.work_dir,
+                                             .cache_dir = options_.cache_dir,
+                                             .purpose = "bench",
+                                             .watching = Watching::Nothing,
+                                             .progress = options_.progress});
+    if (!opened) return opened.error();
+    run_ = std::move(*opened);
 
     result_.unit = round_unit(spec_.bench);
     for (const auto& s : spec_.bench) {
@@ -109,8 +74,7 @@ class Bench {
         if (!result_.failure.empty()) break;
         run(config, round, ++position);
       }
-    sys::arm_interrupt_kill(-1);
-    if (auto st = cgroup_->remove(); !st) return st.error();
+    run_.reset();
     summarize(result_);
     return std::move(result_);
   }
@@ -128,34 +92,28 @@ class Bench {
                        kContainersCommonProfile +
                        " (Podman's default), is missing (apt-get install golang-github-containers-common)",
                    ENOENT};
-    auto common = profile::read_seccomp_profile(kContainersCommonProfile);
+    auto common = profile::read_profile(kContainersCommonProfile);
     if (!common) return common.error();
-    default_path_ = options_.work_dir + "/default-profile.json";
-    std::ofstream out(default_path_);
-    out << oci_seccomp(*common).dump(2) << "\n";
-    if (!out) return Error{"cannot write " + default_path_};
+    default_ = std::make_shared<const profile::Profile>(std::move(*common));
     result_.default_profile = std::string("containers-common ") + kContainersCommonProfile;
     return {};
   }
 
-  engine::ContainerSpec container(BenchConfig config, int round) const {
-    std::string id = fmt::format("{}-{}-{}", to_string(config), round + 1, ::getpid());
-    auto c = container_for(spec_, image_, "sandmine-" + spec_.name + "-bench-" + id);
-    c.cgroup_parent = cgroup_->relative_path();
-    c.log_file = options_.work_dir + "/bench-" + id + ".log";
-    c.work_dir = options_.work_dir;
+  ContainerOptions container(BenchConfig config, int round) const {
+    std::string id = fmt::format("{}-{}", to_string(config), round + 1);
+    ContainerOptions c{.suffix = id, .log_name = "bench-" + id + ".log"};
     switch (config) {
       case BenchConfig::Unconfined:
         c.seccomp = engine::ContainerSpec::Seccomp::Unconfined;
         break;
       case BenchConfig::Default:
-        if (default_path_.empty())
-          c.seccomp = engine::ContainerSpec::Seccomp::EngineDefault;
+        if (default_)
+          c.profile = default_;
         else
-          c.seccomp_profile = default_path_;
+          c.seccomp = engine::ContainerSpec::Seccomp::EngineDefault;
         break;
       case BenchConfig::Profile:
-        c.seccomp_profile = profile_path_;
+        c.profile = profile_;
         break;
     }
     return c;
@@ -165,27 +123,39 @@ class Bench {
   // (killed: how it stops is not measured, and nothing of it is kept).
   void run(BenchConfig config, int round, int position) {
     std::string at = fmt::format("round {}/{}, {}", round + 1, options_.rounds, to_string(config));
-    Driver driver(spec_, *engine_, container(config, round));
+    struct Removal {
+      ContainerRun& run;
+      ~Removal() { run.remove(); }
+    } removal{*run_};
     BenchRun r{.round = round + 1, .position = position};
-    StepOutcome started = driver.start();
+    StepOutcome started = run_->start(container(config, round));
     if (!started.ok) return failed(config, at + ": start: " + started.failure, "");
     std::vector<double> throughputs;
     for (const auto& step : spec_.bench) {
+      auto cpu0 = run_->cpu_usage_usec();
       auto t0 = Clock::now();
-      StepOutcome outcome = driver.run(step);
+      StepOutcome outcome = run_->run(step);
       double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      auto cpu1 = run_->cpu_usage_usec();
       if (sys::interrupt_signal()) return interrupted();
       if (!outcome.ok) return failed(config, at + ": " + outcome.failure, outcome.output);
       auto throughput = step_throughput(step, outcome.output, seconds);
       if (!throughput) return failed(config, at + ": " + throughput.error().message, outcome.output);
-      r.steps.push_back(StepRun{.name = step.name,
-                                .seconds = seconds,
-                                .throughput = *throughput,
-                                .output = tail(outcome.output, kOutputTail)});
+      StepRun sr{.name = step.name,
+                 .seconds = seconds,
+                 .throughput = *throughput,
+                 .output = tail(outcome.output, kOutputTail)};
+      // The server's own CPU time (the client runs outside its cgroup) per
+      // unit of work: what a filter changes, steadier than throughput here.
+      if (cpu0 && cpu1 && *cpu1 >= *cpu0) sr.cpu_us_per_unit = cpu_per_unit(*cpu1 - *cpu0, *throughput, seconds);
+      r.steps.push_back(std::move(sr));
       throughputs.push_back(*throughput);
     }
-    driver.remove();
     r.throughput = round_throughput(throughputs);
+    std::vector<double> costs;
+    for (const auto& s : r.steps)
+      if (s.cpu_us_per_unit && *s.cpu_us_per_unit > 0) costs.push_back(*s.cpu_us_per_unit);
+    if (costs.size() == r.steps.size()) r.cpu_us_per_unit = round_throughput(costs);
     if (options_.progress) {
       std::string steps;
       for (size_t i = 0; r.steps.size() > 1 && i < r.steps.size(); ++i)
@@ -214,12 +184,9 @@ class Bench {
 
   const spec::Spec& spec_;
   const BenchOptions& options_;
-  std::string profile_path_;
-  std::string default_path_;  // runc: the containers-common profile in runc's form
-  std::unique_ptr<engine::Engine> engine_;
-  PreparedImage image_;
-  std::optional<sys::Cgroup> cgroup_;
-  sys::UniqueFd kill_fd_;
+  std::shared_ptr<const profile::Profile> profile_;
+  std::shared_ptr<const profile::Profile> default_;  // runc: the containers-common profile
+  std::unique_ptr<ContainerRun> run_;
   BenchResult result_;
 };
 
@@ -305,6 +272,18 @@ double round_throughput(const std::vector<double>& step_throughputs) {
   return std::exp(logs / n);
 }
 
+double cpu_per_unit(std::uint64_t usec, double throughput, double seconds) {
+  double units = throughput * seconds;
+  return units > 0 ? static_cast<double>(usec) / units : 0;
+}
+
+std::vector<double> ConfigResult::cpu_costs() const {
+  std::vector<double> out;
+  for (const auto& r : runs)
+    if (r.cpu_us_per_unit) out.push_back(*r.cpu_us_per_unit);
+  return out;
+}
+
 std::vector<double> ConfigResult::throughputs() const {
   std::vector<double> out;
   for (const auto& r : runs) out.push_back(r.throughput);
@@ -332,19 +311,32 @@ void summarize(BenchResult& result) {
   for (auto& r : result.results) {
     r.median.reset();
     r.ratio.reset();
+    r.cpu_median.reset();
+    r.cpu_ratio.reset();
     if (!r.runs.empty()) r.median = median(r.throughputs());
+    if (auto costs = r.cpu_costs(); !costs.empty()) r.cpu_median = median(costs);
   }
   auto median_of = [&](BenchConfig c) -> std::optional<double> {
     for (const auto& r : result.results)
       if (r.config == c) return r.median;
     return std::nullopt;
   };
-  auto base = median_of(BenchConfig::Unconfined);
-  for (auto& r : result.results)
+  auto cpu_of = [&](BenchConfig c) -> std::optional<double> {
+    for (const auto& r : result.results)
+      if (r.config == c) return r.cpu_median;
+    return std::nullopt;
+  };
+  auto base = median_of(BenchConfig::Unconfined), cpu_base = cpu_of(BenchConfig::Unconfined);
+  for (auto& r : result.results) {
     if (base && r.median) r.ratio = *r.median / *base;
+    if (cpu_base && r.cpu_median && *cpu_base > 0) r.cpu_ratio = *r.cpu_median / *cpu_base;
+  }
   auto profile = median_of(BenchConfig::Profile), def = median_of(BenchConfig::Default);
   result.profile_vs_default.reset();
   if (profile && def) result.profile_vs_default = *profile / *def;
+  auto cpu_profile = cpu_of(BenchConfig::Profile), cpu_def = cpu_of(BenchConfig::Default);
+  result.cpu_profile_vs_default.reset();
+  if (cpu_profile && cpu_def && *cpu_def > 0) result.cpu_profile_vs_default = *cpu_profile / *cpu_def;
 }
 
 std::optional<BenchGoal> judge(const BenchResult& result) {
@@ -356,12 +348,10 @@ std::optional<BenchGoal> judge(const BenchResult& result) {
                    .no_costlier = *result.profile_vs_default >= 1.0};
 }
 
-Result<BenchResult> bench(const spec::Spec& spec, const std::string& profile_path,
+Result<BenchResult> bench(const spec::Spec& spec, const profile::Profile& profile,
                           const BenchOptions& options) {
   Bench b(spec, options);
-  auto result = b.go(profile_path);
-  sys::arm_interrupt_kill(-1);
-  return result;
+  return b.go(profile);
 }
 
 json bench_json(const std::string& spec_name, const std::string& engine, const BenchResult& result) {
@@ -372,11 +362,15 @@ json bench_json(const std::string& spec_name, const std::string& engine, const B
     for (const auto& run : r.runs) {
       json steps = json::array();
       for (const auto& s : run.steps)
-        steps.push_back(
-            {{"name", s.name}, {"seconds", s.seconds}, {"throughput", s.throughput}, {"output", s.output}});
+        steps.push_back({{"name", s.name},
+                         {"seconds", s.seconds},
+                         {"throughput", s.throughput},
+                         {"cpu_us_per_unit", number_or_null(s.cpu_us_per_unit)},
+                         {"output", s.output}});
       runs.push_back({{"round", run.round},
                       {"position", run.position},
                       {"throughput", run.throughput},
+                      {"cpu_us_per_unit", number_or_null(run.cpu_us_per_unit)},
                       {"steps", steps}});
     }
     // Each step on its own, against the same step unconfined.
@@ -400,6 +394,9 @@ json bench_json(const std::string& spec_name, const std::string& engine, const B
                        {"throughputs", r.throughputs()},
                        {"median", number_or_null(r.median)},
                        {"ratio", number_or_null(r.ratio)},
+                       {"cpu_us_per_unit", r.cpu_costs()},
+                       {"cpu_median", number_or_null(r.cpu_median)},
+                       {"cpu_ratio", number_or_null(r.cpu_ratio)},
                        {"steps", steps},
                        {"runs", runs}});
   }
@@ -409,7 +406,8 @@ json bench_json(const std::string& spec_name, const std::string& engine, const B
               {"unit", result.unit},
               {"default_profile", result.default_profile},
               {"results", results},
-              {"profile_vs_default", number_or_null(result.profile_vs_default)}};
+              {"profile_vs_default", number_or_null(result.profile_vs_default)},
+              {"cpu_profile_vs_default", number_or_null(result.cpu_profile_vs_default)}};
   if (!result.failure.empty()) {
     doc["failure"] = result.failure;
     if (result.failed_under) doc["failed_under"] = to_string(*result.failed_under);

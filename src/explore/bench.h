@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/engine.h"
+#include "profile/profile.h"
 #include "spec/spec.h"
 #include "util/result.h"
 
@@ -62,7 +63,15 @@ struct StepRun {
   double seconds = 0;
   double throughput = 0;
   std::string output;  ///< the tail of the step's output, for the record
+  /// The container's CPU time during the step (its cgroup's cpu.stat; the
+  /// client runs outside it) per unit of work: cpu_per_unit(). Empty when
+  /// it could not be read.
+  std::optional<double> cpu_us_per_unit;
 };
+
+/// CPU microseconds per unit of work: usec / (throughput * seconds), the
+/// units done in the step (requests, runs, ...). 0 when no work was done.
+double cpu_per_unit(std::uint64_t usec, double throughput, double seconds);
 
 /// One container of one configuration in one round.
 struct BenchRun {
@@ -70,6 +79,9 @@ struct BenchRun {
   int position = 0;  ///< 1-based: where in its round's order it ran
   std::vector<StepRun> steps;
   double throughput = 0;  ///< round_throughput() of the steps
+  /// The steps' CPU cost per unit, combined as throughput is (geometric
+  /// mean); empty when a step's could not be read.
+  std::optional<double> cpu_us_per_unit;
 };
 
 /// Everything measured under one configuration.
@@ -82,6 +94,10 @@ struct ConfigResult {
   std::vector<double> step_throughputs(size_t step) const;
   std::optional<double> median;  ///< of throughputs(); empty when nothing was measured
   std::optional<double> ratio;   ///< median / unconfined's median
+  /// The runs' CPU costs per unit that were read, in round order.
+  std::vector<double> cpu_costs() const;
+  std::optional<double> cpu_median;  ///< of cpu_costs()
+  std::optional<double> cpu_ratio;   ///< cpu_median / unconfined's (above 1: costlier)
 };
 
 /// A bench's outcome.
@@ -95,6 +111,8 @@ struct BenchResult {
   int rounds = 0;                            ///< rounds asked for
   std::vector<ConfigResult> results;         ///< unconfined, default, profile
   std::optional<double> profile_vs_default;  ///< profile's median / default's median
+  /// profile's CPU cost per unit / default's (above 1: the profile costs more).
+  std::optional<double> cpu_profile_vs_default;
   /// Why the bench stopped early (one line); empty when every run passed.
   std::string failure;
   /// The configuration under which it failed.
@@ -107,7 +125,8 @@ struct BenchResult {
 };
 
 /// Fills in the medians and ratios from the runs: each configuration's median
-/// throughput, its ratio to unconfined's median, and profile / default.
+/// throughput and CPU cost per unit, their ratios to unconfined's, and
+/// profile / default of both.
 void summarize(BenchResult& result);
 
 /// The goal of the overhead measurement: the profile keeps at least 0.97 of
@@ -135,17 +154,18 @@ struct BenchOptions {
 /// Where runc's "default" comes from: the profile Podman applies by default.
 inline constexpr const char* kContainersCommonProfile = "/usr/share/containers/seccomp.json";
 
-/// Runs the bench of spec's bench steps with the profile at profile_path.
-/// Bad input (no bench steps, a bad profile, fewer than one round) and
+/// Runs the bench of spec's bench steps with profile.
+/// Bad input (no bench steps, fewer than one round) and
 /// environment errors are an Error; a failing step, a metric that finds
 /// nothing and Ctrl-C end the bench early and are in the result.
-Result<BenchResult> bench(const spec::Spec& spec, const std::string& profile_path,
+Result<BenchResult> bench(const spec::Spec& spec, const profile::Profile& profile,
                           const BenchOptions& options);
 
 /// bench.json: {"spec", "engine", "rounds", "unit", "default_profile",
-/// "results": [{"config", "throughputs", "median", "ratio", "steps", "runs"}],
-/// "profile_vs_default"}, plus "failure" and "failed_under" when it ended
-/// early. Medians and ratios not measured are null.
+/// "results": [{"config", "throughputs", "median", "ratio", "cpu_us_per_unit",
+/// "cpu_median", "cpu_ratio", "steps", "runs"}], "profile_vs_default",
+/// "cpu_profile_vs_default"}, plus "failure" and "failed_under" when it
+/// ended early. Medians and ratios not measured are null.
 nlohmann::json bench_json(const std::string& spec_name, const std::string& engine, const BenchResult& result);
 
 }  // namespace sandmine::explore

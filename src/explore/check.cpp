@@ -5,58 +5,33 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "profile/export.h"
-#include "profile/seccomp_profile.h"
+#include "explore/container_run.h"
+#include "profile/profile.h"
 #include "sys/interrupt.h"
 #include "sys/kmsg.h"
-#include "syscalls/syscalls.h"
-#include "trace/ebpf_recorder.h"
 
 namespace sandmine::explore {
 
 namespace {
 
-using Totals = std::map<trace::SyscallKey, std::uint64_t>;
-
-// One check run's moving parts; members go in reverse order: the container
-// before the recorder's target.
+// One check: the run, the audit reader (complain mode) and the ledger.
 class CheckRun {
  public:
   CheckRun(const spec::Spec& spec, const CheckOptions& options) : spec_(spec), options_(options) {}
 
-  Result<CheckResult> go(const std::string& profile_path) {
-    auto profile = profile::read_seccomp_profile(profile_path);
-    if (!profile) return profile.error();
-    allowed_ = profile::allowed_set(*profile);
-    std::string engine_profile = profile_path;
-    if (options_.mode == CheckMode::Complain) {
-      // What the engine runs: every denial turned into SCMP_ACT_LOG.
-      engine_profile = options_.work_dir + "/profile-complain.json";
-      std::ofstream out(engine_profile);
-      out << profile::to_docker_json(profile::complain_mode(*profile)).dump(2) << "\n";
-      if (!out) return Error{"cannot write " + engine_profile};
-    }
-
-    auto engine = engine::make_engine(options_.engine, options_.engine_options);
-    if (!engine) return engine.error();
-    engine_ = std::move(*engine);
-    auto image = prepare_image(spec_, *engine_, options_.cache_dir, options_.progress);
-    if (!image) return image.error();
-
-    auto rec = trace::EbpfRecorder::open({.violations = true});
-    if (!rec) return rec.error();
-    recorder_ = std::move(*rec);
-    auto target = recorder_->add_target("check-" + spec_.name);
-    if (!target) return target.error();
-    target_ = *target;
-    if (auto st = recorder_->watch(*target_, trace::Watch{allowed_}); !st) return st.error();
-    std::string kill_path = target_->cgroup.path() + "/cgroup.kill";
-    kill_fd_.reset(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
-    sys::arm_interrupt_kill(kill_fd_.get());
+  Result<CheckResult> go(const profile::Profile& profile) {
+    ledger_.emplace(options_.mode, profile::allowed_set(profile));
+    auto run = ContainerRun::open(spec_, {.engine = options_.engine,
+                                          .engine_options = options_.engine_options,
+                                          .work_dir = options_.work_dir,
+                                          .cache_dir = options_.cache_dir,
+                                          .purpose = "check",
+                                          .watching = Watching::Violations,
+                                          .progress = options_.progress});
+    if (!run) return run.error();
+    run_ = std::move(*run);
+    if (auto st = run_->watch(trace::Watch{profile::allowed_set(profile)}); !st) return st.error();
 
     if (options_.mode == CheckMode::Complain) {
       if (auto st = sys::seccomp_log_enabled(); !st) return st.error();
@@ -65,28 +40,23 @@ class CheckRun {
       audit_ = std::make_unique<sys::KmsgAuditReader>(std::move(*reader));
     }
 
-    auto container =
-        container_for(spec_, *image, "sandmine-" + spec_.name + "-check-" + std::to_string(::getpid()));
-    container.seccomp_profile = engine_profile;
-    container.cgroup_parent = target_->cgroup.relative_path();
-    container.log_file = options_.work_dir + "/check-container.log";
-    container.work_dir = options_.work_dir;
-    Driver driver(spec_, *engine_, std::move(container));
-
+    // What the engine runs: in complain mode every denial turned into SCMP_ACT_LOG.
+    auto engine_profile = std::make_shared<const profile::Profile>(
+        options_.mode == CheckMode::Complain ? profile::complain_mode(profile) : profile);
     result_.mode = options_.mode;
-    bool ok = step("start", "start", [&] { return driver.start(); });
+    bool ok = step("start", "start", [&] {
+      return run_->start({.profile = engine_profile, .log_name = "check-container.log"});
+    });
     for (const auto& s : spec_.validate) {
       if (!ok || sys::interrupt_signal()) break;
-      ok = step(s.name, "validate", [&] { return driver.run(s); });
+      ok = step(s.name, "validate", [&] { return run_->run(s); });
     }
-    if (driver.started()) step("stop", "stop", [&] { return driver.stop(); });
-    driver.remove();
-    sys::arm_interrupt_kill(-1);
-    if (auto st = recorder_->health(); !st) return st.error();
+    if (run_->started()) step("stop", "stop", [&] { return run_->stop(); });
+    run_->remove();
+    if (auto st = run_->health(); !st) return st.error();
     if (audit_) compare_with_audit();
-    (void)recorder_->remove_target(target_);
-    target_ = nullptr;
-    finish();
+    result_.violations = ledger_->violations();
+    run_.reset();
     return std::move(result_);
   }
 
@@ -97,53 +67,34 @@ class CheckRun {
     outcome.name = name;
     outcome.phase = phase;
     // What is new since the last snapshot happened during this step.
-    if (auto st = snapshot(name); !st && outcome.ok) {
-      outcome.ok = false;
-      outcome.failure = st.error().message;
+    std::uint64_t during = 0;
+    if (auto n = snapshot(name); !n) {
+      if (outcome.ok) {
+        outcome.ok = false;
+        outcome.failure = n.error().message;
+      }
+    } else {
+      during = *n;
     }
     if (options_.progress)
       options_.progress(fmt::format("check {} {}: {}{}", phase, name, outcome.ok ? "ok" : "FAILED: " + outcome.failure,
-                                    step_news_ ? fmt::format(" ({} calls outside the profile)", step_news_) : ""));
+                                    during ? fmt::format(" ({} calls outside the profile)", during) : ""));
     bool ok = outcome.ok;
     result_.steps.push_back(std::move(outcome));
     return ok;
   }
 
-  // Calls outside the profile so far, per syscall, and the names of the
-  // processes that made them.
-  Status snapshot(const std::string& step_name) {
-    auto seen = recorder_->violations(*target_);
+  Result<std::uint64_t> snapshot(const std::string& step_name) {
+    auto seen = run_->violations();
     if (!seen) return seen.error();
-    Totals totals;
+    trace::Counts counts;
     if (options_.mode == CheckMode::Complain) {
-      // The calls ran: sys_enter counted every one, exit and exit_group too.
-      auto counts = recorder_->snapshot(*target_);
-      if (!counts) return counts.error();
-      for (const auto& [key, tally] : counts->armed)
-        if (!allowed_.contains(key)) totals[key] = tally.count;
-      for (const auto& row : seen->rows)
-        if (!allowed_.contains(row.key)) processes_[row.key].insert(row.comm);
-    } else {
-      // Denied calls never reach sys_enter; sys_exit saw each return its errno.
-      for (const auto& row : seen->rows)
-        if (row.denied) {
-          totals[row.key] += row.denied;
-          processes_[row.key].insert(row.comm);
-        }
+      auto c = run_->snapshot();
+      if (!c) return c.error();
+      counts = std::move(*c);
     }
-    pids_ = seen->pids;
     if (audit_) audit_->drain();  // keeps /dev/kmsg from overrunning on a long run
-    step_news_ = 0;
-    for (const auto& [key, n] : totals) {
-      std::uint64_t before = totals_.contains(key) ? totals_[key] : 0;
-      if (n > before) {
-        per_step_[key][step_name] += n - before;
-        if (!first_step_.contains(key)) first_step_[key] = step_name;
-        step_news_ += n - before;
-      }
-    }
-    totals_ = std::move(totals);
-    return {};
+    return ledger_->record(step_name, counts, *seen);
   }
 
   // The audit records of this container's processes, against the recorder's
@@ -152,14 +103,12 @@ class CheckRun {
     auto& a = result_.audit;
     a.read = true;
     audit_->drain_settled(std::chrono::milliseconds(300));
-    std::map<trace::SyscallKey, std::uint64_t> by_key;
     for (const auto& r : audit_->records())
-      if (pids_.contains(r.pid)) ++by_key[{r.arch, r.syscall}];
-    for (const auto& [key, n] : by_key) a.records += n;
+      if (ledger_->pids().contains(r.pid)) ++a.records;
     // Records come only for processes that made a call outside the profile
     // and returned from one; exit and exit_group of other processes cannot
     // be attributed by pid.
-    for (const auto& [key, n] : totals_) a.expected += n;
+    for (const auto& [key, n] : ledger_->totals()) a.expected += n;
     // The recorder's counts are the verdict; the records only have to agree.
     // Messages the rate limit dropped may be other processes': they matter
     // only when this container's records fall short.
@@ -171,39 +120,15 @@ class CheckRun {
     }
   }
 
-  void finish() {
-    for (const auto& [key, n] : totals_) {
-      CheckViolation v{.key = key,
-                       .name = syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)),
-                       .count = n,
-                       .processes = processes_[key],
-                       .per_step = per_step_[key],
-                       .first_step = first_step_[key]};
-      if (v.processes.empty()) v.processes.insert("?");
-      result_.violations.push_back(std::move(v));
-    }
-  }
-
   const spec::Spec& spec_;
   const CheckOptions& options_;
-  std::set<trace::SyscallKey> allowed_;
-  std::unique_ptr<trace::EbpfRecorder> recorder_;
-  trace::Target* target_ = nullptr;
-  sys::UniqueFd kill_fd_;
-  std::unique_ptr<engine::Engine> engine_;
+  std::optional<ViolationLedger> ledger_;
   std::unique_ptr<sys::KmsgAuditReader> audit_;
+  std::unique_ptr<ContainerRun> run_;
   CheckResult result_;
-  Totals totals_;
-  std::set<int> pids_;
-  std::uint64_t step_news_ = 0;
-  std::map<trace::SyscallKey, std::set<std::string>> processes_;
-  std::map<trace::SyscallKey, std::map<std::string, std::uint64_t>> per_step_;
-  std::map<trace::SyscallKey, std::string> first_step_;
 };
 
 }  // namespace
-
-std::string to_string(CheckMode mode) { return mode == CheckMode::Complain ? "complain" : "enforce"; }
 
 bool CheckResult::steps_passed() const {
   for (const auto& s : steps)
@@ -211,11 +136,8 @@ bool CheckResult::steps_passed() const {
   return true;
 }
 
-Result<CheckResult> check(const spec::Spec& spec, const std::string& profile_path, const CheckOptions& options) {
-  CheckRun run(spec, options);
-  auto result = run.go(profile_path);
-  sys::arm_interrupt_kill(-1);
-  return result;
+Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile, const CheckOptions& options) {
+  return CheckRun(spec, options).go(profile);
 }
 
 }  // namespace sandmine::explore

@@ -20,21 +20,17 @@
 
 #include "engine/engine.h"
 #include "explore/driver.h"
+#include "explore/ledger.h"
+#include "profile/profile.h"
 #include "spec/spec.h"
 #include "trace/counts.h"
 #include "util/result.h"
 
 namespace sandmine::explore {
 
-/// complain: the profile's denials become SCMP_ACT_LOG, the workload runs to
-/// the end and every call outside the profile is named. enforce: the
-/// profile as it is; denied calls are named too.
-enum class CheckMode { Complain, Enforce };
-
-/// "complain" or "enforce".
-std::string to_string(CheckMode mode);
-
-/// How to check.
+/// How to check. complain: the profile's denials become SCMP_ACT_LOG, the
+/// workload runs to the end and every call outside the profile is named.
+/// enforce: the profile as it is; denied calls are named too.
 struct CheckOptions {
   std::string engine = "runc";
   engine::EngineOptions engine_options = {};  ///< how the engine runs the container (its rlimits)
@@ -42,16 +38,6 @@ struct CheckOptions {
   std::string work_dir;   ///< the container's log and engine files go here
   std::string cache_dir;  ///< image cache; empty: the default
   std::function<void(const std::string&)> progress = {};
-};
-
-/// Calls to one syscall outside the profile.
-struct CheckViolation {
-  trace::SyscallKey key;
-  std::string name;                  ///< libseccomp's name, or #nr
-  std::uint64_t count = 0;           ///< calls (complain: made; enforce: denied)
-  std::set<std::string> processes;   ///< task names that made them ("?" when unknown)
-  std::map<std::string, std::uint64_t> per_step;  ///< step name -> calls during it
-  std::string first_step;
 };
 
 /// What the kernel's audit records said (complain mode).
@@ -74,9 +60,8 @@ struct CheckResult {
   bool passed() const { return steps_passed() && violations.empty(); }
 };
 
-/// Runs the check of spec under the Docker/OCI profile at profile_path.
-/// Environment errors and a bad profile are an Error; failing steps and
-/// violations are a result.
-Result<CheckResult> check(const spec::Spec& spec, const std::string& profile_path, const CheckOptions& options);
+/// Runs the check of spec under profile. Environment errors are an Error;
+/// failing steps and violations are a result.
+Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile, const CheckOptions& options);
 
 }  // namespace sandmine::explore

@@ -9,6 +9,7 @@
 #include "sys/command.h"
 #include "sys/interrupt.h"
 #include "sys/net.h"
+#include "sys/proc.h"
 
 namespace sandmine::explore {
 
@@ -26,6 +27,19 @@ std::string last_line(const std::string& text) {
 }
 
 StepOutcome failed(std::string why) { return StepOutcome{.ok = false, .failure = std::move(why)}; }
+
+// Waits until sig is no longer pending for pid (the kernel delivered it, or
+// the process is gone).
+Status wait_signal_delivered(pid_t pid, int sig) {
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    if (sys::interrupt_signal()) return Error{"interrupted"};
+    auto masks = sys::signal_masks(pid);
+    if (!masks || !masks->is_pending(sig)) return {};  // gone counts as delivered
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return Error{fmt::format("signal {} still pending for process {} after 5 s (blocked by the process?)", sig, pid)};
+}
 
 }  // namespace
 
@@ -142,9 +156,13 @@ StepOutcome Driver::run(const spec::Step& s) {
     }
     case Kind::Signal: {
       if (auto st = container_->signal(s.signal); !st) return failed(at + st.error().message);
-      std::this_thread::sleep_for(milliseconds(200));  // let the handler run before the snapshot
+      // The step is the handler's: it ends once the signal is no longer
+      // pending (delivered), and then what the handler set off is done.
+      auto delivered = wait_signal_delivered(container_->main_pid(), s.signal);
+      if (delivered && settle_) settle_();
       if (!container_->running())
         return failed(at + "the container exited on the signal (" + last_line(logs()) + ")");
+      if (!delivered) return StepOutcome{.ok = true, .failure = at + delivered.error().message};
       return {};
     }
     case Kind::Restart: {

@@ -58,6 +58,12 @@ class Driver {
   bool started() const { return container_ != nullptr; }
   /// Removes the container now.
   void remove() { container_.reset(); }
+  /// The container; null when none.
+  engine::Container* container() { return container_.get(); }
+  /// Called after a signal step's signal was handled (no longer pending), to
+  /// wait until what the handler set off is done; without it the step ends
+  /// once the signal is handled.
+  void on_signal(std::function<void()> settle) { settle_ = std::move(settle); }
 
  private:
   Status wait_ready(const spec::ReadyProbe& probe);
@@ -67,6 +73,7 @@ class Driver {
   engine::Engine& engine_;
   engine::ContainerSpec container_spec_;
   std::unique_ptr<engine::Container> container_;
+  std::function<void()> settle_;
 };
 
 }  // namespace sandmine::explore

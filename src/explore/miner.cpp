@@ -1,20 +1,16 @@
 #include "explore/miner.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
+#include "explore/container_run.h"
 #include "explore/coverage.h"
-#include "explore/driver.h"
-#include "sys/cgroup.h"
+#include "explore/ledger.h"
 #include "sys/interrupt.h"
-#include "syscalls/syscalls.h"
-#include "trace/ebpf_recorder.h"
+#include "trace/recorder.h"
 
 namespace sandmine::explore {
 
@@ -24,69 +20,42 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// "x86_64:read", as steps list syscalls.
-std::string key_name(const trace::SyscallKey& key) {
-  return key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr));
-}
-
-// One mining run's moving parts. Members are destroyed in reverse order: the
-// container goes before the recorder's target.
-class Run {
+// One mining run: the container run, and the ledger of its steps.
+class Miner {
  public:
-  Run(const spec::Spec& spec, const MineOptions& options) : spec_(spec), options_(options) {}
+  Miner(const spec::Spec& spec, const MineOptions& options) : spec_(spec), options_(options) {}
 
   Result<MineResult> go() {
     MineResult result;
-    auto engine = engine::make_engine(options_.engine, options_.engine_options);
-    if (!engine) return engine.error();
-    engine_ = std::move(*engine);
-    auto t_image = Clock::now();
-    auto image = prepare_image(spec_, *engine_, options_.cache_dir, options_.progress);
-    if (!image) return image.error();
-    result.image_seconds = seconds_since(t_image);
-
-    auto rec = trace::EbpfRecorder::open();
-    if (!rec) return rec.error();
-    recorder_ = std::move(*rec);
-    auto target = recorder_->add_target(spec_.name);
-    if (!target) return target.error();
-    target_ = *target;
-    // Ctrl-C kills the container at once; the loop then stops and what was
-    // recorded is kept.
-    std::string kill_path = target_->cgroup.path() + "/cgroup.kill";
-    kill_fd_.reset(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!kill_fd_.valid()) return errno_error("cannot open " + kill_path);
-    sys::arm_interrupt_kill(kill_fd_.get());
-
-    auto container =
-        container_for(spec_, *image, "sandmine-" + spec_.name + "-" + std::to_string(::getpid()));
-    container.cgroup_parent = target_->cgroup.relative_path();
-    container.log_file = options_.work_dir + "/container.log";
-    container.work_dir = options_.work_dir;
-    driver_ = std::make_unique<Driver>(spec_, *engine_, std::move(container));
+    auto run = ContainerRun::open(spec_, {.engine = options_.engine,
+                                          .engine_options = options_.engine_options,
+                                          .work_dir = options_.work_dir,
+                                          .cache_dir = options_.cache_dir,
+                                          .purpose = "mine",
+                                          .watching = Watching::Counts,
+                                          .progress = options_.progress});
+    if (!run) return run.error();
+    run_ = std::move(*run);
+    result.image_seconds = run_->image_seconds();
     // One line per step: start, the explore steps, stop.
     total_steps_ = spec_.explore.size() + 2;
     start_ = Clock::now();
     start_ns_ = trace::monotonic_ns();
 
-    bool ok = step(
-        "start", "start", [&] { return driver_->start(); }, result);
+    bool ok = step("start", "start", [&] { return run_->start(); }, result);
     if (ok) explore(result);
-    if (driver_->started())
-      step(
-          "stop", "stop", [&] { return driver_->stop(); }, result);
-    driver_->remove();
-    sys::arm_interrupt_kill(-1);
+    if (run_->started()) step("stop", "stop", [&] { return run_->stop(); }, result);
+    run_->remove();
     result.mining_seconds = seconds_since(start_);
     result.failed = !result.failure.empty() || sys::interrupt_signal() != 0;
     if (sys::interrupt_signal() && result.failure.empty()) result.failure = "interrupted";
 
-    auto counts = recorder_->snapshot(*target_);
+    auto counts = run_->snapshot();
     if (!counts) return counts.error();
-    if (auto st = recorder_->health(); !st) return st.error();
-    (void)recorder_->remove_target(target_);
-    fold_tail(*counts);
-    result.trace = make_trace(*counts, image->id, result);
+    if (auto st = run_->health(); !st) return st.error();
+    ledger_.fold_tail(counts->armed);
+    result.trace = make_trace(*counts, run_->image().id, result);
+    run_.reset();
     return result;
   }
 
@@ -106,7 +75,7 @@ class Run {
         say(fmt::format(
             "round {} of at most {}: the {} explore steps again ({} in a row without a new syscall, "
             "{} wanted)",
-            round, max_rounds, spec_.explore.size(), quiet_steps_, k));
+            round, max_rounds, spec_.explore.size(), ledger_.quiet_explore_steps(), k));
       }
       for (const auto& s : spec_.explore) {
         if (sys::interrupt_signal()) {
@@ -114,10 +83,9 @@ class Run {
           break;
         }
         std::string name = round == 1 ? s.name : s.name + "#" + std::to_string(round);
-        ok = step(
-            name, "explore", [&] { return driver_->run(s); }, result);
+        ok = step(name, "explore", [&] { return run_->run(s); }, result);
         if (!ok) break;
-        if (k > 0 && quiet_steps_ >= static_cast<std::size_t>(k)) {
+        if (k > 0 && ledger_.quiet_explore_steps() >= static_cast<std::size_t>(k)) {
           sat.saturated = true;
           sat.reason = fmt::format(
               "saturated: {} explore steps in a row added no syscall (the last: {}), in round {} of at "
@@ -139,9 +107,9 @@ class Run {
       sat.reason = fmt::format(
           "not saturated after {} rounds (--max-rounds): {} explore steps in a row without a new syscall "
           "at the end, {} wanted; {}",
-          sat.rounds, quiet_steps_, k,
-          last_new_step_.empty() ? "no explore step added one"
-                                 : "the last new one came in " + last_new_step_);
+          sat.rounds, ledger_.quiet_explore_steps(), k,
+          ledger_.last_new_step().empty() ? "no explore step added one"
+                                          : "the last new one came in " + ledger_.last_new_step());
     say(sat.reason);
     saturation_ = sat;
   }
@@ -150,8 +118,7 @@ class Run {
     if (options_.progress) options_.progress(line);
   }
 
-  // Runs one step, then snapshots the target: a syscall whose count grew was
-  // used in it (its incidence); one seen for the first time is new in it.
+  // Runs one step, then snapshots the target and hands the counts to the ledger.
   template <class F>
   bool step(const std::string& name, const std::string& phase, F&& body, MineResult& result) {
     ++step_index_;
@@ -159,32 +126,19 @@ class Run {
     StepOutcome outcome = body();
     outcome.name = name;
     outcome.phase = phase;
-    trace::StepRecord rec{.name = name, .phase = phase};
-    rec.started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
-    rec.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-    if (auto counts = recorder_->snapshot(*target_)) {
-      for (const auto& [key, tally] : counts->armed) {
-        if (auto before = last_counts_.find(key);
-            before == last_counts_.end() || tally.count > before->second.count)
-          rec.used.push_back(key_name(key));
-        if (seen_.insert(key).second) {
-          first_step_[key] = name;
-          rec.new_syscalls.push_back(key_name(key));
-        }
-      }
-      std::sort(rec.used.begin(), rec.used.end());
-      rec.total = seen_.size();
-      last_counts_ = std::move(counts->armed);
+    double started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
+    double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    auto counts = run_->snapshot();
+    if (!counts && outcome.ok) {
+      outcome.ok = false;
+      outcome.failure = counts.error().message;
     }
-    if (phase == "explore") {
-      quiet_steps_ = rec.new_syscalls.empty() ? quiet_steps_ + 1 : 0;
-      if (!rec.new_syscalls.empty()) last_new_step_ = name;
-    }
-    steps_.push_back(rec);
+    const auto& rec = ledger_.record(name, phase, started_ms, duration_ms, counts ? counts->armed : last_armed_);
+    if (counts) last_armed_ = counts->armed;
     if (options_.progress)
       options_.progress(fmt::format("[{}/{}] {} {}: {} ({:.2f} s, +{} syscalls, {} total, {:.1f} s elapsed)",
                                     step_index_, total_steps_, phase, name,
-                                    outcome.ok ? "ok" : "FAILED: " + outcome.failure, rec.duration_ms / 1000,
+                                    outcome.ok ? "ok" : "FAILED: " + outcome.failure, duration_ms / 1000,
                                     rec.new_syscalls.size(), rec.total, seconds_since(start_)));
     bool ok = outcome.ok;
     if (!ok && result.failure.empty()) result.failure = outcome.failure;
@@ -192,28 +146,7 @@ class Run {
     return ok;
   }
 
-  // Calls after the last step's snapshot (while the container was removed)
-  // belong to that step.
-  void fold_tail(const trace::Counts& counts) {
-    if (steps_.empty()) return;
-    auto& last = steps_.back();
-    for (const auto& [key, tally] : counts.armed) {
-      if (auto before = last_counts_.find(key);
-          before != last_counts_.end() && tally.count <= before->second.count)
-        continue;
-      std::string name = key_name(key);
-      if (std::find(last.used.begin(), last.used.end(), name) == last.used.end()) last.used.push_back(name);
-      if (seen_.insert(key).second) {
-        first_step_[key] = last.name;
-        last.new_syscalls.push_back(name);
-      }
-    }
-    std::sort(last.used.begin(), last.used.end());
-    last.total = seen_.size();
-  }
-
-  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash,
-                          const MineResult& result) {
+  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash, const MineResult& result) {
     trace::Trace t;
     t.backend = "ebpf";
     t.target.kind = "container";
@@ -223,12 +156,9 @@ class Run {
     t.target.command = spec_.command;
     t.target.duration_ms = result.mining_seconds * 1000;
     t.syscalls = trace::entries_from(counts.armed, start_ns_);
-    for (auto& e : t.syscalls) {
-      auto it = first_step_.find({e.arch, e.nr});
-      e.first_step = it == first_step_.end() ? "stop" : it->second;
-    }
+    for (auto& e : t.syscalls) e.first_step = ledger_.first_step({e.arch, e.nr}).value_or("stop");
     t.unarmed = trace::entries_from(counts.unarmed, start_ns_);
-    t.steps = steps_;
+    t.steps = ledger_.steps();
     t.coverage = estimate_coverage(t.steps);
     t.saturation = saturation_;
     if (result.failed) {
@@ -240,30 +170,17 @@ class Run {
 
   const spec::Spec& spec_;
   const MineOptions& options_;
-  std::unique_ptr<trace::EbpfRecorder> recorder_;
-  trace::Target* target_ = nullptr;
-  sys::UniqueFd kill_fd_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<Driver> driver_;
+  std::unique_ptr<ContainerRun> run_;
+  StepLedger ledger_;
+  trace::Tallies last_armed_;
   Clock::time_point start_;
   std::uint64_t start_ns_ = 0;
   std::size_t step_index_ = 0, total_steps_ = 0;
-  std::set<trace::SyscallKey> seen_;
-  std::map<trace::SyscallKey, std::string> first_step_;
-  trace::Tallies last_counts_;   // armed counts at the last snapshot
-  std::size_t quiet_steps_ = 0;  // explore steps in a row that added nothing
-  std::string last_new_step_;
   std::optional<trace::Saturation> saturation_;
-  std::vector<trace::StepRecord> steps_;
 };
 
 }  // namespace
 
-Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
-  Run run(spec, options);
-  auto result = run.go();
-  sys::arm_interrupt_kill(-1);
-  return result;
-}
+Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) { return Miner(spec, options).go(); }
 
 }  // namespace sandmine::explore

@@ -483,7 +483,11 @@ Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
     recipe_file.close();
     if (!recipe_file) built = Error{"cannot write " + partial + "/recipe.json", EIO};
   }
-  if (built && ::rename(partial.c_str(), entry.c_str()) != 0) built = errno_error("cannot rename " + partial);
+  if (built) {
+    std::error_code ec;
+    std::filesystem::rename(partial, entry, ec);
+    if (ec) built = Error{"cannot rename " + partial + ": " + ec.message(), ec.value()};
+  }
   if (!built) {
     (void)remove_partial(partial);  // the build's own error is the one to report
     return fail(built.error());

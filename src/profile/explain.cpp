@@ -52,13 +52,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 constexpr const char* kCompatArches[] = {"x86", "x32"};
 
-// Whether a filter for arch can name the syscall: it exists there or is
-// reached through a multiplexer (socketcall and ipc on x86), as libseccomp
-// takes names. libseccomp gives the x86 socket calls pseudo numbers, yet
-// names their real numbers, so allowed_set() has them by name.
-bool filterable_on(const std::string& arch, const std::string& name) {
-  return seccomp_syscall_resolve_name_rewrite(seccomp_arch_resolve_name(arch.c_str()), name.c_str()) >= 0;
-}
+// Whether a filter for arch can name the syscall (syscalls::filterable_on).
+// libseccomp gives the x86 socket calls pseudo numbers, yet names their real
+// numbers, so allowed_set() has them by name.
+using syscalls::filterable_on;
 
 }  // namespace
 
@@ -140,7 +137,7 @@ Allowance Surface::of(const std::string& arch, const std::string& name) const {
   return it == arches.end() ? Allowance::no : it->second.of(name);
 }
 
-Surface surface_of(const SeccompProfile& profile) {
+Surface surface_of(const Profile& profile) {
   Surface s;
   for (const auto& arch : profile.arches) s.arches[arch];
   for (const auto& key : allowed_set(profile))
@@ -148,11 +145,11 @@ Surface surface_of(const SeccompProfile& profile) {
   // Names that rules with argument conditions decide: let through for some
   // values when such a rule allows, or when the default does.
   std::set<std::string> conditional;
-  for (const auto& rule : profile.rules) {
-    if (rule.args.empty() || rule.action == profile.default_action) continue;
-    if (!rule.action.allows() && !profile.default_action.allows()) continue;
-    for (const auto& name : rule.names)
-      if (!unconditional_action(profile, name)) conditional.insert(name);
+  for (const auto& [name, policy] : profile.syscalls) {
+    if (policy.action) continue;
+    if (std::any_of(policy.rules.begin(), policy.rules.end(),
+                    [&](const ArgRule& r) { return r.action.allows() || profile.default_action.allows(); }))
+      conditional.insert(name);
   }
   for (auto& [arch, surface] : s.arches)
     for (const auto& name : conditional)
@@ -196,7 +193,7 @@ Baseline podman_baseline(const std::string& path) {
     b.unavailable = path + " is not installed (containers-common installs it)";
     return b;
   }
-  auto p = read_seccomp_profile(path);
+  auto p = read_profile(path);
   if (!p) {
     b.unavailable = p.error().message;
     return b;
@@ -224,16 +221,11 @@ Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
   return c;
 }
 
-Explanation explain(const SeccompProfile& profile, std::vector<Baseline> baselines) {
+Explanation explain(const Profile& profile, std::vector<Baseline> baselines) {
   return {profile.source,   profile.default_action, profile.arches,
           profile.warnings, surface_of(profile),    std::move(baselines)};
 }
 
-std::string describe(const Action& action) {
-  if (action.name != "SCMP_ACT_ERRNO" && action.name != "SCMP_ACT_TRACE") return action.name;
-  const char* name = strerrorname_np(action.errno_ret);
-  return fmt::format("{} ({})", action.name, name ? name : std::to_string(action.errno_ret));
-}
 
 namespace {
 
@@ -457,22 +449,17 @@ namespace {
 
 // The rules that decide a name conditionally, as (action, conditions): two
 // profiles let it through alike when these match.
-std::vector<std::pair<Action, std::vector<ArgCondition>>> deciding_rules(const SeccompProfile& p,
-                                                                         const std::string& name) {
-  std::vector<std::pair<Action, std::vector<ArgCondition>>> out;
-  for (const auto& rule : p.rules)
-    if (rule.action != p.default_action &&
-        std::find(rule.names.begin(), rule.names.end(), name) != rule.names.end())
-      out.emplace_back(rule.action, rule.args);
-  return out;
+std::vector<ArgRule> deciding_rules(const Profile& p, const std::string& name) {
+  auto it = p.syscalls.find(name);
+  return it == p.syscalls.end() ? std::vector<ArgRule>{} : it->second.rules;
 }
 
 }  // namespace
 
-ProfileDiff diff_profiles(const SeccompProfile& a, const SeccompProfile& b) {
+ProfileDiff diff_profiles(const Profile& a, const Profile& b) {
   ProfileDiff d;
   if (a.default_action != b.default_action) d.default_action = std::pair(a.default_action, b.default_action);
-  auto listed = [](const SeccompProfile& p, const std::string& arch) {
+  auto listed = [](const Profile& p, const std::string& arch) {
     return std::find(p.arches.begin(), p.arches.end(), arch) != p.arches.end();
   };
   for (const auto& arch : b.arches)

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "profile/seccomp_profile.h"
+#include "profile/profile.h"
 
 namespace sandmine::profile {
 
@@ -83,7 +83,7 @@ struct Surface {
 /// The surface of a profile as it applies on this host: allowed_set() for
 /// the unconditional part; names that rules with argument conditions decide
 /// are conditional when any of those rules (or the default) lets them through.
-Surface surface_of(const SeccompProfile& profile);
+Surface surface_of(const Profile& profile);
 
 /// Whether a CVE's way in is open under a surface. A native path needs its
 /// syscalls on x86_64; a compat path needs them on x86 or x32. Conditional
@@ -130,7 +130,7 @@ struct Explanation {
   std::vector<Baseline> baselines;
 };
 
-Explanation explain(const SeccompProfile& profile, std::vector<Baseline> baselines);
+Explanation explain(const Profile& profile, std::vector<Baseline> baselines);
 
 /// Plain text for a terminal: aligned tables, names wrapped.
 std::string explain_text(const Explanation& e);
@@ -155,9 +155,7 @@ struct ProfileDiff {
 /// Compares what two profiles let through on each architecture either lists
 /// (an unlisted architecture lets nothing through), their default actions
 /// and architectures. Conditional names compare by the rules that decide them.
-ProfileDiff diff_profiles(const SeccompProfile& a, const SeccompProfile& b);
+ProfileDiff diff_profiles(const Profile& a, const Profile& b);
 
-/// "SCMP_ACT_ERRNO (EPERM)", "SCMP_ACT_ALLOW".
-std::string describe(const Action& action);
 
 }  // namespace sandmine::profile

@@ -1,8 +1,6 @@
 #include "profile/filter.h"
 
 #include <seccomp.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "sys/fd.h"
+#include "sys/files.h"
 
 namespace sandmine::profile {
 
@@ -54,19 +52,19 @@ std::vector<scmp_arg_cmp> conditions_of(const std::vector<ArgCondition>& args) {
 
 // Adds one rule for a syscall; conditions on the same argument twice become
 // one rule per condition, as runc adds them (libseccomp cannot AND them).
-Status add_rule(scmp_filter_ctx ctx, const SyscallRule& rule, const std::string& name, std::uint32_t action,
-                const std::string& source) {
+Status add_rule(scmp_filter_ctx ctx, const std::vector<ArgCondition>& args, const std::string& name,
+                std::uint32_t action, const std::string& source, const std::string& field) {
   int nr = seccomp_syscall_resolve_name(name.c_str());
   auto refused = [&](int rc) {
-    return Error{"profile " + source + ": " + rule.field + ": libseccomp refused the rule for " + name +
-                     ": " + std::strerror(-rc),
+    return Error{"profile " + source + ": " + field + ": libseccomp refused the rule for " + name + ": " +
+                     std::strerror(-rc),
                  -rc};
   };
-  auto conditions = conditions_of(rule.args);
+  auto conditions = conditions_of(args);
   bool repeated = false;
-  for (std::size_t i = 0; i < rule.args.size(); ++i)
-    for (std::size_t j = i + 1; j < rule.args.size(); ++j)
-      if (rule.args[i].index == rule.args[j].index) repeated = true;
+  for (std::size_t i = 0; i < args.size(); ++i)
+    for (std::size_t j = i + 1; j < args.size(); ++j)
+      if (args[i].index == args[j].index) repeated = true;
   if (!repeated) {
     int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()),
                                     conditions.empty() ? nullptr : conditions.data());
@@ -78,24 +76,14 @@ Status add_rule(scmp_filter_ctx ctx, const SyscallRule& rule, const std::string&
   return {};
 }
 
-// The program libseccomp generates, through a memory file.
+// The program libseccomp generates.
 Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
-  sys::UniqueFd fd(::memfd_create("sandmine-seccomp", MFD_CLOEXEC));
-  if (!fd.valid()) return errno_error("cannot create a memory file for the seccomp filter");
-  if (int rc = seccomp_export_bpf(ctx, fd.get()); rc != 0)
-    return Error{std::string("libseccomp cannot generate the filter: ") + std::strerror(-rc), -rc};
-  off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  if (size < 0) return errno_error("cannot size the exported seccomp filter");
-  if (size == 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
-    return Error{"libseccomp exported a seccomp filter of " + std::to_string(size) + " bytes", EINVAL};
-  std::vector<sock_filter> program(static_cast<std::size_t>(size) / sizeof(sock_filter));
-  auto* bytes = reinterpret_cast<char*>(program.data());
-  for (off_t done = 0; done < size;) {
-    ssize_t n = ::pread(fd.get(), bytes + done, static_cast<std::size_t>(size - done), done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return errno_error("cannot read the exported seccomp filter");
-    done += n;
-  }
+  auto bytes = sys::capture([&](int fd) { return seccomp_export_bpf(ctx, fd); }, "the seccomp filter");
+  if (!bytes) return Error{"libseccomp cannot generate the filter: " + bytes.error().message, bytes.error().errnum};
+  if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
+    return Error{"libseccomp exported a seccomp filter of " + std::to_string(bytes->size()) + " bytes", EINVAL};
+  std::vector<sock_filter> program(bytes->size() / sizeof(sock_filter));
+  std::memcpy(program.data(), bytes->data(), bytes->size());
   if (program.size() > BPF_MAXINSNS)
     return Error{"the profile's seccomp filter has " + std::to_string(program.size()) +
                      " instructions; the kernel takes at most " + std::to_string(BPF_MAXINSNS),
@@ -107,13 +95,19 @@ Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
 
 std::string_view mode_name(FilterMode mode) { return mode == FilterMode::complain ? "complain" : "enforce"; }
 
-Result<std::vector<sock_filter>> compile_filter(const SeccompProfile& written, FilterMode mode) {
-  const SeccompProfile profile = mode == FilterMode::complain ? complain_mode(written) : written;
+Result<std::vector<sock_filter>> compile_filter(const Profile& written, FilterMode mode,
+                                                const FilterOptions& options) {
+  const Profile profile = mode == FilterMode::complain ? complain_mode(written) : written;
   auto default_action = action_value(profile.default_action, profile.source, "defaultAction");
   if (!default_action) return default_action.error();
 
   Context ctx(seccomp_init(*default_action), &seccomp_release);
   if (!ctx) return Error{"libseccomp cannot create a filter", ENOMEM};
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, static_cast<std::uint32_t>(options.optimize));
+      rc != 0)
+    return Error{"libseccomp cannot set optimization level " + std::to_string(options.optimize) + ": " +
+                     std::strerror(-rc),
+                 -rc};
   // A call through an architecture the profile does not list must get what
   // any call outside the profile gets. runc (1.1, libcontainer/seccomp) never
   // sets this attribute, so under runc, Docker and Podman such a call gets
@@ -121,9 +115,9 @@ Result<std::vector<sock_filter>> compile_filter(const SeccompProfile& written, F
   // sandmine run gives it the default action instead (EPERM for the profiles
   // sandmine writes, a log record in complain mode); libseccomp also sends
   // x32 numbers there when x86_64 is listed without x32.
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, *default_action); rc != 0)
-    return Error{std::string("libseccomp cannot set the bad-architecture action: ") + std::strerror(-rc),
-                 -rc};
+  if (options.bad_arch_default)
+    if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, *default_action); rc != 0)
+      return Error{std::string("libseccomp cannot set the bad-architecture action: ") + std::strerror(-rc), -rc};
 
   // Exactly the profile's architectures: libseccomp starts with the native one.
   bool native_listed = false;
@@ -143,32 +137,23 @@ Result<std::vector<sock_filter>> compile_filter(const SeccompProfile& written, F
     if (int rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE); rc != 0)
       return Error{std::string("libseccomp cannot drop the native architecture: ") + std::strerror(-rc), -rc};
 
-  // Names in the order they first appear; each gets the rules libseccomp
-  // would keep (unconditional_action()'s semantics): its first unconditional
-  // rule, else its conditional ones. Rules with the default action change
-  // nothing and libseccomp refuses them.
-  std::vector<std::string> names;
-  for (const auto& rule : profile.rules)
-    for (const auto& name : rule.names)
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  for (const auto& name : names) {
-    bool usable = std::any_of(profile.arches.begin(), profile.arches.end(), [&](const std::string& arch) {
-      return seccomp_syscall_resolve_name_rewrite(seccomp_arch_resolve_name(arch.c_str()), name.c_str()) >= 0;
-    });
-    if (!usable) continue;  // exists on none of the architectures (the reader warned)
-    auto names_it = [&](const SyscallRule& r) {
-      return r.action != profile.default_action &&
-             std::find(r.names.begin(), r.names.end(), name) != r.names.end();
-    };
-    auto first_unconditional =
-        std::find_if(profile.rules.begin(), profile.rules.end(),
-                     [&](const SyscallRule& r) { return names_it(r) && r.args.empty(); });
-    for (const auto& rule : profile.rules) {
-      if (!names_it(rule)) continue;
-      if (first_unconditional != profile.rules.end() && &rule != &*first_unconditional) continue;
+  // Per name, as the model has it: one unconditional action, or its argument
+  // rules. Rules with the default action change nothing and libseccomp
+  // refuses them.
+  for (const auto& [name, policy] : profile.syscalls) {
+    if (policy.action) {
+      if (*policy.action == profile.default_action) continue;
+      auto action = action_value(*policy.action, profile.source, policy.field + ".action");
+      if (!action) return action.error();
+      if (auto st = add_rule(ctx.get(), {}, name, *action, profile.source, policy.field); !st) return st.error();
+      continue;
+    }
+    for (const auto& rule : policy.rules) {
+      if (rule.action == profile.default_action) continue;
       auto action = action_value(rule.action, profile.source, rule.field + ".action");
       if (!action) return action.error();
-      if (auto st = add_rule(ctx.get(), rule, name, *action, profile.source); !st) return st.error();
+      if (auto st = add_rule(ctx.get(), rule.args, name, *action, profile.source, rule.field); !st)
+        return st.error();
     }
   }
   return export_program(ctx.get());

@@ -24,16 +24,15 @@ const std::vector<TimingDependent>& timing_dependent() {
   return table;
 }
 
-std::map<std::string, std::set<std::string>> add_timing_dependent(Sandbox& sandbox, bool container) {
-  std::map<std::string, std::set<std::string>> added;
-  for (auto& [arch, names] : sandbox.allowed)
+std::set<std::string> add_timing_dependent(Profile& profile, bool container) {
+  std::set<std::string> names;
+  for (const auto& arch : profile.arches)
     for (const auto& t : timing_dependent()) {
       if (t.arch != "*" && t.arch != arch) continue;
       if (t.applies != "always" && !(container && t.applies == "runc")) continue;
-      if (!syscalls::number_of(arch, t.name)) continue;
-      if (names.insert(t.name).second) added[arch].insert(t.name);
+      if (syscalls::number_of(arch, t.name)) names.insert(t.name);
     }
-  return added;
+  return allow(profile, names, kTimingDependentComment);
 }
 
 }  // namespace sandmine::profile

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "profile/sandbox.h"
+#include "profile/profile.h"
 
 namespace sandmine::profile {
 
@@ -23,10 +23,14 @@ struct TimingDependent {
 /// The table (embedded in the binary at build time).
 const std::vector<TimingDependent>& timing_dependent();
 
-/// Adds the table's syscalls to every architecture the sandbox allows
-/// anything on (where the name exists there): the "always" rows, and the
-/// "runc" rows too for a container. Returns what it added, per arch, that the
-/// traces had not already seen.
-std::map<std::string, std::set<std::string>> add_timing_dependent(Sandbox& sandbox, bool container);
+/// What add_timing_dependent() writes as the comment of the names it adds.
+inline constexpr const char* kTimingDependentComment =
+    "timing-dependent: needed depending on when signals arrive or the runtime schedules, which a "
+    "recording sees only by chance (sandmine data/timing_dependent.csv)";
+
+/// Allows the table's syscalls on the profile's architectures (where the
+/// name exists there): the "always" rows, and the "runc" rows too for a
+/// container. Returns the names it added that were not already allowed.
+std::set<std::string> add_timing_dependent(Profile& profile, bool container);
 
 }  // namespace sandmine::profile

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "explore/coverage.h"
+#include "profile/docker_json.h"
 #include "profile/explain.h"
 
 namespace sandmine::report {
@@ -368,7 +369,7 @@ std::string allowance(profile::Allowance a) {
   return R"(<span class="ok">closed</span>)";
 }
 
-std::string cve_section(const profile::SeccompProfile& p, const profile::Baseline& docker) {
+std::string cve_section(const profile::Profile& p, const profile::Baseline& docker) {
   auto surface = profile::surface_of(p);
   std::string s = R"(<section id="cves"><h2>Kernel CVEs: is the way in open?</h2>)";
   s += "<p>Each CVE's vulnerable code is reached through the syscalls listed (data/cves.csv); "
@@ -482,7 +483,7 @@ Result<ReportInput> read_report_input(const std::string& dir) {
   if (in.trace.partial) return in;
   std::error_code ec;
   if (fs::exists(dir + "/profile.json", ec)) {
-    auto p = profile::read_seccomp_profile(dir + "/profile.json");
+    auto p = profile::read_profile(dir + "/profile.json");
     if (!p) return p.error();
     in.profile = std::move(*p);
   }

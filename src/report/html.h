@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profile/seccomp_profile.h"
+#include "profile/profile.h"
 #include "trace/trace.h"
 #include "util/result.h"
 
@@ -19,7 +19,7 @@ namespace sandmine::report {
 /// What a report shows. Only the trace is required; the rest is left out when absent.
 struct ReportInput {
   trace::Trace trace;                              ///< trace.json
-  std::optional<profile::SeccompProfile> profile;  ///< profile.json (none: the run wrote none)
+  std::optional<profile::Profile> profile;  ///< profile.json (none: the run wrote none)
   std::optional<nlohmann::json> check;             ///< check.json: the held-out check (docs/formats.md)
   std::optional<nlohmann::json> bench;             ///< bench.json: the overhead measurement
 };

@@ -27,7 +27,7 @@ std::string coverage_markdown(const trace::CoverageEstimate& c) {
 }  // namespace
 
 std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
-                             const profile::Sandbox* sandbox, const explore::CheckResult* held_out) {
+                             const profile::Profile* profile, const explore::CheckResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
   md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine,
                     result.trace.target.image.substr(0, 12));
@@ -36,8 +36,8 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
   md += fmt::format(
       "- syscalls seen (armed): {}; runtime set-up before the filter (unarmed, not in the profile): {}\n",
       result.trace.syscalls.size(), result.trace.unarmed.size());
-  if (sandbox) {
-    auto allowed = profile::all_names(*sandbox).size();
+  if (profile) {
+    auto allowed = profile::allowed_names(*profile).size();
     auto docker = profile::docker_default_x86_64().size();  // data/docker_default_x86_64.csv
     md += fmt::format(
         "- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,

@@ -165,6 +165,17 @@ Result<bool> Cgroup::populated() const {
   return text->find("populated 1") != std::string::npos;
 }
 
+Result<std::uint64_t> Cgroup::cpu_usage_usec() const {
+  auto text = read_file(path_ + "/cpu.stat");
+  if (!text) return Error{"cannot read " + path_ + "/cpu.stat: " + text.error().message, text.error().errnum};
+  std::istringstream in(*text);
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key >> value)
+    if (key == "usage_usec") return value;
+  return Error{path_ + "/cpu.stat has no usage_usec", EINVAL};
+}
+
 Status Cgroup::kill() const { return write_file(path_ + "/cgroup.kill", "1"); }
 
 Status Cgroup::remove(int timeout_ms) {

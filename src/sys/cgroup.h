@@ -58,6 +58,9 @@ class Cgroup {
   Result<UniqueFd> open_procs() const;
   /// Whether any process is in this group or below (cgroup.events).
   Result<bool> populated() const;
+  /// CPU time used by this group and below, in microseconds (cpu.stat's
+  /// usage_usec, which cgroup v2 keeps without any controller enabled).
+  Result<std::uint64_t> cpu_usage_usec() const;
   /// Kills every process in this group and below (cgroup.kill).
   Status kill() const;
   /// Kills what is left, waits up to timeout_ms for the group to empty and

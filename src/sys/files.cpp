@@ -5,7 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "sys/fd.h"
 
@@ -26,6 +30,49 @@ Result<std::string> read_file(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+Result<UniqueFd> open_append(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error("cannot open " + path);
+  return fd;
+}
+
+std::optional<std::uint64_t> file_size(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+Result<std::string> capture(const std::function<int(int fd)>& write_to, const std::string& what) {
+  UniqueFd fd(::memfd_create("sandmine-capture", MFD_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot create a memory file for " + what);
+  if (int rc = write_to(fd.get()); rc != 0)
+    return Error{"cannot write " + what + ": " + std::strerror(-rc), -rc};
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size < 0) return errno_error("cannot size " + what);
+  std::string out(static_cast<std::size_t>(size), '\0');
+  for (off_t done = 0; done < size;) {
+    ssize_t n = ::pread(fd.get(), out.data() + done, static_cast<std::size_t>(size - done), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errno_error("cannot read back " + what);
+    done += n;
+  }
+  return out;
+}
+
+Result<TempDir> TempDir::create(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) return errno_error("cannot create a work directory " + tmpl);
+  return TempDir(tmpl);
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 Status write_file(const std::string& path, std::string_view data) {

@@ -1,7 +1,9 @@
 #pragma once
 // Whole-file reads and writes for small kernel files (procfs, cgroupfs, sysfs).
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,37 @@ Result<std::string> read_file(const std::string& path);
 
 /// Writes data to an existing file in one write(2), as kernel files expect.
 Status write_file(const std::string& path, std::string_view data);
+
+/// Opens path for appending (created with mode 0644 if missing), close-on-exec.
+Result<UniqueFd> open_append(const std::string& path);
+
+/// Whether path exists (any kind of file); its size in bytes when it does.
+std::optional<std::uint64_t> file_size(const std::string& path);
+
+/// Whether path can be executed by this process.
+bool is_executable(const std::string& path);
+
+/// What a writer puts into a descriptor, read back: write_to gets a fresh
+/// anonymous memory file and returns 0 or a negative errno (as libseccomp's
+/// exporters do).
+Result<std::string> capture(const std::function<int(int fd)>& write_to, const std::string& what);
+
+/// A fresh empty directory <tmp>/<prefix>XXXXXX, removed with everything in
+/// it on destruction.
+class TempDir {
+ public:
+  static Result<TempDir> create(const std::string& prefix);
+  TempDir(TempDir&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  TempDir& operator=(TempDir&&) = delete;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
 
 }  // namespace sandmine::sys
 

@@ -1,7 +1,13 @@
 #pragma once
 // Ctrl-C and friends while a target runs: SIGINT, SIGTERM and SIGHUP are
-// caught, remembered, and kill the target cgroup at once (cgroup.kill, written
-// from the handler), so a recorder's wait returns and it can save what it has.
+// caught, remembered, and kill every armed cgroup at once (cgroup.kill,
+// written from the handler), so whatever waits on the target returns and
+// can save what it has.
+
+#include <string>
+
+#include "sys/fd.h"
+#include "util/result.h"
 
 namespace sandmine::sys {
 
@@ -17,8 +23,25 @@ class InterruptGuard {
 /// The first caught signal, or 0.
 int interrupt_signal();
 
-/// fd of a cgroup.kill file the handler writes "1" to; -1 disarms. The caller
-/// keeps the fd open while armed.
-void arm_interrupt_kill(int cgroup_kill_fd);
+/// While armed, a caught signal kills every process in a cgroup and below
+/// (its cgroup.kill, written from the handler). Several can be armed at once
+/// (up to 64). When a signal came before arming, arming kills at once.
+class KillSwitch {
+ public:
+  KillSwitch() = default;
+  /// Arms the cgroup at path (an absolute directory of the v2 tree).
+  static Result<KillSwitch> arm(const std::string& cgroup_path);
+  KillSwitch(KillSwitch&& o) noexcept;
+  KillSwitch& operator=(KillSwitch&& o) noexcept;
+  KillSwitch(const KillSwitch&) = delete;
+  KillSwitch& operator=(const KillSwitch&) = delete;
+  ~KillSwitch() { disarm(); }
+  /// Stops killing the cgroup on a signal. Idempotent.
+  void disarm();
+
+ private:
+  UniqueFd fd_;
+  int slot_ = -1;
+};
 
 }  // namespace sandmine::sys

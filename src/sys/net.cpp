@@ -6,12 +6,28 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
 
 namespace sandmine::sys {
+
+Result<UniqueFd> open_netns(pid_t pid) {
+  std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
+  UniqueFd fd(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open the network namespace " + ns);
+  return fd;
+}
+
+bool unix_socket_answers(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  return fd.valid() && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
 
 namespace {
 

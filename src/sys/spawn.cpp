@@ -211,6 +211,13 @@ Result<Child> spawn(const SpawnSpec& spec) {
   return child;
 }
 
+Result<int> Child::wait() {
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0)
+    if (errno != EINTR) return errno_error("cannot wait for process " + std::to_string(pid_));
+  return status;
+}
+
 Status Child::exec_status(bool wait) {
   if (!exec_errors_.valid()) return {};
   if (!wait) {

@@ -40,6 +40,8 @@ class Child {
  public:
   Child(pid_t pid, UniqueFd exec_errors) : pid_(pid), exec_errors_(std::move(exec_errors)) {}
   pid_t pid() const { return pid_; }
+  /// Waits for the child to end (retrying on EINTR); its wait status.
+  Result<int> wait();
   /// Why the child failed before running the command, once it has exec'd or
   /// died (wait: block until then). Ok when it exec'd (or, without wait, when
   /// nothing was reported yet).

@@ -361,7 +361,6 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
     EbpfRecorder* self;
     Target* t;
     ~Cleanup() {
-      sys::arm_interrupt_kill(-1);
       {
         std::lock_guard lock(self->impl_->current_mutex);
         self->impl_->current = nullptr;
@@ -372,11 +371,8 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
 
   auto procs = t->cgroup.open_procs();
   if (!procs) return procs.error();
-  std::string kill_path = t->cgroup.path() + "/cgroup.kill";
-  sys::UniqueFd kill_fd(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!kill_fd.valid())
-    return errno_error("cannot open " + kill_path + " (the kernel needs cgroup.kill, Linux 5.14+)");
-  sys::arm_interrupt_kill(kill_fd.get());
+  auto kill_switch = sys::KillSwitch::arm(t->cgroup.path());
+  if (!kill_switch) return kill_switch.error();
   {
     std::lock_guard lock(impl_->current_mutex);
     impl_->current = t;

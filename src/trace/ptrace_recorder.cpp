@@ -21,16 +21,16 @@
 #include "sys/privilege.h"
 #include "sys/seccomp.h"
 #include "sys/spawn.h"
+#include "syscalls/arch.h"
 #include "syscalls/syscalls.h"
 
 namespace sandmine::trace {
 
 namespace {
 
-// Recorder ABI indexes, as syscalls::arch_for_abi takes them.
-enum Abi { kAbiNative = 0, kAbiCompat = 1, kAbiX32 = 2, kAbiCount = 3 };
+using syscalls::kAbiCount;
+using syscalls::kAbiNative;
 
-constexpr std::int64_t kX32SyscallBit = 0x40000000;
 constexpr int kSeccompModeFilter = 2;
 // What a syscall stop reports as its signal with PTRACE_O_TRACESYSGOOD.
 constexpr int kSyscallStopSignal = SIGTRAP | 0x80;
@@ -42,15 +42,10 @@ constexpr long kTraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRA
 // The recorder ABI of a syscall entry as the kernel's syscall_get_arch() and
 // the entry number report it, or -1 for an architecture this host does not
 // have. x32 calls come in as x86_64 with the x32 bit in the number.
-int abi_of([[maybe_unused]] std::uint32_t audit_arch, [[maybe_unused]] std::int64_t nr) {
-#if defined(__x86_64__)
-  if (audit_arch == AUDIT_ARCH_X86_64) return nr >= 0 && (nr & kX32SyscallBit) ? kAbiX32 : kAbiNative;
-  if (audit_arch == AUDIT_ARCH_I386) return kAbiCompat;
-#elif defined(__aarch64__)
-  if (audit_arch == AUDIT_ARCH_AARCH64) return kAbiNative;
-  if (audit_arch == AUDIT_ARCH_ARM) return kAbiCompat;
-#endif
-  return -1;
+int abi_of(std::uint32_t audit_arch, std::int64_t nr) {
+  static const std::string host = syscalls::native_arch();
+  const auto* arch = syscalls::arch_of_audit(audit_arch, nr);
+  return arch && arch->host == host ? arch->abi : -1;
 }
 
 bool is_execve(std::uint32_t audit_arch, std::int64_t nr) {
@@ -284,22 +279,11 @@ class Tracer {
   std::optional<Error> error_;
 };
 
-// Disarms the interrupt handler's cgroup kill on every way out of record().
-struct InterruptKillArm {
-  explicit InterruptKillArm(int fd) { sys::arm_interrupt_kill(fd); }
-  ~InterruptKillArm() { sys::arm_interrupt_kill(-1); }
-  InterruptKillArm(const InterruptKillArm&) = delete;
-  InterruptKillArm& operator=(const InterruptKillArm&) = delete;
-};
-
 Result<Recording> trace_in(const sys::Cgroup& cgroup, const RunOptions& options, CountSink sink) {
   auto procs = cgroup.open_procs();
   if (!procs) return procs.error();
-  std::string kill_path = cgroup.path() + "/cgroup.kill";
-  sys::UniqueFd kill_fd(::open(kill_path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!kill_fd.valid())
-    return errno_error("cannot open " + kill_path + " (the kernel needs cgroup.kill, Linux 5.14+)");
-  InterruptKillArm arm(kill_fd.get());
+  auto kill_switch = sys::KillSwitch::arm(cgroup.path());
+  if (!kill_switch) return kill_switch.error();
 
   Recording recording;
   recording.start_ns = monotonic_ns();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "profile/docker_json.h"
 #include "engine/runc.h"
 #include "support/engines.h"
 #include "support/trace_run.h"
@@ -49,7 +50,7 @@ TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
                            .command = httpd_example().command,
                            .rootfs = rootfs,
                            .image = ref,
-                           .seccomp_profile = dir.file(mined_under + "/profile.json"),
+                           .profile = std::make_shared<const profile::Profile>(profile::read_profile(dir.file(mined_under + "/profile.json")).value()),
                            .cgroup_parent = parent->relative_path(),
                            .log_file = dir.file("run.log"),
                            .work_dir = dir.path()});

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "profile/docker_json.h"
 #include "engine/runc.h"
 #include "support/engines.h"
 #include "support/trace_run.h"
@@ -67,7 +68,7 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
     auto c = (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
                              .command = httpd_example().command,
                              .rootfs = rootfs,
-                             .seccomp_profile = dir.file("profile.json"),
+                             .profile = std::make_shared<const profile::Profile>(profile::read_profile(dir.file("profile.json")).value()),
                              .cgroup_parent = parent->relative_path(),
                              .log_file = dir.file("enforce.log")});
     ASSERT_TRUE(c.ok()) << c.error().message;
@@ -149,7 +150,7 @@ TEST_F(Mine, InterruptRemovesTheContainerAndSavesAPartialTrace) {
              "stop: {signal: KILL, timeout: 1s}\nexplore:\n  - name: wait\n    sleep: 60s\n");
   Background sm(
       {SANDMINE_BIN, "mine", dir.file("long.yaml"), "-o", dir.file("out"), "--cache", cache_.path()});
-  std::string name = "sandmine-long-" + std::to_string(sm.pid());
+  std::string name = "sandmine-long-mine-" + std::to_string(sm.pid());
   ASSERT_TRUE(wait_until([&] {
     return run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name) != std::string::npos;
   })) << "the container never started";

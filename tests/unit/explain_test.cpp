@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "profile/explain.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "support/run.h"
 #include "syscalls/syscalls.h"
 
@@ -39,10 +39,10 @@ HostFacts host() {
   return h;
 }
 
-SeccompProfile parse_ok(const json& doc, const std::string& source = "p.json") {
-  auto p = parse_seccomp_profile(doc, source, host());
+Profile parse_ok(const json& doc, const std::string& source = "p.json") {
+  auto p = parse_profile(doc, source, host());
   EXPECT_TRUE(p.ok()) << p.error().message;
-  return p.ok() ? *p : SeccompProfile{};
+  return p.ok() ? *p : Profile{};
 }
 
 const KernelCve& cve(const std::string& id) {

@@ -8,7 +8,7 @@
 
 #include "profile/explain.h"
 #include "profile/export.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "support/run.h"
 #include "sys/files.h"
 
@@ -22,10 +22,10 @@ using test::write_text;
 
 namespace {
 
-SeccompProfile read_ok(const std::string& path) {
-  auto p = read_seccomp_profile(path);
+Profile read_ok(const std::string& path) {
+  auto p = read_profile(path);
   EXPECT_TRUE(p.ok()) << p.error().message;
-  return p.ok() ? *p : SeccompProfile{};
+  return p.ok() ? *p : Profile{};
 }
 
 // A small allow-list on two architectures, names out of order.
@@ -215,18 +215,19 @@ TEST(Export, RulesOfAProfileThatIsNotAnAllowList) {
   Outcome r = export_to_stdout(dir.file("rich.json"), "oci");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The archMap resolved for x86_64, includes/excludes decided (no CAP_SYS_BOOT;
-  // ptrace excluded on amd64), chown32 (on x86 only) kept, explicit errno values.
+  // ptrace excluded on amd64), chown32 (on x86 only) kept, explicit errno values;
+  // per syscall, in the writer's order: unconditional allows, other actions,
+  // then one rule per argument alternative.
   json expected = R"({
     "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
     "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
     "syscalls": [
-      {"names": ["chown32", "exit_group", "read", "write"], "action": "SCMP_ACT_ALLOW"},
-      {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
-       "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+      {"names": ["arch_prctl", "chown32", "exit_group", "read", "write"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
       {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
        "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
-      {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
-      {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW"}
+      {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+       "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}
     ]})"_json;
   EXPECT_EQ(json::parse(r.out), expected);
 }
@@ -253,8 +254,8 @@ TEST(Export, K8sOfConditionalRules) {
   Outcome r = export_to_stdout(dir.file("rich.json"), "k8s");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   YAML::Node spec = YAML::Load(r.out)["spec"];
-  ASSERT_EQ(spec["syscalls"].size(), 4u) << r.out;  // the mount rule now has the default action
-  YAML::Node clone = spec["syscalls"][2];
+  ASSERT_EQ(spec["syscalls"].size(), 3u) << r.out;  // the mount rule now has the default action
+  YAML::Node clone = spec["syscalls"][1];
   EXPECT_EQ(clone["names"].as<std::vector<std::string>>(), std::vector<std::string>{"clone"});
   EXPECT_EQ(clone["args"][0]["index"].as<unsigned>(), 0u);
   EXPECT_EQ(clone["args"][0]["value"].as<std::uint64_t>(), 2114060288u);
@@ -302,29 +303,45 @@ TEST(Merge, UnionPerArchitecture) {
              R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
     "syscalls": [{"names": ["read", "close"], "action": "SCMP_ACT_ALLOW"},
                  {"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
-  auto merged = merge_profiles({read_ok(dir.file("a.json")), read_ok(dir.file("b.json"))});
+  auto merged = union_of({read_ok(dir.file("a.json")), read_ok(dir.file("b.json"))});
   ASSERT_TRUE(merged.ok()) << merged.error().message;
-  EXPECT_EQ(merged->allowed.at("x86_64"), (std::set<std::string>{"close", "read", "write"}));
-  EXPECT_EQ(merged->allowed.at("x86"), (std::set<std::string>{"close", "read"}));
-  EXPECT_EQ(merged->default_errno, 1);
+  EXPECT_EQ(allowed_names(*merged), (std::set<std::string>{"close", "read", "write"}));
+  EXPECT_EQ(merged->arches, (std::vector<std::string>{"x86_64", "x86"}));
+  EXPECT_EQ(merged->default_action, Action::error(1));
 
   Outcome r = sandmine({"merge", dir.file("a.json"), dir.file("b.json"), "-o", dir.file("m.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "sandmine: wrote " + dir.file("m.json") + ": 3 syscalls allowed on x86, x86_64\n");
+  EXPECT_EQ(r.err, "sandmine: wrote " + dir.file("m.json") + ": 3 syscalls allowed on x86_64, x86\n");
   EXPECT_EQ(json::parse(*sys::read_file(dir.file("m.json"))), R"({
     "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
     "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
     "syscalls": [{"names": ["close", "read", "write"], "action": "SCMP_ACT_ALLOW"}]})"_json);
 }
 
-TEST(Merge, RefusesWhatIsNotAPlainAllowList) {
+TEST(Merge, UnitesArgumentRules) {
+  TempDir dir;
+  write_text(dir.file("a.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+                 {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}]})");
+  write_text(dir.file("b.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})");
+  Outcome r = sandmine({"merge", dir.file("a.json"), dir.file("b.json"), "-o", dir.file("m.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(*sys::read_file(dir.file("m.json"))), R"({
+    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+                 {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 1, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+                 {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 2, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}]})"_json);
+}
+
+TEST(Merge, RefusesWhatIsNotAnAllowList) {
   TempDir dir;
   write_text(dir.file("a.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})");
   write_text(dir.file("denylist.json"), R"({"defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
-  write_text(dir.file("conditional.json"), R"({"defaultAction": "SCMP_ACT_ERRNO",
-    "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
   write_text(dir.file("kill.json"), R"({"defaultAction": "SCMP_ACT_ERRNO",
     "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]})");
   write_text(dir.file("enosys.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
@@ -332,15 +349,14 @@ TEST(Merge, RefusesWhatIsNotAPlainAllowList) {
   expect_one_line_error(
       sandmine({"merge", dir.file("a.json"), dir.file("denylist.json"), "-o", dir.file("m.json")}),
       "cannot merge: profile " + dir.file("denylist.json") +
-          " is not a plain allow-list (defaultAction SCMP_ACT_ERRNO, rules that allow without "
-          "argument conditions): its defaultAction is SCMP_ACT_ALLOW");
-  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("conditional.json")}),
-                        "syscalls[0] allows personality only for some argument values");
+          " lets every call through by default (SCMP_ACT_ALLOW): only profiles that deny by default can be "
+          "merged");
   expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("kill.json")}),
-                        "syscalls[0] gives ptrace action SCMP_ACT_KILL_PROCESS");
+                        "profile " + dir.file("kill.json") +
+                            " gives ptrace action SCMP_ACT_KILL_PROCESS: only rules that allow can be merged");
   expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("enosys.json")}),
-                        "profile " + dir.file("a.json") + " denies with EPERM, profile " +
-                            dir.file("enosys.json") + " with ENOSYS");
+                        "profile " + dir.file("a.json") + " denies with SCMP_ACT_ERRNO (EPERM), profile " +
+                            dir.file("enosys.json") + " with SCMP_ACT_ERRNO (ENOSYS)");
   expect_one_line_error(sandmine({"merge", dir.file("a.json")}), "merge needs at least two profiles, got 1");
   expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("missing.json")}), "cannot read it");
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.json"))) << "nothing written on refusal";

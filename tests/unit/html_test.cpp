@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "explore/coverage.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 #include "report/html.h"
 #include "report/index_page.h"
 
@@ -66,7 +66,7 @@ ReportInput sample_input() {
     t.steps[i].duration_ms = 50;
   }
   t.coverage = explore::estimate_coverage(t.steps);
-  auto profile = profile::parse_seccomp_profile(
+  auto profile = profile::parse_profile(
       json::parse(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
                      "syscalls": [{"names": ["read", "write", "openat", "sendfile", "mount"],
                                    "action": "SCMP_ACT_ALLOW"}]})"),

@@ -11,9 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "profile/filter.h"
-#include "profile/oci.h"
-#include "profile/sandbox.h"
-#include "profile/seccomp_profile.h"
+#include "profile/from_trace.h"
+#include "profile/docker_json.h"
 #include "support/run.h"
 #include "syscalls/syscalls.h"
 
@@ -33,14 +32,14 @@ HostFacts host() {
   return h;
 }
 
-SeccompProfile parse_ok(const json& doc) {
-  auto p = parse_seccomp_profile(doc, "p.json", host());
+Profile parse_ok(const json& doc) {
+  auto p = parse_profile(doc, "p.json", host());
   EXPECT_TRUE(p.ok()) << p.error().message;
-  return p.ok() ? *p : SeccompProfile{};
+  return p.ok() ? *p : Profile{};
 }
 
 std::string parse_error(const std::string& text) {
-  auto p = parse_seccomp_profile(json::parse(text), "p.json", host());
+  auto p = parse_profile(json::parse(text), "p.json", host());
   if (p.ok()) return "(parsed)";
   return p.error().message;
 }
@@ -170,23 +169,24 @@ constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
 constexpr std::uint32_t kLog = SECCOMP_RET_LOG;
 constexpr std::uint32_t kEperm = SECCOMP_RET_ERRNO | 1;
 
-std::vector<sock_filter> compile(const SeccompProfile& p, FilterMode mode) {
+std::vector<sock_filter> compile(const Profile& p, FilterMode mode) {
   auto program = compile_filter(p, mode);
   EXPECT_TRUE(program.ok()) << program.error().message;
   return program.ok() ? *program : std::vector<sock_filter>{};
 }
 
-TEST(SeccompProfile, ReadsTheProfileSandmineWrites) {
-  Sandbox sb;
-  sb.allowed["x86_64"] = {"read", "write", "getpid"};
-  sb.allowed["x86"] = {"getpid"};
-  auto p = parse_ok(to_oci_json(sb));
+TEST(Profile, ReadsTheProfileSandmineWrites) {
+  Profile written{.source = "p.json", .default_action = Action::error(1), .arches = {"x86_64", "x86"}};
+  allow(written, {"read", "write", "getpid"}, "");
+  auto p = parse_ok(to_docker_json(written));
   EXPECT_EQ(p.default_action, (Action{"SCMP_ACT_ERRNO", 1}));
   EXPECT_EQ(p.arches, (std::vector<std::string>{"x86_64", "x86"}));
-  ASSERT_EQ(p.rules.size(), 1u);
-  EXPECT_EQ(p.rules[0].names, (std::vector<std::string>{"getpid", "read", "write"}));
-  EXPECT_EQ(p.rules[0].action, (Action{"SCMP_ACT_ALLOW", 0}));
-  EXPECT_TRUE(p.rules[0].args.empty());
+  ASSERT_EQ(p.syscalls.size(), 3u);
+  for (const char* name : {"getpid", "read", "write"}) {
+    EXPECT_EQ(p.syscalls.at(name).action, (Action{"SCMP_ACT_ALLOW", 0})) << name;
+    EXPECT_TRUE(p.syscalls.at(name).rules.empty()) << name;
+    EXPECT_EQ(p.syscalls.at(name).field, "syscalls[0]") << name;
+  }
   EXPECT_TRUE(p.warnings.empty());
   // The format gives every architecture the union of names.
   EXPECT_EQ(allowed_set(p),
@@ -223,19 +223,29 @@ const char* kDockerShaped = R"({
   ]
 })";
 
-TEST(SeccompProfile, ReadsADockerDefaultShapedProfile) {
+TEST(Profile, ReadsADockerDefaultShapedProfile) {
   auto p = parse_ok(json::parse(kDockerShaped));
   EXPECT_EQ(p.arches, (std::vector<std::string>{"x86_64", "x86", "x32"}));
-  std::vector<std::string> fields;
-  for (const auto& r : p.rules) fields.push_back(r.field);
+  std::map<std::string, std::string> fields;
+  for (const auto& [name, policy] : p.syscalls) fields[name] = policy.field;
   // Left out: sync_file_range2 (ppc64le only), uname (not on x86_64), the
-  // CAP_SYS_ADMIN allow, getppid (kernel too old), gettid (kernel new enough).
-  EXPECT_EQ(fields, (std::vector<std::string>{"syscalls[0]", "syscalls[1]", "syscalls[2]", "syscalls[6]",
-                                              "syscalls[7]", "syscalls[8]", "syscalls[11]", "syscalls[12]"}));
-  EXPECT_EQ(p.rules[1].args, (std::vector<ArgCondition>{{0, 4294967295u, 0, "SCMP_CMP_EQ"}}));
-  EXPECT_EQ(p.rules[5].names, (std::vector<std::string>{"getpid"}));
-  EXPECT_EQ(p.rules[6].action, (Action{"SCMP_ACT_ERRNO", 38}));
-  EXPECT_EQ(p.rules[7].action, (Action{"SCMP_ACT_ERRNO", EACCES}));
+  // CAP_SYS_ADMIN allow, getppid (kernel too old), gettid (kernel new enough),
+  // the bpf denial (the default action anyway), cacheflush (no such call here).
+  EXPECT_EQ(fields, (std::map<std::string, std::string>{{"_llseek", "syscalls[0]"},
+                                                        {"acct", "syscalls[12]"},
+                                                        {"arch_prctl", "syscalls[2]"},
+                                                        {"chroot", "syscalls[7]"},
+                                                        {"clone3", "syscalls[11]"},
+                                                        {"getpid", "syscalls[8]"},
+                                                        {"personality", "syscalls[1]"},
+                                                        {"read", "syscalls[0]"},
+                                                        {"write", "syscalls[0]"}}));
+  ASSERT_EQ(p.syscalls.at("personality").rules.size(), 1u);
+  EXPECT_FALSE(p.syscalls.at("personality").action);
+  EXPECT_EQ(p.syscalls.at("personality").rules[0].args,
+            (std::vector<ArgCondition>{{0, 4294967295u, 0, "SCMP_CMP_EQ"}}));
+  EXPECT_EQ(p.syscalls.at("clone3").action, (Action{"SCMP_ACT_ERRNO", 38}));
+  EXPECT_EQ(p.syscalls.at("acct").action, (Action{"SCMP_ACT_ERRNO", EACCES}));
   ASSERT_EQ(p.warnings.size(), 1u);
   EXPECT_EQ(p.warnings[0],
             "profile p.json: 1 syscall exist on none of its architectures (x86_64, x86, x32) and cannot be "
@@ -260,17 +270,17 @@ TEST(SeccompProfile, ReadsADockerDefaultShapedProfile) {
                                                   {"x32", kX32 | 39}}));
 }
 
-TEST(SeccompProfile, ArchitecturesDefaultToTheNativeOne) {
+TEST(Profile, ArchitecturesDefaultToTheNativeOne) {
   auto p = parse_ok(json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW"})"));
   EXPECT_EQ(p.arches, (std::vector<std::string>{"x86_64"}));
-  EXPECT_TRUE(p.rules.empty());
+  EXPECT_TRUE(p.syscalls.empty());
   // An archMap without the host's architecture: the native one too, as runc.
   auto q = parse_ok(json::parse(
       R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_AARCH64"}]})"));
   EXPECT_EQ(q.arches, (std::vector<std::string>{"x86_64"}));
 }
 
-TEST(SeccompProfile, TheFirstUnconditionalRuleDecidesAsInLibseccomp) {
+TEST(Profile, TheFirstUnconditionalRuleDecidesAsInLibseccomp) {
   auto p = parse_ok(json::parse(R"({
     "defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [
@@ -305,7 +315,7 @@ TEST(SeccompProfile, TheFirstUnconditionalRuleDecidesAsInLibseccomp) {
   EXPECT_EQ(run_filter(program, AUDIT_ARCH_X86_64, 63), kEperm);                 // uname
 }
 
-TEST(SeccompProfile, DefaultAllowAllowsEveryNumberWithoutARule) {
+TEST(Profile, DefaultAllowAllowsEveryNumberWithoutARule) {
   auto p = parse_ok(json::parse(R"({
     "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"},
@@ -466,15 +476,15 @@ INSTANTIATE_TEST_SUITE_P(
             R"(, "includes": {"minKernel": "four"}}]})",
             "profile p.json: syscalls[0].includes.minKernel: \"four\" is not a kernel version (e.g. 4.8)"}));
 
-TEST(SeccompProfile, FileErrorsNameTheFile) {
-  auto missing = read_seccomp_profile("/nonexistent-sandmine/p.json");
+TEST(Profile, FileErrorsNameTheFile) {
+  auto missing = read_profile("/nonexistent-sandmine/p.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message,
             "profile /nonexistent-sandmine/p.json: cannot read it: No such file or directory");
 
   test::TempDir dir;
   test::write_text(dir.file("bad.json"), "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n}\n");
-  auto bad = read_seccomp_profile(dir.file("bad.json"));
+  auto bad = read_profile(dir.file("bad.json"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message.rfind(
                 "profile " + dir.file("bad.json") + ": not valid JSON: parse error at line 3", 0),
@@ -484,12 +494,12 @@ TEST(SeccompProfile, FileErrorsNameTheFile) {
 
   test::write_text(dir.file("ok.json"),
                    R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [)" ALLOW_READ "}]}");
-  auto ok = read_seccomp_profile(dir.file("ok.json"));
+  auto ok = read_profile(dir.file("ok.json"));
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->source, dir.file("ok.json"));
 }
 
-TEST(SeccompProfile, ComplainModeLogsEverythingThatIsNotAllowed) {
+TEST(Profile, ComplainModeLogsEverythingThatIsNotAllowed) {
   auto p = parse_ok(json::parse(R"({
     "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [
@@ -502,14 +512,16 @@ TEST(SeccompProfile, ComplainModeLogsEverythingThatIsNotAllowed) {
     ]})"));
   auto c = complain_mode(p);
   EXPECT_EQ(c.default_action, (Action{"SCMP_ACT_LOG", 0}));
-  std::vector<Action> actions;
-  for (const auto& r : c.rules) actions.push_back(r.action);
-  EXPECT_EQ(actions, (std::vector<Action>{{"SCMP_ACT_ALLOW", 0},
-                                          {"SCMP_ACT_LOG", 0},
-                                          {"SCMP_ACT_LOG", 0},
-                                          {"SCMP_ACT_LOG", 0},
-                                          {"SCMP_ACT_ALLOW", 0}}));
-  EXPECT_EQ(c.rules[4].args, p.rules[4].args);
+  std::map<std::string, Action> actions;
+  for (const auto& [name, policy] : c.syscalls)
+    actions[name] = policy.action ? *policy.action : policy.rules.at(0).action;
+  EXPECT_EQ(actions, (std::map<std::string, Action>{{"getpid", {"SCMP_ACT_LOG", 0}},
+                                                    {"kill", {"SCMP_ACT_LOG", 0}},
+                                                    {"personality", {"SCMP_ACT_ALLOW", 0}},
+                                                    {"read", {"SCMP_ACT_ALLOW", 0}},
+                                                    {"uname", {"SCMP_ACT_LOG", 0}},
+                                                    {"write", {"SCMP_ACT_ALLOW", 0}}}));
+  EXPECT_EQ(c.syscalls.at("personality").rules, p.syscalls.at("personality").rules);
   EXPECT_EQ(allowed_set(c), allowed_set(p));
   EXPECT_EQ(allowed_set(p), (std::set<SyscallKey>{{"x86_64", 0}, {"x86_64", 1}}));
 
@@ -535,10 +547,10 @@ TEST(SeccompProfile, ComplainModeLogsEverythingThatIsNotAllowed) {
   EXPECT_EQ(run_filter(complain, AUDIT_ARCH_I386, 20), kLog);
 }
 
-TEST(SeccompProfile, OtherArchitecturesGetTheDefaultAction) {
-  Sandbox sb;
-  sb.allowed["x86_64"] = {"read", "getpid"};
-  auto x86_64_only = parse_ok(to_oci_json(sb));
+TEST(Profile, OtherArchitecturesGetTheDefaultAction) {
+  Profile sb{.source = "p.json", .default_action = Action::error(1), .arches = {"x86_64"}};
+  allow(sb, {"read", "getpid"}, "");
+  auto x86_64_only = parse_ok(to_docker_json(sb));
   auto program = compile(x86_64_only, FilterMode::enforce);
   EXPECT_EQ(run_filter(program, AUDIT_ARCH_X86_64, 39), kAllow);
   EXPECT_EQ(run_filter(program, AUDIT_ARCH_X86_64, 63), kEperm);
@@ -547,9 +559,8 @@ TEST(SeccompProfile, OtherArchitecturesGetTheDefaultAction) {
   EXPECT_EQ(run_filter(program, AUDIT_ARCH_X86_64, kX32 | 39), kEperm);  // x32 getpid
   EXPECT_EQ(run_filter(program, AUDIT_ARCH_AARCH64, 172), kEperm);
 
-  sb.allowed["x86"] = {"getpid"};
-  sb.allowed["x32"] = {"getpid"};
-  auto all_three = parse_ok(to_oci_json(sb));
+  sb.arches = {"x86_64", "x86", "x32"};
+  auto all_three = parse_ok(to_docker_json(sb));
   auto program3 = compile(all_three, FilterMode::enforce);
   EXPECT_EQ(run_filter(program3, AUDIT_ARCH_I386, 20), kAllow);
   EXPECT_EQ(run_filter(program3, AUDIT_ARCH_I386, 3), kAllow);  // the format's union of names
@@ -567,7 +578,7 @@ TEST(SeccompProfile, OtherArchitecturesGetTheDefaultAction) {
   EXPECT_EQ(allowed_set(i386_only), (std::set<SyscallKey>{{"x86", 20}}));
 }
 
-TEST(SeccompProfile, ArgumentConditionsCompileAsRuncAddsThem) {
+TEST(Profile, ArgumentConditionsCompileAsRuncAddsThem) {
   auto p = parse_ok(json::parse(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [
       {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
@@ -589,7 +600,7 @@ TEST(SeccompProfile, ArgumentConditionsCompileAsRuncAddsThem) {
   EXPECT_TRUE(allowed_set(p).empty());
 }
 
-TEST(SeccompProfile, NotifyCannotBeEnforced) {
+TEST(Profile, NotifyCannotBeEnforced) {
   auto p = parse_ok(json::parse(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})"));
   auto program = compile_filter(p, FilterMode::enforce);
@@ -601,7 +612,7 @@ TEST(SeccompProfile, NotifyCannotBeEnforced) {
   EXPECT_TRUE(compile_filter(p, FilterMode::complain).ok());
 }
 
-TEST(SeccompProfile, HostFactsOfThisMachine) {
+TEST(Profile, HostFactsOfThisMachine) {
   auto h = HostFacts::current();
   EXPECT_FALSE(h.arch.empty());
   EXPECT_GE(h.kernel_major, 3);

@@ -31,32 +31,34 @@ TEST(Timing, TableHasReasonsAndSources) {
   }
 }
 
-TEST(Timing, AddedPerArchitectureWhereTheNameExists) {
-  Sandbox sb;
-  sb.allowed["x86_64"] = {"read", "rt_sigreturn"};
-  sb.allowed["x86"] = {"read"};
-  auto added = add_timing_dependent(sb, false);
-  EXPECT_EQ(sb.allowed["x86_64"], (std::set<std::string>{"read", "restart_syscall", "rt_sigreturn"}));
-  EXPECT_EQ(sb.allowed["x86"], (std::set<std::string>{"read", "restart_syscall", "rt_sigreturn", "sigreturn"}));
-  // rt_sigreturn was already seen on x86_64: only what is new is reported.
-  EXPECT_EQ(added["x86_64"], (std::set<std::string>{"restart_syscall"}));
-  EXPECT_EQ(added["x86"], (std::set<std::string>{"restart_syscall", "rt_sigreturn", "sigreturn"}));
+TEST(Timing, AddedOnEachArchitectureWhereTheNameExistsWithTheirComment) {
+  Profile p{.source = "p.json", .default_action = Action::error(1), .arches = {"x86_64"}};
+  allow(p, {"read", "rt_sigreturn"}, "");
+  // rt_sigreturn was already seen: only what is new is reported.
+  EXPECT_EQ(add_timing_dependent(p, false), (std::set<std::string>{"restart_syscall"}));
+  EXPECT_EQ(allowed_names(p), (std::set<std::string>{"read", "restart_syscall", "rt_sigreturn"}));
+  EXPECT_EQ(p.syscalls.at("restart_syscall").comment, kTimingDependentComment);
+  EXPECT_EQ(p.syscalls.at("rt_sigreturn").comment, "");
+  // i386's sigreturn exists only there: added once x86 is listed.
+  p.arches.push_back("x86");
+  EXPECT_EQ(add_timing_dependent(p, false), (std::set<std::string>{"sigreturn"}));
 }
 
 TEST(Timing, ContainersAlsoGetTheGoRuntimeOfRuncInit) {
-  Sandbox command, container;
-  command.allowed["x86_64"] = container.allowed["x86_64"] = {"read"};
+  Profile command{.source = "c.json", .default_action = Action::error(1), .arches = {"x86_64"}};
+  allow(command, {"read"}, "");
+  Profile container = command;
   add_timing_dependent(command, false);
   add_timing_dependent(container, true);
-  EXPECT_FALSE(command.allowed["x86_64"].count("mmap"));
+  EXPECT_FALSE(command.syscalls.count("mmap"));
   for (const char* s : {"mmap", "futex", "nanosleep", "sched_yield", "tgkill", "rt_sigreturn"})
-    EXPECT_TRUE(container.allowed["x86_64"].count(s)) << s;
+    EXPECT_TRUE(allowed_names(container).count(s)) << s;
 }
 
-TEST(Timing, NothingForAnEmptySandbox) {
-  Sandbox sb;
-  EXPECT_TRUE(add_timing_dependent(sb, true).empty());
-  EXPECT_TRUE(sb.allowed.empty());
+TEST(Timing, NothingWithoutAnArchitecture) {
+  Profile p{.source = "p.json", .default_action = Action::error(1)};
+  EXPECT_TRUE(add_timing_dependent(p, true).empty());
+  EXPECT_TRUE(p.syscalls.empty());
 }
 
 }  // namespace profile

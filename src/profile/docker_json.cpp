@@ -1,8 +1,7 @@
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <seccomp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "profile/capabilities.h"
 #include "sys/files.h"
+#include "syscalls/arch.h"
 #include "syscalls/syscalls.h"
 
 namespace sandmine::profile {
@@ -30,31 +31,6 @@ constexpr std::string_view kFlags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FIL
                                        "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
 
-// Docker decides includes/excludes.arches against Go's GOARCH; profiles also
-// use libseccomp's names there. Both spellings of each architecture.
-struct ArchSpelling {
-  std::string_view libseccomp;
-  std::string_view go;
-};
-constexpr ArchSpelling kGoArches[] = {{"x86_64", "amd64"},
-                                      {"x86", "386"},
-                                      {"x32", "x32"},
-                                      {"aarch64", "arm64"},
-                                      {"arm", "arm"},
-                                      {"ppc64le", "ppc64le"},
-                                      {"ppc64", "ppc64"},
-                                      {"ppc", "ppc"},
-                                      {"s390x", "s390x"},
-                                      {"s390", "s390"},
-                                      {"riscv64", "riscv64"},
-                                      {"mips", "mips"},
-                                      {"mipsel", "mipsle"},
-                                      {"mips64", "mips64"},
-                                      {"mipsel64", "mips64le"},
-                                      {"mips64n32", "mips64n32"},
-                                      {"mipsel64n32", "mips64len32"},
-                                      {"loongarch64", "loong64"}};
-
 constexpr int kMaxErrno = 4095;  // the kernel's MAX_ERRNO: larger values are not errors
 
 template <std::size_t N>
@@ -67,32 +43,18 @@ std::string listing(const std::string_view (&list)[N]) {
   return fmt::format("{}", fmt::join(list, ", "));
 }
 
+// Docker decides includes/excludes.arches against Go's GOARCH; profiles also
+// use libseccomp's names there. Both spellings come from the architecture table.
 bool arch_matches(std::string_view entry, std::string_view host_arch) {
   if (entry == host_arch) return true;
-  for (const auto& a : kGoArches)
-    if (a.libseccomp == host_arch && a.go == entry) return true;
-  return false;
+  const auto* a = syscalls::find_arch(host_arch);
+  return a && !a->go.empty() && a->go == entry;
 }
 
 bool is_arch_spelling(std::string_view entry) {
   if (syscalls::is_known_arch(entry)) return true;
-  return std::any_of(std::begin(kGoArches), std::end(kGoArches),
-                     [&](const auto& a) { return a.go == entry; });
-}
-
-std::uint32_t arch_token(const std::string& arch) { return seccomp_arch_resolve_name(arch.c_str()); }
-
-// Whether libseccomp can put name in a filter for arch: it exists there, or
-// is reached through a multiplexer (socketcall, ipc on x86).
-bool usable_on(const std::string& arch, const std::string& name) {
-  return seccomp_syscall_resolve_name_rewrite(arch_token(arch), name.c_str()) >= 0;
-}
-
-// Whether libseccomp knows the name on any architecture (it gives names of
-// other architectures' syscalls a negative pseudo number, unknown ones
-// __NR_SCMP_ERROR).
-bool known_anywhere(const std::string& name) {
-  return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
+  const auto& all = syscalls::architectures();
+  return std::any_of(all.begin(), all.end(), [&](const auto& a) { return !a.go.empty() && a.go == entry; });
 }
 
 std::optional<int> errno_by_name(const std::string& name) {
@@ -117,13 +79,47 @@ std::optional<KernelVersion> parse_kernel_version(const std::string& s) {
   return v;
 }
 
+// One entry of syscalls[] as written (before merging per syscall).
+struct RawRule {
+  std::vector<std::string> names;
+  Action action;
+  std::vector<ArgCondition> args;  ///< empty: unconditional
+  std::string comment;
+  std::string field;
+};
+
+// The rules per syscall, as libseccomp compiles them for one name: a rule
+// with the default action changes nothing (libseccomp refuses it, runc skips
+// it); the first unconditional rule wins over every other; without one, the
+// conditional rules decide in order.
+std::map<std::string, SyscallPolicy> merge_rules(const std::vector<RawRule>& rules, const Action& default_action) {
+  std::map<std::string, SyscallPolicy> out;
+  for (const auto& rule : rules) {
+    if (rule.action == default_action) continue;
+    for (const auto& name : rule.names) {
+      auto& policy = out[name];
+      if (policy.action) continue;
+      if (rule.args.empty()) {
+        policy.action = rule.action;
+        policy.rules.clear();
+        policy.comment = rule.comment;
+        policy.field = rule.field;
+      } else {
+        policy.rules.push_back({rule.action, rule.args, rule.comment, rule.field});
+        if (policy.field.empty()) policy.field = rule.field;
+      }
+    }
+  }
+  return out;
+}
+
 // Reads one document; each check fails with "profile SOURCE: FIELD: what".
 class Reader {
  public:
   Reader(std::string source, const HostFacts& host) : source_(std::move(source)), host_(host) {}
 
-  Result<SeccompProfile> read(const json& doc) {
-    SeccompProfile p;
+  Result<Profile> read(const json& doc) {
+    Profile p;
     p.source = source_;
     if (!doc.is_object()) return fail("(document)", "expected a JSON object, got " + describe(doc));
 
@@ -140,23 +136,27 @@ class Reader {
     if (doc.contains("syscalls") && !doc["syscalls"].is_null()) {
       const json& list = doc["syscalls"];
       if (!list.is_array()) return fail("syscalls", "expected an array, got " + describe(list));
+      std::vector<RawRule> rules;
       std::set<std::string> left_out;
       for (std::size_t i = 0; i < list.size(); ++i) {
         std::string field = "syscalls[" + std::to_string(i) + "]";
         auto rule = syscall_rule(list[i], field, p.arches);
         if (!rule) return rule.error();
         if (!rule->has_value()) continue;
-        for (const auto& name : (*rule)->names)
-          if (std::none_of(p.arches.begin(), p.arches.end(),
-                           [&](const auto& a) { return usable_on(a, name); }))
-            left_out.insert(name);
-        p.rules.push_back(std::move(**rule));
+        RawRule& r = **rule;
+        std::erase_if(r.names, [&](const std::string& name) {
+          bool usable = std::any_of(p.arches.begin(), p.arches.end(),
+                                    [&](const auto& a) { return syscalls::filterable_on(a, name); });
+          if (!usable) left_out.insert(name);
+          return !usable;
+        });
+        rules.push_back(std::move(r));
       }
+      p.syscalls = merge_rules(rules, p.default_action);
       if (!left_out.empty())
         p.warnings.push_back(
             fmt::format("profile {}: {} syscall{} exist on none of its architectures ({}) and cannot be "
-                        "allowed or denied "
-                        "there: {}",
+                        "allowed or denied there: {}",
                         source_, left_out.size(), left_out.size() == 1 ? "" : "s", fmt::join(p.arches, ", "),
                         fmt::join(left_out, ", ")));
     }
@@ -292,7 +292,7 @@ class Reader {
     return out;
   }
 
-  Status flags(const json& doc, SeccompProfile& p) const {
+  Status flags(const json& doc, Profile& p) const {
     auto listed = strings_at(doc, "flags", "flags");
     if (!listed) return listed.error();
     for (std::size_t i = 0; i < listed->size(); ++i)
@@ -349,10 +349,10 @@ class Reader {
   }
 
   // One entry of syscalls[]: the rule, or none when it does not apply here.
-  Result<std::optional<SyscallRule>> syscall_rule(const json& entry, const std::string& field,
+  Result<std::optional<RawRule>> syscall_rule(const json& entry, const std::string& field,
                                                   const std::vector<std::string>& arches) const {
     if (!entry.is_object()) return fail(field, "expected an object, got " + describe(entry));
-    SyscallRule rule;
+    RawRule rule;
     rule.field = field;
 
     auto names = strings_at(entry, "names", field + ".names");
@@ -366,7 +366,7 @@ class Reader {
     if (has_names && names->empty()) return fail(field + ".names", "is empty");
     rule.names = has_names ? *names : std::vector<std::string>{*name};
     for (std::size_t i = 0; i < rule.names.size(); ++i)
-      if (!known_anywhere(rule.names[i]))
+      if (!syscalls::known_anywhere(rule.names[i]))
         return fail(has_names ? field + ".names[" + std::to_string(i) + "]" : field + ".name",
                     fmt::format("unknown syscall \"{}\" on {}", rule.names[i], fmt::join(arches, ", ")));
 
@@ -374,7 +374,9 @@ class Reader {
     if (!action) return action.error();
     rule.action = *action;
 
-    if (auto st = string_at(entry, "comment", field + ".comment"); !st) return st.error();
+    auto comment = string_at(entry, "comment", field + ".comment");
+    if (!comment) return comment.error();
+    rule.comment = *comment;
 
     if (entry.contains("args") && !entry["args"].is_null()) {
       const json& args = entry["args"];
@@ -409,8 +411,8 @@ class Reader {
     if (!included) return included.error();
     auto not_excluded = condition_holds(entry, "excludes", field + ".excludes");
     if (!not_excluded) return not_excluded.error();
-    if (!*included || !*not_excluded) return std::optional<SyscallRule>();
-    return std::optional<SyscallRule>(std::move(rule));
+    if (!*included || !*not_excluded) return std::optional<RawRule>();
+    return std::optional<RawRule>(std::move(rule));
   }
 
   std::string source_;
@@ -431,12 +433,11 @@ HostFacts HostFacts::current() {
   return h;
 }
 
-Result<SeccompProfile> parse_seccomp_profile(const json& doc, const std::string& source,
-                                             const HostFacts& host) {
+Result<Profile> parse_profile(const json& doc, const std::string& source, const HostFacts& host) {
   return Reader(source, host).read(doc);
 }
 
-Result<SeccompProfile> read_seccomp_profile(const std::string& path) {
+Result<Profile> read_profile(const std::string& path) {
   auto text = sys::read_file(path);
   if (!text)
     return Error{"profile " + path + ": cannot read it: " + std::strerror(text.error().errnum),
@@ -452,53 +453,71 @@ Result<SeccompProfile> read_seccomp_profile(const std::string& path) {
         "profile " + path + ": not valid JSON: " + (at == std::string::npos ? what : what.substr(at)),
         EINVAL};
   }
-  return parse_seccomp_profile(doc, path);
+  return parse_profile(doc, path);
 }
 
-SeccompProfile complain_mode(SeccompProfile profile) {
-  const Action log{"SCMP_ACT_LOG", 0};
-  if (!profile.default_action.allows()) profile.default_action = log;
-  for (auto& rule : profile.rules)
-    if (!rule.action.allows()) rule.action = log;
-  return profile;
+namespace {
+
+json action_json(json rule, const Action& a) {
+  rule["action"] = a.name;
+  if (a.takes_errno()) rule["errnoRet"] = a.errno_ret;
+  return rule;
 }
 
-std::optional<Action> unconditional_action(const SeccompProfile& profile, const std::string& name) {
-  bool conditional = false;
-  for (const auto& rule : profile.rules) {
-    // A rule with the default action changes nothing (libseccomp refuses it,
-    // runc skips it).
-    if (rule.action == profile.default_action) continue;
-    if (std::find(rule.names.begin(), rule.names.end(), name) == rule.names.end()) continue;
-    if (rule.args.empty()) return rule.action;
-    conditional = true;
+json args_json(const std::vector<ArgCondition>& args) {
+  json out = json::array();
+  for (const auto& a : args)
+    out.push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+  return out;
+}
+
+// Groups of unconditional names: plain allows first, then by comment, then
+// other actions.
+struct GroupKey {
+  bool allows = true;
+  std::string action;
+  int errno_ret = 0;
+  std::string comment;
+  auto operator<=>(const GroupKey& o) const {
+    if (allows != o.allows) return allows ? std::strong_ordering::less : std::strong_ordering::greater;
+    return std::tie(action, errno_ret, comment) <=> std::tie(o.action, o.errno_ret, o.comment);
   }
-  if (conditional) return std::nullopt;
-  return profile.default_action;
-}
+};
 
-std::set<trace::SyscallKey> allowed_set(const SeccompProfile& profile) {
-  // Number by number rather than name by name: libseccomp names some calls
-  // on x86 by a pseudo number (socket calls also reached through
-  // socketcall), but names every real number.
-  constexpr std::int64_t kX32Bit = 0x40000000;
-  constexpr std::int64_t kNumbers = 1024;
-  std::map<std::string, bool> allows;
-  std::set<trace::SyscallKey> out;
-  for (const auto& arch : profile.arches) {
-    std::int64_t base = arch == "x32" ? kX32Bit : 0;
-    for (std::int64_t nr = base; nr < base + kNumbers; ++nr) {
-      auto name = syscalls::name_of(arch, nr);
-      if (!name) continue;
-      auto it = allows.find(*name);
-      if (it == allows.end()) {
-        auto action = unconditional_action(profile, *name);
-        it = allows.emplace(*name, action && action->allows()).first;
-      }
-      if (it->second) out.insert({arch, nr});
+}  // namespace
+
+json to_docker_json(const Profile& p) {
+  json doc = {{"defaultAction", p.default_action.name}};
+  if (p.default_action.takes_errno()) doc["defaultErrnoRet"] = p.default_action.errno_ret;
+  doc["architectures"] = json::array();
+  for (const auto& arch : p.arches) doc["architectures"].push_back(syscalls::oci_arch(arch));
+  if (!p.flags.empty()) doc["flags"] = p.flags;
+  doc["syscalls"] = json::array();
+
+  std::map<GroupKey, std::pair<Action, std::vector<std::string>>> groups;
+  for (const auto& [name, policy] : p.syscalls) {
+    if (!policy.action || *policy.action == p.default_action) continue;
+    GroupKey key{policy.action->allows(), policy.action->name, policy.action->errno_ret, policy.comment};
+    auto& g = groups[key];
+    g.first = *policy.action;
+    g.second.push_back(name);  // in name order: the map is sorted
+  }
+  for (const auto& [key, group] : groups) {
+    json rule = action_json({{"names", group.second}}, group.first);
+    if (!key.comment.empty()) rule["comment"] = key.comment;
+    doc["syscalls"].push_back(std::move(rule));
+  }
+  for (const auto& [name, policy] : p.syscalls) {
+    if (policy.action) continue;
+    for (const auto& r : policy.rules) {
+      if (r.action == p.default_action) continue;
+      json rule = action_json({{"names", {name}}}, r.action);
+      rule["args"] = args_json(r.args);
+      if (!r.comment.empty()) rule["comment"] = r.comment;
+      doc["syscalls"].push_back(std::move(rule));
     }
   }
-  return out;
+  return doc;
 }
 
 }  // namespace sandmine::profile

@@ -1,0 +1,104 @@
+#include "explore/ledger.h"
+
+#include <algorithm>
+
+#include "syscalls/syscalls.h"
+
+namespace sandmine::explore {
+
+std::string key_name(const trace::SyscallKey& key) {
+  return key.arch + ":" + syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr));
+}
+
+const trace::StepRecord& StepLedger::record(const std::string& name, const std::string& phase,
+                                            double started_ms, double duration_ms, const trace::Tallies& armed) {
+  trace::StepRecord rec{.name = name, .phase = phase, .started_ms = started_ms, .duration_ms = duration_ms};
+  for (const auto& [key, tally] : armed) {
+    if (auto before = last_.find(key); before == last_.end() || tally.count > before->second.count)
+      rec.used.push_back(key_name(key));
+    if (seen_.insert(key).second) {
+      first_step_[key] = name;
+      rec.new_syscalls.push_back(key_name(key));
+    }
+  }
+  std::sort(rec.used.begin(), rec.used.end());
+  rec.total = seen_.size();
+  last_ = armed;
+  if (phase == "explore") {
+    quiet_ = rec.new_syscalls.empty() ? quiet_ + 1 : 0;
+    if (!rec.new_syscalls.empty()) last_new_ = name;
+  }
+  steps_.push_back(std::move(rec));
+  return steps_.back();
+}
+
+void StepLedger::fold_tail(const trace::Tallies& armed) {
+  if (steps_.empty()) return;
+  auto& last = steps_.back();
+  for (const auto& [key, tally] : armed) {
+    if (auto before = last_.find(key); before != last_.end() && tally.count <= before->second.count) continue;
+    std::string name = key_name(key);
+    if (std::find(last.used.begin(), last.used.end(), name) == last.used.end()) last.used.push_back(name);
+    if (seen_.insert(key).second) {
+      first_step_[key] = last.name;
+      last.new_syscalls.push_back(name);
+    }
+  }
+  std::sort(last.used.begin(), last.used.end());
+  last.total = seen_.size();
+  last_ = armed;
+}
+
+std::optional<std::string> StepLedger::first_step(const trace::SyscallKey& key) const {
+  auto it = first_step_.find(key);
+  if (it == first_step_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string to_string(CheckMode mode) { return mode == CheckMode::Complain ? "complain" : "enforce"; }
+
+std::uint64_t ViolationLedger::record(const std::string& step, const trace::Counts& counts,
+                                      const trace::Violations& seen) {
+  std::map<trace::SyscallKey, std::uint64_t> totals;
+  if (mode_ == CheckMode::Complain) {
+    for (const auto& [key, tally] : counts.armed)
+      if (!allowed_.contains(key)) totals[key] = tally.count;
+    for (const auto& row : seen.rows)
+      if (!allowed_.contains(row.key)) processes_[row.key].insert(row.comm);
+  } else {
+    for (const auto& row : seen.rows)
+      if (row.denied) {
+        totals[row.key] += row.denied;
+        processes_[row.key].insert(row.comm);
+      }
+  }
+  pids_ = seen.pids;
+  std::uint64_t during = 0;
+  for (const auto& [key, n] : totals) {
+    auto before = totals_.find(key);
+    std::uint64_t was = before == totals_.end() ? 0 : before->second;
+    if (n <= was) continue;
+    per_step_[key][step] += n - was;
+    first_step_.emplace(key, step);
+    during += n - was;
+  }
+  totals_ = std::move(totals);
+  return during;
+}
+
+std::vector<CheckViolation> ViolationLedger::violations() const {
+  std::vector<CheckViolation> out;
+  for (const auto& [key, n] : totals_) {
+    CheckViolation v{.key = key,
+                     .name = syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)),
+                     .count = n};
+    if (auto it = processes_.find(key); it != processes_.end()) v.processes = it->second;
+    if (v.processes.empty()) v.processes.insert("?");
+    if (auto it = per_step_.find(key); it != per_step_.end()) v.per_step = it->second;
+    if (auto it = first_step_.find(key); it != first_step_.end()) v.first_step = it->second;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace sandmine::explore

@@ -1,0 +1,103 @@
+#pragma once
+// The per-step bookkeeping of a run, as pure classes over the recorder's
+// snapshots (no kernel, no container: unit tests drive them with counts).
+//
+// StepLedger (mining): after each step, the syscalls whose count grew were
+// used in it (its incidence, from which coverage is estimated) and those seen
+// for the first time are new in it.
+//
+// ViolationLedger (the held-out check): after each step, the calls outside
+// the profile made during it, with the processes that made them.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "trace/counts.h"
+#include "trace/trace.h"
+#include "trace/violations.h"
+
+namespace sandmine::explore {
+
+/// "x86_64:read" (or "x86_64:#999" for a number libseccomp cannot name), as
+/// steps list syscalls.
+std::string key_name(const trace::SyscallKey& key);
+
+class StepLedger {
+ public:
+  /// Records a step that just ended, given the armed counts now. Returns its record.
+  const trace::StepRecord& record(const std::string& name, const std::string& phase, double started_ms,
+                                  double duration_ms, const trace::Tallies& armed);
+  /// Calls counted after the last step's snapshot (while the container was
+  /// removed) belong to that step.
+  void fold_tail(const trace::Tallies& armed);
+
+  const std::vector<trace::StepRecord>& steps() const { return steps_; }
+  /// The step that first made a syscall; empty when none did.
+  std::optional<std::string> first_step(const trace::SyscallKey& key) const;
+  /// Explore steps in a row, up to the last one, that added no syscall.
+  std::size_t quiet_explore_steps() const { return quiet_; }
+  /// The last explore step that added a syscall; empty when none did.
+  const std::string& last_new_step() const { return last_new_; }
+
+ private:
+  std::vector<trace::StepRecord> steps_;
+  trace::Tallies last_;  // armed counts at the last snapshot
+  std::set<trace::SyscallKey> seen_;
+  std::map<trace::SyscallKey, std::string> first_step_;
+  std::size_t quiet_ = 0;
+  std::string last_new_;
+};
+
+/// How the held-out check runs the profile.
+enum class CheckMode { Complain, Enforce };
+
+/// "complain" or "enforce".
+std::string to_string(CheckMode mode);
+
+/// Calls to one syscall outside the profile.
+struct CheckViolation {
+  trace::SyscallKey key;
+  std::string name;                               ///< libseccomp's name, or #nr
+  std::uint64_t count = 0;                        ///< calls (complain: made; enforce: denied)
+  std::set<std::string> processes;                ///< task names that made them ("?" when unknown)
+  std::map<std::string, std::uint64_t> per_step;  ///< step name -> calls during it
+  std::string first_step;
+};
+
+/// The violation rule: what the recorder's counts say fell outside the
+/// profile. Complain mode: the calls ran (the profile only logs them), so
+/// every armed call sys_enter counted outside allowed is one, exit and
+/// exit_group included. Enforce mode: a denied call never reaches sys_enter;
+/// sys_exit saw it return the filter's error, and a call that failed on its
+/// own is not one.
+class ViolationLedger {
+ public:
+  ViolationLedger(CheckMode mode, std::set<trace::SyscallKey> allowed)
+      : mode_(mode), allowed_(std::move(allowed)) {}
+
+  /// Takes the counts after a step; returns the calls outside the profile
+  /// made during it. counts are only read in complain mode.
+  std::uint64_t record(const std::string& step, const trace::Counts& counts, const trace::Violations& seen);
+
+  /// Calls outside the profile so far, per syscall.
+  const std::map<trace::SyscallKey, std::uint64_t>& totals() const { return totals_; }
+  /// The processes (thread group ids) that made them, as of the last record.
+  const std::set<int>& pids() const { return pids_; }
+  /// Every syscall called outside the profile, in key order.
+  std::vector<CheckViolation> violations() const;
+
+ private:
+  CheckMode mode_;
+  std::set<trace::SyscallKey> allowed_;
+  std::map<trace::SyscallKey, std::uint64_t> totals_;
+  std::set<int> pids_;
+  std::map<trace::SyscallKey, std::set<std::string>> processes_;
+  std::map<trace::SyscallKey, std::map<std::string, std::uint64_t>> per_step_;
+  std::map<trace::SyscallKey, std::string> first_step_;
+};
+
+}  // namespace sandmine::explore

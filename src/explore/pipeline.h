@@ -1,0 +1,72 @@
+#pragma once
+// What `sandmine mine` does with one spec, as one call: mine the container,
+// build the profile from the trace (the timing-dependent additions
+// included), check it on the held-out validate steps, and, on request only,
+// fold the calls the check found into the profile and check again.
+//
+// The stages that need the kernel (mining, checking) come in as functions,
+// so the chain itself is tested without privileges.
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "explore/check.h"
+#include "explore/miner.h"
+#include "profile/profile.h"
+#include "spec/spec.h"
+#include "util/result.h"
+
+namespace sandmine::explore {
+
+/// The stages of the chain.
+struct Stages {
+  std::function<Result<MineResult>()> mine;
+  std::function<Result<CheckResult>(const profile::Profile&)> check;
+};
+
+/// How to run the chain.
+struct PipelineOptions {
+  MineOptions mine;
+  CheckMode check_mode = CheckMode::Complain;
+  /// Fold the calls the held-out check found outside the profile into it (a
+  /// rule whose comment says so) and check again.
+  bool include_validate = false;
+  /// The profile's file, as messages and the profile's source name it.
+  std::string profile_path = "profile.json";
+};
+
+/// The comment of the rule --include-validate adds.
+inline constexpr const char* kIncludeValidateComment =
+    "added by --include-validate: seen only in the held-out validate steps";
+
+/// What came of it.
+struct PipelineResult {
+  MineResult mined;
+  /// The profile; empty when mining did not complete (a profile from a broken
+  /// run would deny what the container needs).
+  std::optional<profile::Profile> profile;
+  std::vector<std::string> warnings;      ///< from building the profile
+  std::set<std::string> timing_added;     ///< timing-dependent names the trace had not seen
+  std::optional<CheckResult> held_out;    ///< the last held-out check; empty when none ran
+  std::set<std::string> folded;           ///< names --include-validate folded in
+  /// The held-out check could not run (an environment error after mining):
+  /// one line. What was mined is still in mined and profile.
+  std::string check_error;
+};
+
+/// The real stages: mine() and check() of spec with options.
+Stages real_stages(const spec::Spec& spec, const PipelineOptions& options);
+
+/// Runs the chain. An error only when mining could not start (nothing was
+/// recorded); everything after that is in the result.
+Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOptions& options,
+                                      const Stages& stages);
+
+/// The exit code the result means: 2 when mining failed, was interrupted or
+/// the check could not run; 1 when the held-out check failed; 0 otherwise.
+int exit_code(const PipelineResult& result, bool interrupted);
+
+}  // namespace sandmine::explore
