@@ -97,6 +97,7 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
                                           .until_saturated = o.until_saturated,
                                           .max_rounds = o.max_rounds,
                                           .progress = progress}));
+  for (const auto& line : trace::lost_values_report(result.trace)) progress(line);
 
   for (const auto& step : result.steps) {
     if (!step.ok) log += "--- " + step.phase + " " + step.name + " FAILED: " + step.failure + "\n";

@@ -163,6 +163,7 @@ class Run {
     rec.started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
     rec.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     if (auto counts = recorder_->snapshot(*target_)) {
+      trace::note_first_steps(first_values_, trace::diff_snapshots(last_counts_, counts->armed), name);
       for (const auto& [key, tally] : counts->armed) {
         if (auto before = last_counts_.find(key);
             before == last_counts_.end() || tally.count > before->second.count)
@@ -197,6 +198,7 @@ class Run {
   void fold_tail(const trace::Counts& counts) {
     if (steps_.empty()) return;
     auto& last = steps_.back();
+    trace::note_first_steps(first_values_, trace::diff_snapshots(last_counts_, counts.armed), last.name);
     for (const auto& [key, tally] : counts.armed) {
       if (auto before = last_counts_.find(key);
           before != last_counts_.end() && tally.count <= before->second.count)
@@ -227,6 +229,7 @@ class Run {
       auto it = first_step_.find({e.arch, e.nr});
       e.first_step = it == first_step_.end() ? "stop" : it->second;
     }
+    trace::set_value_steps(t.syscalls, first_values_, "stop");
     t.unarmed = trace::entries_from(counts.unarmed, start_ns_);
     t.steps = steps_;
     t.coverage = estimate_coverage(t.steps);
@@ -250,6 +253,7 @@ class Run {
   std::size_t step_index_ = 0, total_steps_ = 0;
   std::set<trace::SyscallKey> seen_;
   std::map<trace::SyscallKey, std::string> first_step_;
+  trace::FirstSteps first_values_;  // each argument value's first step
   trace::Tallies last_counts_;   // armed counts at the last snapshot
   std::size_t quiet_steps_ = 0;  // explore steps in a row that added nothing
   std::string last_new_step_;
