@@ -76,14 +76,14 @@ std::map<std::pair<trace::SyscallKey, trace::ArgValues>, std::uint64_t> all_valu
   return out;
 }
 
+}  // namespace
+
 class ArgumentValues : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
   }
 };
-
-}  // namespace
 
 TEST_F(ArgumentValues, KnownValuesExactlyOnBothBackends) {
   auto both = record_both({prog("args")});
