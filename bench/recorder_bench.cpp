@@ -18,6 +18,10 @@
 //                    compare with empty raw_tp
 //   ebpf inside      the loop is the recorded command (sandmine trace), under
 //                    the recording filter; compare with empty + filter
+//   ebpf names only  as ebpf inside, with argument recording off: against
+//                    ebpf inside, what mining argument values costs (only
+//                    syscalls in data/argument_rules.csv pay more than a bit
+//                    test; run with --loop prog_mined_loop to measure one)
 //   ptrace           the loop recorded by the ptrace backend (the oracle)
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
@@ -111,8 +115,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Recorder overhead on a syscall-bound loop: ratios to untraced and to an empty raw_tp program"};
   app.add_option("--loop", c.loop, "The self-timed loop program")->capture_default_str();
-  app.add_option("--calls", c.calls, "getppid calls per run")->capture_default_str();
-  app.add_option("--ptrace-calls", c.ptrace_calls, "getppid calls per ptrace run")->capture_default_str();
+  app.add_option("--calls", c.calls, "Calls per run")->capture_default_str();
+  app.add_option("--ptrace-calls", c.ptrace_calls, "Calls per ptrace run")->capture_default_str();
   app.add_option("--rounds", c.rounds, "Alternated rounds; medians over them")->capture_default_str();
   app.add_option("--cpu", c.cpu, "Pin the benchmark and its loops to this CPU (-1: the last; migrations between "
                  "vCPUs are the largest noise on a small VM)")->capture_default_str();
@@ -130,8 +134,8 @@ int main(int argc, char** argv) {
   std::string out = "/tmp/sandmine-bench-" + std::to_string(getpid());
   // Each condition sets itself up and tears itself down (not timed: the loop
   // times itself), so the order can rotate from round to round.
-  auto open_ebpf = [] {
-    auto rec = trace::EbpfRecorder::open();
+  auto open_ebpf = [](bool arguments = true) {
+    auto rec = trace::EbpfRecorder::open({.record_arguments = arguments});
     if (!rec) throw std::runtime_error(rec.error().message);
     return std::move(*rec);
   };
@@ -142,6 +146,7 @@ int main(int argc, char** argv) {
       {"empty + filter", [&] { EmptyProgram e; return run_plain(c, out, true); }},
       {"ebpf outside", [&] { auto rec = open_ebpf(); return run_plain(c, out); }},
       {"ebpf inside", [&] { auto rec = open_ebpf(); return run_recorded(*rec, c, c.calls, out); }},
+      {"ebpf names only", [&] { auto rec = open_ebpf(false); return run_recorded(*rec, c, c.calls, out); }},
       {"ptrace",
        [&] {
          auto rec = trace::PtraceRecorder::create();
@@ -171,8 +176,8 @@ int main(int argc, char** argv) {
   for (const auto& [name, run] : conditions) order.push_back(name);
 
   double base = median(ns["untraced"]), floor = median(ns["empty raw_tp"]);
-  fmt::print("syscall-bound loop (getppid), {} rounds alternated (rotating order), pinned to CPU {}, medians\n",
-             c.rounds, c.cpu);
+  fmt::print("syscall-bound loop ({}), {} rounds alternated (rotating order), pinned to CPU {}, medians\n",
+             c.loop.substr(c.loop.rfind('/') + 1), c.rounds, c.cpu);
   fmt::print("{:<16} {:>10} {:>12} {:>16}\n", "condition", "ns/call", "x untraced", "x empty raw_tp");
   for (const auto& k : order) {
     double m = median(ns[k]);
@@ -194,5 +199,7 @@ int main(int argc, char** argv) {
              inside <= 1.10 ? "met" : "NOT met");
   fmt::print("ebpf inside / empty raw_tp:             {:.2f}x (includes the recording filter)\n",
              ratio("ebpf inside", "empty raw_tp"));
+  fmt::print("ebpf inside / ebpf names only:          {:.2f}x (what recording argument values adds)\n",
+             ratio("ebpf inside", "ebpf names only"));
   return 0;
 }

@@ -162,10 +162,119 @@ static __always_inline int inside_root(struct cgroup *cgrp)
 	return 1;
 }
 
+/* --- Argument values (data/argument_rules.csv; docs/recording.md) ----------
+ * For the native syscalls the table lists, the distinct combinations of their
+ * mined argument values, exactly, per (target, armed), with a call count. */
+
+#define SM_E2BIG 7
+#define SM_ENOMEM 12
+
+/* A bit per native nr with mined arguments, and how to record them: written by
+ * user space before load, so a call without mined arguments costs one load. */
+const volatile __u64 arg_nrs[SM_NR_WORDS] = {};
+const volatile struct sm_arg_spec arg_specs[SM_NR_MAX] = {};
+
+/* Per-CPU counts, so that hot values (futex, mmap) are plain increments on
+ * every CPU rather than one contended atomic. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sm_args_key);
+	__type(value, __u64);
+} arg_values SEC(".maps");
+
+__u8 args_lost[SM_LOST_ENTRIES] = {};
+
+static __always_inline void args_mark_lost(__u32 slot, __u32 armed, __u32 reason, __u32 nr)
+{
+	__u32 i = sm_lost_index(slot, armed, reason, nr);
+
+	if (i < SM_LOST_ENTRIES)
+		args_lost[i] = 1;
+}
+
+/* Syscall argument i at sys_enter: the user registers, read with plain loads
+ * (bpf_rdonly_cast, as for the cgroup ancestors). */
+static __always_inline __u64 syscall_arg(struct pt_regs *regs, __u32 i)
+{
+	struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+
+#if defined(__TARGET_ARCH_x86)
+	switch (i) {
+	case 0: return r->di;
+	case 1: return r->si;
+	case 2: return r->dx;
+	case 3: return r->r10;
+	case 4: return r->r8;
+	default: return r->r9;
+	}
+#elif defined(__TARGET_ARCH_arm64)
+	switch (i) {
+	case 0: return r->regs[0];
+	case 1: return r->regs[1];
+	case 2: return r->regs[2];
+	case 3: return r->regs[3];
+	case 4: return r->regs[4];
+	default: return r->regs[5];
+	}
+#else
+#error "sys_enter: where does this architecture keep the syscall arguments?"
+#endif
+}
+
+/* Records the mined argument values of one native call of nr. A value in
+ * user memory (clone3's flags) is read here, at entry, before the kernel
+ * copies it. Anything that keeps a value from being kept marks the syscall
+ * lost, for a name-only rule: never a silently smaller set. */
+static __noinline int record_args(__u32 slot, __u32 armed, __u32 nr, struct pt_regs *regs)
+{
+	if (nr >= SM_NR_MAX)
+		return 0;
+	struct sm_args_key key = { .slot = slot, .armed = armed, .abi = SM_ABI_NATIVE, .nr = nr };
+	__u32 count = arg_specs[nr].count;
+
+	for (__u32 i = 0; i < SM_ARGS_MAX; i++) {
+		if (i >= count)
+			break;
+		__u64 v = syscall_arg(regs, arg_specs[nr].index[i]);
+		__u16 offset = arg_specs[nr].offset[i];
+
+		if (offset != SM_ARG_REGISTER) {
+			__u64 word = 0;
+
+			if (bpf_probe_read_user(&word, sizeof(word), (const void *)(v + offset)) != 0) {
+				args_mark_lost(slot, armed, SM_LOST_UNREADABLE, nr);
+				return 0;
+			}
+			v = word;
+		}
+		key.value[i] = v & arg_specs[nr].mask[i];
+	}
+
+	__u64 *n = bpf_map_lookup_elem(&arg_values, &key);
+	if (!n) {
+		__u64 zero = 0;
+		/* EEXIST: another CPU inserted it first; then the lookup finds it. */
+		long err = bpf_map_update_elem(&arg_values, &key, &zero, BPF_NOEXIST);
+
+		if (err == -SM_E2BIG || err == -SM_ENOMEM) {
+			args_mark_lost(slot, armed, SM_LOST_FULL, nr);
+			return 0;
+		}
+		n = bpf_map_lookup_elem(&arg_values, &key);
+		if (!n) {
+			args_mark_lost(slot, armed, SM_LOST_NOT_STORED, nr);
+			return 0;
+		}
+	}
+	*n += 1;
+	return 0;
+}
+
 /* Counts one syscall of a task inside the root. A separate function so that
  * the main program, which every syscall of the host runs, stays small: the
  * JIT saves the registers a program uses on every run, early exits included. */
-static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, long id)
+static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgrp, struct pt_regs *regs, long id)
 {
 	__u32 slot = target_slot(cgrp);
 	if (slot >= SM_MAX_TARGETS)
@@ -189,6 +298,8 @@ static __noinline int count_syscall(struct task_struct *task, struct cgroup *cgr
 	if (!c->first_ns)
 		c->first_ns = bpf_ktime_get_ns();
 	c->count++;
+	if (abi == SM_ABI_NATIVE && ((arg_nrs[(__u32)id / 64] >> (id & 63)) & 1))
+		record_args(slot, armed, (__u32)id, regs);
 	return 0;
 }
 
@@ -201,7 +312,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	/* Everything outside sandmine's root cgroup leaves here. */
 	if (!inside_root(cgrp))
 		return 0;
-	return count_syscall(task, cgrp, id);
+	return count_syscall(task, cgrp, regs, id);
 }
 
 /* Names one returning call of a watched target that its profile does not

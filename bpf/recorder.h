@@ -90,4 +90,50 @@ static inline __u32 sm_counter_index(__u32 slot, __u32 armed, __u32 abi, __u32 n
 	return ((slot * 2 + armed) * SM_ABI_COUNT + abi) * SM_NR_MAX + nr;
 }
 
+/* --- Argument values (data/argument_rules.csv; docs/recording.md) ---------- */
+
+/* Mined arguments per call at most (syscalls::kMaxMinedArguments). */
+#define SM_ARGS_MAX 3
+
+/* Where an argument's value comes from: its register, or the 64-bit word at
+ * offset bytes into the struct the register points to (clone3's flags). */
+#define SM_ARG_REGISTER 0xffff
+
+/* How to record one native syscall's arguments. User space fills the table
+ * from data/argument_rules.csv before load. */
+struct sm_arg_spec {
+	__u8 count;                  /* mined arguments; 0: none */
+	__u8 index[SM_ARGS_MAX];     /* argument position, 0..5 */
+	__u16 offset[SM_ARGS_MAX];   /* SM_ARG_REGISTER, or a byte offset into user memory */
+	__u16 pad;
+	__u64 mask[SM_ARGS_MAX];     /* the value is recorded under this mask */
+};
+
+/* Key of the value map: one per (target, armed, abi, nr, values). Unused
+ * values are 0. The map's value is a per-CPU call count. */
+struct sm_args_key {
+	__u32 slot;
+	__u8 armed;
+	__u8 abi;
+	__u16 nr;
+	__u64 value[SM_ARGS_MAX];
+};
+
+/* Why a syscall's values are incomplete: one byte per (slot, armed, reason,
+ * nr) in args_lost (.bss), set to 1 with a plain store (no read-modify-write
+ * that two CPUs could race on). User space turns it into a name-only rule. */
+enum sm_args_lost {
+	SM_LOST_FULL = 0,       /* the value map was full */
+	SM_LOST_UNREADABLE = 1, /* user memory could not be read */
+	SM_LOST_NOT_STORED = 2, /* the map refused the value for another reason */
+	SM_LOST_REASONS = 3,
+};
+
+#define SM_LOST_ENTRIES (SM_MAX_TARGETS * 2 * SM_LOST_REASONS * SM_NR_MAX)
+
+static inline __u32 sm_lost_index(__u32 slot, __u32 armed, __u32 reason, __u32 nr)
+{
+	return ((slot * 2 + armed) * SM_LOST_REASONS + reason) * SM_NR_MAX + nr;
+}
+
 #endif

@@ -10,6 +10,7 @@
 #include "sys/files.h"
 #include "sys/interrupt.h"
 #include "sys/spawn.h"
+#include "syscalls/argument_names.h"
 #include "trace/ebpf_recorder.h"
 #include "trace/ptrace_recorder.h"
 #include "trace/trace.h"
@@ -64,9 +65,20 @@ int run(const TraceOptions& o) {
   if (out) must(out->commit(trace::to_json(t).dump(2) + "\n"));
 
   if (o.list)
-    for (const auto& e : t.syscalls)
+    for (const auto& e : t.syscalls) {
       fmt::print(stderr, "{:8} {:24} {:>10}\n", e.arch, e.name.empty() ? "#" + std::to_string(e.nr) : e.name,
                  e.count);
+      // Argument values, one line each, named where the table of names has them.
+      const syscalls::ArgumentSpec* spec = syscalls::argument_spec(e.name);
+      for (const auto& v : e.values)
+        fmt::print(stderr, "{:8}   {:<40} {:>10}\n", "",
+                   spec && spec->rules.size() == v.args.size() ? syscalls::format_call(*spec, v.args)
+                                                               : fmt::format("{}({:#x})", e.name, fmt::join(v.args, ", ")),
+                   v.count);
+      if (e.values_lost)
+        fmt::print(stderr, "{:8}   (values incomplete: {})\n", "", trace::describe_values_lost(e.values_lost));
+    }
+  for (const auto& line : trace::lost_values_report(t)) say(line);
   std::set<std::string> arches;
   for (const auto& e : t.syscalls) arches.insert(e.arch);
   say(fmt::format("{} {} syscalls ({}) of {} in {:.2f} s{}", rec.interrupted_by ? "partial:" : "recorded",
@@ -92,7 +104,9 @@ void add_trace(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-recording-filter", o->no_recording_filter,
                 "Do not install the allow-all recording filter before exec: then only threads that "
                 "install a seccomp filter themselves count as armed");
-  cmd->add_flag("-l,--list", o->list, "Print the recorded syscalls (arch, name, count) to stderr");
+  cmd->add_flag("-l,--list", o->list,
+                "Print the recorded syscalls (arch, name, count) to stderr, and under each syscall whose arguments "
+                "are mined its distinct values (socket(AF_INET, SOCK_STREAM, 0)) with their counts");
   cmd->add_option("command", o->command, "The command to run, after --")->expected(-1);
   cmd->footer(
       "The command's stdin, stdout and stderr are untouched and sandmine exits with its exit status;\n"
@@ -100,6 +114,10 @@ void add_trace(CLI::App& app, int& exit_code) {
       "calling thread runs under a seccomp filter: sandmine installs an allow-all filter just before\n"
       "exec, where `sandmine run` installs the mined one. Ctrl-C stops the command, writes the trace\n"
       "marked partial and exits 2.\n\n"
+      "For the syscalls in data/argument_rules.csv (socket, clone, clone3, ioctl, futex, ...), the\n"
+      "arguments that pick kernel code are recorded too: every distinct value, exactly, with the calls\n"
+      "that used it (native architecture only; docs/recording.md). A syscall whose values could not\n"
+      "all be kept is named on stderr and falls back to a name-only rule.\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine trace -o ls.json -- ls -l /\n"
       "  sudo sandmine trace --list -- sh -c 'echo hi | cat'\n"

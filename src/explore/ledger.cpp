@@ -13,15 +13,16 @@ std::string key_name(const trace::SyscallKey& key) {
 const trace::StepRecord& StepLedger::record(const std::string& name, const std::string& phase,
                                             double started_ms, double duration_ms, const trace::Tallies& armed) {
   trace::StepRecord rec{.name = name, .phase = phase, .started_ms = started_ms, .duration_ms = duration_ms};
-  for (const auto& [key, tally] : armed) {
-    if (auto before = last_.find(key); before == last_.end() || tally.count > before->second.count)
-      rec.used.push_back(key_name(key));
+  auto diff = trace::diff_snapshots(last_, armed);
+  trace::note_first_steps(first_values_, diff, name);
+  for (const auto& key : diff.used) rec.used.push_back(key_name(key));
+  for (const auto& key : diff.new_syscalls)
     if (seen_.insert(key).second) {
       first_step_[key] = name;
       rec.new_syscalls.push_back(key_name(key));
     }
-  }
   std::sort(rec.used.begin(), rec.used.end());
+  std::sort(rec.new_syscalls.begin(), rec.new_syscalls.end());
   rec.total = seen_.size();
   last_ = armed;
   if (phase == "explore") {
@@ -35,8 +36,9 @@ const trace::StepRecord& StepLedger::record(const std::string& name, const std::
 void StepLedger::fold_tail(const trace::Tallies& armed) {
   if (steps_.empty()) return;
   auto& last = steps_.back();
-  for (const auto& [key, tally] : armed) {
-    if (auto before = last_.find(key); before != last_.end() && tally.count <= before->second.count) continue;
+  auto diff = trace::diff_snapshots(last_, armed);
+  trace::note_first_steps(first_values_, diff, last.name);
+  for (const auto& key : diff.used) {
     std::string name = key_name(key);
     if (std::find(last.used.begin(), last.used.end(), name) == last.used.end()) last.used.push_back(name);
     if (seen_.insert(key).second) {
@@ -45,6 +47,7 @@ void StepLedger::fold_tail(const trace::Tallies& armed) {
     }
   }
   std::sort(last.used.begin(), last.used.end());
+  std::sort(last.new_syscalls.begin(), last.new_syscalls.end());
   last.total = seen_.size();
   last_ = armed;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "trace/counts.h"
+#include "trace/snapshot_diff.h"
 #include "trace/trace.h"
 #include "trace/violations.h"
 
@@ -38,6 +39,8 @@ class StepLedger {
   const std::vector<trace::StepRecord>& steps() const { return steps_; }
   /// The step that first made a syscall; empty when none did.
   std::optional<std::string> first_step(const trace::SyscallKey& key) const;
+  /// The step that first used each argument value.
+  const trace::FirstSteps& first_values() const { return first_values_; }
   /// Explore steps in a row, up to the last one, that added no syscall.
   std::size_t quiet_explore_steps() const { return quiet_; }
   /// The last explore step that added a syscall; empty when none did.
@@ -48,6 +51,7 @@ class StepLedger {
   trace::Tallies last_;  // armed counts at the last snapshot
   std::set<trace::SyscallKey> seen_;
   std::map<trace::SyscallKey, std::string> first_step_;
+  trace::FirstSteps first_values_;
   std::size_t quiet_ = 0;
   std::string last_new_;
 };

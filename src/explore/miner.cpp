@@ -157,6 +157,7 @@ class Miner {
     t.target.duration_ms = result.mining_seconds * 1000;
     t.syscalls = trace::entries_from(counts.armed, start_ns_);
     for (auto& e : t.syscalls) e.first_step = ledger_.first_step({e.arch, e.nr}).value_or("stop");
+    trace::set_value_steps(t.syscalls, ledger_.first_values(), "stop");
     t.unarmed = trace::entries_from(counts.unarmed, start_ns_);
     t.steps = ledger_.steps();
     t.coverage = estimate_coverage(t.steps);

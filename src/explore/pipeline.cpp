@@ -31,6 +31,7 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
   if (!mined) return mined.error();
   PipelineResult r;
   r.mined = std::move(*mined);
+  for (const auto& line : trace::lost_values_report(r.mined.trace)) say(line);
   if (r.mined.failed) return r;
 
   r.profile = profile::from_traces({r.mined.trace}, r.warnings);

@@ -23,6 +23,7 @@
 #include "sys/privilege.h"
 #include "sys/spawn.h"
 #include "sys/tracefs.h"
+#include "syscalls/arguments.h"
 #include "syscalls/syscalls.h"
 
 namespace sandmine::trace {
@@ -48,6 +49,41 @@ Error libbpf_error(const std::string& what, int err) {
   std::lock_guard lock(g_libbpf_mutex);
   if (!g_libbpf_last.empty()) e.message += " (libbpf: " + g_libbpf_last + ")";
   return e;
+}
+
+}  // namespace
+
+// --- Argument values (data/argument_rules.csv; docs/recording.md) -----------
+
+namespace {
+
+static_assert(SM_ARGS_MAX == sandmine::syscalls::kMaxMinedArguments);
+
+// Fills the program's table of mined arguments (before load) and sizes its value map.
+Status set_up_arguments(recorder_bpf* skel, const EbpfOptions& options) {
+  if (options.max_arg_values < 1 || options.max_arg_values > (1u << 22))
+    return Error{"max_arg_values must be between 1 and " + std::to_string(1u << 22), EINVAL};
+  if (int err = bpf_map__set_max_entries(skel->maps.arg_values, options.max_arg_values))
+    return libbpf_error("cannot size the argument value map", err);
+  if (!options.record_arguments) return {};
+  std::string native = syscalls::native_arch();
+  for (const auto& spec : syscalls::argument_specs()) {
+    auto nr = syscalls::number_of(native, spec.syscall);
+    if (!nr) continue;  // not on this architecture
+    if (*nr < 0 || *nr >= SM_NR_MAX)
+      return Error{"the argument table's " + spec.syscall + " is number " + std::to_string(*nr) + " on " + native +
+                   ", outside the recorder's range"};
+    auto& out = skel->rodata->arg_specs[*nr];
+    out.count = static_cast<__u8>(spec.rules.size());
+    for (std::size_t i = 0; i < spec.rules.size(); ++i) {
+      const auto& rule = spec.rules[i];
+      out.index[i] = static_cast<__u8>(rule.index);
+      out.offset[i] = rule.struct_offset < 0 ? SM_ARG_REGISTER : static_cast<__u16>(rule.struct_offset);
+      out.mask[i] = rule.record_mask();
+    }
+    skel->rodata->arg_nrs[*nr / 64] |= 1ULL << (*nr % 64);
+  }
+  return {};
 }
 
 }  // namespace
@@ -91,6 +127,7 @@ struct EbpfRecorder::Impl {
       prev = &key;
     }
     for (const auto& k : stale) bpf_map_delete_elem(odd_fd, &k);
+    clear_arguments(slot);
     delete_slot_entries<sm_violation_key>(bpf_map__fd(skel->maps.violations), slot);
     delete_slot_entries<sm_offender_key>(bpf_map__fd(skel->maps.offenders), slot);
     return {};
@@ -108,6 +145,48 @@ struct EbpfRecorder::Impl {
       prev = &key;
     }
     for (const auto& k : stale) bpf_map_delete_elem(fd, &k);
+  }
+
+  // Argument values: forgets slot's values and lost marks.
+  void clear_arguments(int slot) {
+    delete_slot_entries<sm_args_key>(bpf_map__fd(skel->maps.arg_values), slot);
+    auto from = sm_lost_index(static_cast<__u32>(slot), 0, 0, 0);
+    auto to = sm_lost_index(static_cast<__u32>(slot) + 1, 0, 0, 0);
+    for (auto i = from; i < to; ++i) __atomic_store_n(&skel->bss->args_lost[i], 0, __ATOMIC_RELAXED);
+  }
+
+  // Argument values: adds slot's values, and why any are missing, to counts.
+  Status read_arguments(int slot, Counts& counts) {
+    int fd = bpf_map__fd(skel->maps.arg_values);
+    std::vector<__u64> per_cpu(static_cast<size_t>(ncpus));
+    sm_args_key key{}, next{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      if (key.slot != static_cast<__u32>(slot)) continue;
+      if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
+      std::uint64_t n = 0;
+      for (auto v : per_cpu) n += v;
+      auto arch = syscalls::arch_for_abi(key.abi);
+      if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
+      SyscallKey sk{*arch, syscalls::seccomp_number(key.abi, key.nr)};
+      const auto* spec = syscalls::mined_arguments(sk.arch, sk.nr);
+      if (!spec) return Error{"the recorder kept argument values of " + sk.arch + " syscall " + std::to_string(sk.nr) + ", which the argument table does not mine"};
+      add_values(key.armed ? counts.armed : counts.unarmed, sk, ArgValues(key.value, key.value + spec->rules.size()), n);
+    }
+    auto native = syscalls::arch_for_abi(SM_ABI_NATIVE);
+    for (__u32 armed = 0; armed < 2; ++armed)
+      for (__u32 reason = 0; reason < SM_LOST_REASONS; ++reason)
+        for (__u32 nr = 0; nr < SM_NR_MAX; ++nr)
+          if (__atomic_load_n(&skel->bss->args_lost[sm_lost_index(static_cast<__u32>(slot), armed, reason, nr)],
+                              __ATOMIC_RELAXED)) {
+            static constexpr std::uint8_t kBits[SM_LOST_REASONS] = {kValuesMapFull, kValuesUnreadable,
+                                                                    kValuesNotStored};
+            (armed ? counts.armed : counts.unarmed)[SyscallKey{*native, syscalls::seccomp_number(SM_ABI_NATIVE, nr)}]
+                .values_lost |= kBits[reason];
+          }
+    return {};
   }
 
   // Stops naming violations in slot (the program reads the flag first).
@@ -175,6 +254,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
     return libbpf_error("cannot size the counter map", err);
   // sys_exit names violations; mining does not pay for it.
   if (!options.violations) bpf_program__set_autoload(impl->skel->progs.sys_exit, false);
+  if (auto st = set_up_arguments(impl->skel, options); !st) return st.error();
   impl->violations = options.violations;
   if (int err = recorder_bpf__load(impl->skel))
     return libbpf_error("cannot load the recorder BPF program (kernel BTF " + options.btf_path + ")", err);
@@ -258,6 +338,7 @@ Result<Counts> EbpfRecorder::snapshot(const Target& target) {
     add(key.armed ? counts.armed : counts.unarmed,
         SyscallKey{*arch, syscalls::seccomp_number(key.abi, key.nr)}, v.count, v.first_ns);
   }
+  if (auto st = impl_->read_arguments(target.slot, counts); !st) return st.error();
   return counts;
 }
 

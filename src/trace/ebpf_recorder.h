@@ -2,6 +2,7 @@
 // The eBPF recording backend: one raw_tp/sys_enter program counting the
 // syscalls of watched cgroup v2 subtrees (targets), several at once.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,13 @@ struct EbpfOptions {
   /// targets (watch()): costs a second program on every syscall's return, so
   /// mining leaves it off.
   bool violations = false;
+  /// Record the mined argument values of native syscalls (data/argument_rules.csv).
+  /// Off: every syscall is recorded by name only (and costs no lookup).
+  bool record_arguments = true;
+  /// Distinct (target, armed, syscall, values) the recorder can keep. When it
+  /// is full, a syscall with a new value falls back to a name-only rule, and
+  /// says so (Tally::values_lost): never a silently smaller set.
+  std::uint32_t max_arg_values = 16384;
 };
 
 /// A watched cgroup: every process in it or below is recorded. Put a process

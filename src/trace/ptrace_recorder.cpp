@@ -19,9 +19,11 @@
 #include "sys/files.h"
 #include "sys/interrupt.h"
 #include "sys/privilege.h"
+#include "sys/process_memory.h"
 #include "sys/seccomp.h"
 #include "sys/spawn.h"
 #include "syscalls/arch.h"
+#include "syscalls/arguments.h"
 #include "syscalls/syscalls.h"
 
 namespace sandmine::trace {
@@ -52,14 +54,49 @@ bool is_execve(std::uint32_t audit_arch, std::int64_t nr) {
   return abi_of(audit_arch, nr) == kAbiNative && (nr == SYS_execve || nr == SYS_execveat);
 }
 
+// The mined argument values of one call (data/argument_rules.csv), as the
+// eBPF recorder takes them: registers from PTRACE_GET_SYSCALL_INFO, a word in
+// user memory with process_vm_readv, each under its row's record mask.
+struct MinedValues {
+  bool mined = false;  // the syscall's arguments are mined on this architecture
+  ArgValues values;
+  std::uint8_t lost = 0;  // ValuesLost bits: values is not to be kept
+};
+
+MinedValues mined_values(pid_t tid, const SyscallKey& key, const __ptrace_syscall_info& info) {
+  MinedValues out;
+  const syscalls::ArgumentSpec* spec = syscalls::mined_arguments(key.arch, key.nr);
+  if (!spec) return out;
+  out.mined = true;
+  for (const auto& rule : spec->rules) {
+    std::uint64_t v = info.entry.args[rule.index];
+    if (rule.struct_offset >= 0) {
+      auto word = sys::read_process_u64(tid, v + static_cast<std::uint64_t>(rule.struct_offset));
+      if (!word) {
+        out.lost = kValuesUnreadable;
+        return out;
+      }
+      v = *word;
+    }
+    out.values.push_back(v & rule.record_mask());
+  }
+  return out;
+}
+
 // Where the tracing loop adds what it counts; snapshot() reads it concurrently.
 struct CountSink {
   std::mutex& mutex;
   Counts& counts;
 
-  void add(const SyscallKey& key, bool armed, std::uint64_t ns) {
+  void add(const SyscallKey& key, bool armed, std::uint64_t ns, const MinedValues& mined) {
     std::lock_guard lock(mutex);
-    trace::add(armed ? counts.armed : counts.unarmed, key, 1, ns);
+    Tallies& tallies = armed ? counts.armed : counts.unarmed;
+    trace::add(tallies, key, 1, ns);
+    if (!mined.mined) return;
+    if (mined.lost)
+      tallies[key].values_lost |= mined.lost;
+    else
+      add_values(tallies, key, mined.values, 1);
   }
 };
 
@@ -171,6 +208,9 @@ class Tracer {
     // /proc/<tid>/task/<tid> resolves for any thread, leader or not, so the
     // thread group id is not needed.
     int mode = tracee.armed ? kSeccompModeFilter : sys::thread_seccomp_mode(tid, tid);
+    // Argument values too: the thread cannot change them while it is stopped.
+    SyscallKey key{*arch_names_[abi], nr};
+    MinedValues mined = mined_values(tid, key, info);
     // A thread killed during this stop (a sibling's exit_group or execve, an
     // interrupt) does not enter the syscall, and sys_enter never sees it:
     // resume first, count only if that worked. A kill in the instant after a
@@ -182,7 +222,7 @@ class Tracer {
       return;
     }
     tracee.armed = mode == kSeccompModeFilter;
-    sink_.add(SyscallKey{*arch_names_[abi], nr}, tracee.armed, ns);
+    sink_.add(key, tracee.armed, ns, mined);
   }
 
   void on_event(pid_t tid, Tracee& tracee, int event) {

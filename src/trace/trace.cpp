@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "syscalls/syscalls.h"
@@ -19,6 +20,18 @@ std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t sta
     e.name = syscalls::name_of(key.arch, key.nr).value_or("");
     e.count = tally.count;
     if (tally.first_ns > start_ns) e.first_seen_ms = static_cast<double>(tally.first_ns - start_ns) / 1e6;
+    const syscalls::ArgumentSpec* spec = syscalls::mined_arguments(key.arch, key.nr);
+    if (spec && (!tally.values.empty() || tally.values_lost)) {
+      for (const auto& rule : spec->rules)
+        e.arguments.push_back(ArgumentField{.index = rule.index,
+                                            .name = rule.argument,
+                                            .struct_offset = rule.struct_offset,
+                                            .compare = rule.compare,
+                                            .mask = rule.record_mask(),
+                                            .bits = rule.compare == syscalls::Compare::flags ? rule.mask : 0});
+      for (const auto& [args, n] : tally.values) e.values.push_back(ValueEntry{.args = args, .count = n});
+      e.values_lost = tally.values_lost;
+    }
     out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const SyscallEntry& a, const SyscallEntry& b) {
@@ -27,7 +40,78 @@ std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t sta
   return out;
 }
 
+void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts, const std::string& otherwise) {
+  for (auto& e : entries) {
+    auto steps = firsts.find(SyscallKey{e.arch, e.nr});
+    for (auto& v : e.values) {
+      const std::string* step = nullptr;
+      if (steps != firsts.end())
+        if (auto it = steps->second.find(v.args); it != steps->second.end()) step = &it->second;
+      v.first_step = step ? *step : otherwise;
+    }
+  }
+}
+
+std::vector<std::string> lost_values_report(const Trace& trace) {
+  std::vector<std::string> out;
+  for (const auto* list : {&trace.syscalls, &trace.unarmed})
+    for (const auto& e : *list)
+      if (e.values_lost)
+        out.push_back(e.arch + " " + (e.name.empty() ? "#" + std::to_string(e.nr) : e.name) + (list == &trace.unarmed ? " (unarmed)" : "") +
+                      ": argument values incomplete (" + describe_values_lost(e.values_lost) + ", " +
+                      std::to_string(e.values.size()) + " distinct values kept): a profile allows it by name only");
+  return out;
+}
+
 namespace {
+
+// Values and masks are written as lower-case hex strings ("0x7e020000"):
+// exact for all 64 bits, whatever reads the JSON.
+std::string hex_string(std::uint64_t v) { return fmt::format("{:#x}", v); }
+
+std::optional<std::uint64_t> hex_from(const json& j) {
+  if (!j.is_string()) return std::nullopt;
+  const std::string& s = j.get_ref<const std::string&>();
+  if (!s.starts_with("0x") || s.size() < 3 || s.size() > 18) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : std::string_view(s).substr(2)) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = v << 4 | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+constexpr std::pair<std::uint8_t, const char*> kLostNames[] = {
+    {kValuesMapFull, "map_full"}, {kValuesUnreadable, "unreadable"}, {kValuesNotStored, "not_stored"}};
+
+void arguments_json(json& j, const SyscallEntry& e, bool with_step) {
+  if (e.arguments.empty()) return;
+  json fields = json::array();
+  for (const auto& f : e.arguments) {
+    json a = {{"index", f.index}, {"name", f.name}, {"compare", syscalls::to_string(f.compare)}, {"mask", hex_string(f.mask)}};
+    if (f.struct_offset >= 0) a["struct_offset"] = f.struct_offset;
+    if (f.compare == syscalls::Compare::flags) a["bits"] = hex_string(f.bits);
+    fields.push_back(std::move(a));
+  }
+  j["arguments"] = std::move(fields);
+  json values = json::array();
+  for (const auto& v : e.values) {
+    json args = json::array();
+    for (auto x : v.args) args.push_back(hex_string(x));
+    json value = {{"args", std::move(args)}, {"count", v.count}};
+    if (with_step && !v.first_step.empty()) value["first_step"] = v.first_step;
+    values.push_back(std::move(value));
+  }
+  j["values"] = std::move(values);
+  j["values_complete"] = e.values_lost == 0;
+  if (e.values_lost) {
+    json lost = json::array();
+    for (auto [bit, name] : kLostNames)
+      if (e.values_lost & bit) lost.push_back(name);
+    j["values_lost"] = std::move(lost);
+  }
+}
 
 json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
   json out = json::array();
@@ -38,6 +122,7 @@ json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
               {"count", e.count},
               {"first_seen_ms", std::round(e.first_seen_ms * 1000) / 1000}};
     if (with_step && !e.first_step.empty()) j["first_step"] = e.first_step;
+    arguments_json(j, e, with_step);
     out.push_back(std::move(j));
   }
   return out;
@@ -50,6 +135,116 @@ struct Reader {
     return Error{source + ": " + where + ": " + what, EINVAL};
   }
 };
+
+// The arguments, values and values_complete of one entry; strict: every type,
+// every value under its mask, counts that add up.
+Status arguments_from_json(const json& j, SyscallEntry& e, const std::string& where, const Reader& r) {
+  if (!j.contains("arguments")) {
+    for (const char* field : {"values", "values_complete", "values_lost"})
+      if (j.contains(field)) return r.fail(where + "." + field, "given without \"arguments\"");
+    return {};
+  }
+  const json& fields = j["arguments"];
+  if (!fields.is_array() || fields.empty()) return r.fail(where + ".arguments", "expected a non-empty array");
+  if (fields.size() > syscalls::kMaxMinedArguments)
+    return r.fail(where + ".arguments", "more than " + std::to_string(syscalls::kMaxMinedArguments) + " arguments");
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const json& a = fields[i];
+    std::string at = where + ".arguments[" + std::to_string(i) + "]";
+    if (!a.is_object()) return r.fail(at, "expected an object");
+    ArgumentField f;
+    if (!a.contains("index") || !a["index"].is_number_integer() || a["index"].get<std::int64_t>() < 0 ||
+        a["index"].get<std::int64_t>() > 5)
+      return r.fail(at + ".index", "expected an integer 0..5");
+    f.index = a["index"].get<int>();
+    if (!e.arguments.empty() && f.index <= e.arguments.back().index)
+      return r.fail(at + ".index", "arguments must be in increasing index order");
+    if (!a.contains("name") || !a["name"].is_string() || a["name"].get_ref<const std::string&>().empty())
+      return r.fail(at + ".name", "expected a non-empty string");
+    f.name = a["name"];
+    auto compare = a.contains("compare") && a["compare"].is_string()
+                       ? syscalls::compare_from_string(a["compare"].get_ref<const std::string&>())
+                       : std::nullopt;
+    if (!compare) return r.fail(at + ".compare", "expected \"exact\", \"masked\" or \"flags\"");
+    f.compare = *compare;
+    auto mask = a.contains("mask") ? hex_from(a["mask"]) : std::nullopt;
+    if (!mask || *mask == 0) return r.fail(at + ".mask", "expected a non-zero hex string (\"0xffffffff\")");
+    f.mask = *mask;
+    if (f.compare == syscalls::Compare::flags) {
+      auto bits = a.contains("bits") ? hex_from(a["bits"]) : std::nullopt;
+      if (!bits || *bits == 0) return r.fail(at + ".bits", "expected a non-zero hex string");
+      if (*bits & ~f.mask) return r.fail(at + ".bits", "has bits outside the mask " + hex_string(f.mask));
+      f.bits = *bits;
+    } else if (a.contains("bits")) {
+      return r.fail(at + ".bits", "only a flags comparison has bits");
+    }
+    if (a.contains("struct_offset")) {
+      const json& o = a["struct_offset"];
+      if (!o.is_number_integer() || o.get<std::int64_t>() < 0 || o.get<std::int64_t>() % 8 != 0 ||
+          o.get<std::int64_t>() >= 4096)
+        return r.fail(at + ".struct_offset", "expected a multiple of 8 in 0..4088");
+      f.struct_offset = o.get<int>();
+    }
+    e.arguments.push_back(std::move(f));
+  }
+  if (!j.contains("values_complete") || !j["values_complete"].is_boolean())
+    return r.fail(where + ".values_complete", "expected true or false");
+  bool complete = j["values_complete"];
+  if (j.contains("values_lost")) {
+    const json& lost = j["values_lost"];
+    if (!lost.is_array()) return r.fail(where + ".values_lost", "expected an array");
+    for (const auto& reason : lost) {
+      bool known = false;
+      for (auto [bit, name] : kLostNames)
+        if (reason.is_string() && reason.get_ref<const std::string&>() == name) {
+          e.values_lost |= bit;
+          known = true;
+        }
+      if (!known) return r.fail(where + ".values_lost", "expected \"map_full\", \"unreadable\" or \"not_stored\"");
+    }
+  }
+  if (complete != (e.values_lost == 0))
+    return r.fail(where + ".values_lost", complete ? "given although values_complete is true"
+                                                   : "must say why when values_complete is false");
+  if (!j.contains("values") || !j["values"].is_array()) return r.fail(where + ".values", "expected an array");
+  const json& values = j["values"];
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const json& v = values[i];
+    std::string at = where + ".values[" + std::to_string(i) + "]";
+    if (!v.is_object()) return r.fail(at, "expected an object");
+    if (!v.contains("args") || !v["args"].is_array() || v["args"].size() != e.arguments.size())
+      return r.fail(at + ".args", "expected an array of " + std::to_string(e.arguments.size()) + " hex strings");
+    ValueEntry value;
+    for (std::size_t k = 0; k < e.arguments.size(); ++k) {
+      auto x = hex_from(v["args"][k]);
+      std::string arg_at = at + ".args[" + std::to_string(k) + "]";
+      if (!x) return r.fail(arg_at, "expected a hex string (\"0x2\")");
+      if (*x & ~e.arguments[k].mask)
+        return r.fail(arg_at, hex_string(*x) + " is out of range: it has bits outside the mask " +
+                                  hex_string(e.arguments[k].mask) + " of argument " + e.arguments[k].name);
+      value.args.push_back(*x);
+    }
+    if (!e.values.empty() && value.args <= e.values.back().args)
+      return r.fail(at + ".args", "values must be distinct and sorted");
+    if (!v.contains("count") || !v["count"].is_number_integer() || v["count"].get<std::int64_t>() < 1)
+      return r.fail(at + ".count", "expected a positive integer");
+    value.count = v["count"].get<std::uint64_t>();
+    total += value.count;
+    if (v.contains("first_step")) {
+      if (!v["first_step"].is_string()) return r.fail(at + ".first_step", "expected a string");
+      value.first_step = v["first_step"];
+    }
+    e.values.push_back(std::move(value));
+  }
+  if (complete && total != e.count)
+    return r.fail(where + ".values", "the values count " + std::to_string(total) + " calls, the syscall " +
+                                         std::to_string(e.count) + " (complete values add up to count)");
+  if (!complete && total > e.count)
+    return r.fail(where + ".values", "the values count more calls (" + std::to_string(total) + ") than the syscall (" +
+                                         std::to_string(e.count) + ")");
+  return {};
+}
 
 Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char* field, const Reader& r) {
   std::vector<SyscallEntry> out;
@@ -89,6 +284,7 @@ Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char*
       if (!j["first_step"].is_string()) return r.fail(where + ".first_step", "expected a string");
       e.first_step = j["first_step"];
     }
+    if (auto st = arguments_from_json(j, e, where, r); !st) return st.error();
     out.push_back(std::move(e));
   }
   return out;

@@ -8,10 +8,31 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "syscalls/arguments.h"
 #include "trace/counts.h"
+#include "trace/snapshot_diff.h"
 #include "util/result.h"
 
 namespace sandmine::trace {
+
+/// How one mined argument's values were taken, copied from the argument table
+/// (data/argument_rules.csv) when they were recorded: a trace says itself what
+/// its values mean.
+struct ArgumentField {
+  int index = 0;           ///< the argument's position, 0..5
+  std::string name;        ///< "domain"
+  int struct_offset = -1;  ///< >= 0: the 64-bit word at this offset of the struct the argument points to
+  syscalls::Compare compare = syscalls::Compare::exact;
+  std::uint64_t mask = 0;  ///< every value was recorded under this mask (ArgumentRule::record_mask)
+  std::uint64_t bits = 0;  ///< flags: the bits a rule allows only when seen; 0 otherwise
+};
+
+/// One distinct combination of mined argument values of a syscall.
+struct ValueEntry {
+  ArgValues args;  ///< one per ArgumentField, in their order
+  std::uint64_t count = 0;
+  std::string first_step;  ///< the step that first made a call with these values, when steps were run
+};
 
 /// One syscall of a trace: arch and number as seccomp sees them, the name
 /// libseccomp gives (empty when it has none), how often, when first.
@@ -22,6 +43,13 @@ struct SyscallEntry {
   std::uint64_t count = 0;
   double first_seen_ms = 0;  ///< since the target started
   std::string first_step;    ///< the explore step that first made it, when steps were run
+  /// The mined arguments (syscalls::mined_arguments); empty: recorded by name only.
+  std::vector<ArgumentField> arguments = {};
+  /// The distinct values seen, sorted by args. Complete (their counts add up
+  /// to count) unless values_lost says why not; then a profile must allow the
+  /// syscall by name only.
+  std::vector<ValueEntry> values = {};
+  std::uint8_t values_lost = 0;  ///< ValuesLost bits
 };
 
 /// What was recorded: a command (sandmine trace) or a container (sandmine mine).
@@ -90,8 +118,18 @@ struct Trace {
 };
 
 /// Names and orders counts (by arch, then name, then number); times are made
-/// relative to start_ns.
+/// relative to start_ns. A tally with values (or values lost) gets its
+/// arguments described from the argument table.
 std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t start_ns);
+
+/// Sets each value's first_step from firsts (diff_snapshots and
+/// note_first_steps over a run's snapshots); values firsts lacks get otherwise.
+void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts, const std::string& otherwise);
+
+/// One line per syscall whose values are incomplete, naming it and why
+/// ("x86_64 ioctl: the recorder's map of argument values was full: ..."): what a
+/// command prints after recording, so a fall-back to a name-only rule is never silent.
+std::vector<std::string> lost_values_report(const Trace& trace);
 
 nlohmann::json to_json(const Trace& trace);
 

@@ -41,6 +41,38 @@ std::string diff(const std::map<trace::SyscallKey, std::uint64_t>& ebpf,
   return out;
 }
 
+// Argument values per (syscall, values), and why any are missing: compared
+// exactly between the backends, like counts.
+std::map<std::pair<trace::SyscallKey, trace::ArgValues>, std::uint64_t> values_of(const trace::Tallies& t) {
+  std::map<std::pair<trace::SyscallKey, trace::ArgValues>, std::uint64_t> out;
+  for (const auto& [k, v] : t)
+    for (const auto& [args, n] : v.values) out[{k, args}] = n;
+  return out;
+}
+
+std::map<trace::SyscallKey, int> lost_of(const trace::Tallies& t) {
+  std::map<trace::SyscallKey, int> out;
+  for (const auto& [k, v] : t)
+    if (v.values_lost) out[k] = v.values_lost;
+  return out;
+}
+
+std::string values_diff(const trace::Tallies& ebpf, const trace::Tallies& ptrace) {
+  auto e = values_of(ebpf), p = values_of(ptrace);
+  std::set<std::pair<trace::SyscallKey, trace::ArgValues>> keys;
+  for (const auto& [k, v] : e) keys.insert(k);
+  for (const auto& [k, v] : p) keys.insert(k);
+  std::string out;
+  for (const auto& k : keys) {
+    auto a = e.count(k) ? e.at(k) : 0, b = p.count(k) ? p.at(k) : 0;
+    if (a == b) continue;
+    out += k.first.arch + "/" + std::to_string(k.first.nr) + " (";
+    for (auto v : k.second) out += std::to_string(v) + " ";
+    out += "): ebpf " + std::to_string(a) + ", ptrace " + std::to_string(b) + "\n";
+  }
+  return out;
+}
+
 class Oracle : public ::testing::TestWithParam<OracleCase> {
  protected:
   void SetUp() override {
@@ -69,6 +101,11 @@ TEST_P(Oracle, EbpfCountsEqualPtraceCountsOnTheSameRun) {
   EXPECT_GE(e_armed.size() + e_unarmed.size(), 10u) << "the corpus program did next to nothing";
   EXPECT_EQ(e_armed, p_armed) << diff(e_armed, p_armed);
   EXPECT_EQ(e_unarmed, p_unarmed) << diff(e_unarmed, p_unarmed);
+  EXPECT_EQ(values_of(seen->armed), values_of(rec->counts.armed)) << values_diff(seen->armed, rec->counts.armed);
+  EXPECT_EQ(values_of(seen->unarmed), values_of(rec->counts.unarmed))
+      << values_diff(seen->unarmed, rec->counts.unarmed);
+  EXPECT_EQ(lost_of(seen->armed), lost_of(rec->counts.armed));
+  EXPECT_EQ(lost_of(seen->unarmed), lost_of(rec->counts.unarmed));
   EXPECT_TRUE((*ebpf)->remove_target(*target).ok());
 }
 
@@ -76,6 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
     Corpus, Oracle,
     ::testing::Values(OracleCase{"threads_forks_exec", {prog("rare_syscalls"), prog("exec_target")}},
                       OracleCase{"int80", {prog("int80")}},
+                      OracleCase{"argument_values", {prog("args")}},
+                      OracleCase{"argument_in_unreadable_memory", {prog("args"), "bad-clone3"}},
                       OracleCase{"arming_without_recording_filter", {prog("arming")}, false},
                       OracleCase{"arming_with_recording_filter", {prog("arming")}},
                       OracleCase{"exec_chain", {"/bin/sh", "-c", "exec /usr/bin/env " + prog("exec_target")}},
