@@ -14,6 +14,7 @@
 #include "sys/cgroup.h"
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
+#include "trace/binaries.h"
 #include "trace/ebpf_recorder.h"
 
 namespace sandmine::explore {
@@ -51,6 +52,7 @@ class Run {
     auto target = recorder_->add_target(spec_.name);
     if (!target) return target.error();
     target_ = *target;
+    binaries_ = trace::BinaryLog(image->rootfs);  // reach: what ran, mapped paths taken inside the rootfs
     // Ctrl-C kills the container at once; the loop then stops and what was
     // recorded is kept.
     std::string kill_path = target_->cgroup.path() + "/cgroup.kill";
@@ -84,9 +86,12 @@ class Run {
     auto counts = recorder_->snapshot(*target_);
     if (!counts) return counts.error();
     if (auto st = recorder_->health(); !st) return st.error();
+    auto binaries = binaries_.finish(*recorder_, *target_);  // reach: every execve, and the samples
+    if (!binaries) return binaries.error();
     (void)recorder_->remove_target(target_);
     fold_tail(*counts);
     result.trace = make_trace(*counts, image->id, result);
+    result.trace.binaries = std::move(*binaries);
     return result;
   }
 
@@ -162,6 +167,7 @@ class Run {
     trace::StepRecord rec{.name = name, .phase = phase};
     rec.started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
     rec.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    binaries_.sample(*target_);  // reach: the libraries the running processes mapped
     if (auto counts = recorder_->snapshot(*target_)) {
       for (const auto& [key, tally] : counts->armed) {
         if (auto before = last_counts_.find(key);
@@ -242,6 +248,7 @@ class Run {
   const MineOptions& options_;
   std::unique_ptr<trace::EbpfRecorder> recorder_;
   trace::Target* target_ = nullptr;
+  trace::BinaryLog binaries_;
   sys::UniqueFd kill_fd_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<Driver> driver_;

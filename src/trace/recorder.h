@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trace/counts.h"
@@ -57,6 +58,9 @@ struct Recording {
   ExitStatus exit;
   int interrupted_by = 0;  ///< the signal that interrupted sandmine, 0 if none
   Violations violations;   ///< with RunOptions::watch: calls outside the profile
+  /// eBPF backend: the files the command's processes executed (path, times),
+  /// sorted; the ptrace backend leaves it empty.
+  std::vector<std::pair<std::string, std::uint64_t>> execs;
 };
 
 /// A recording backend. record() blocks; snapshot() may be called from another
