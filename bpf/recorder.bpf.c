@@ -321,7 +321,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 
 	struct sm_exec_value *v = bpf_map_lookup_elem(&execs, key);
 	if (!v) {
-		struct sm_exec_value init = {};
+		struct sm_exec_value init = { .count = 0, .first_ns = bpf_ktime_get_ns() };
 
 		bpf_map_update_elem(&execs, key, &init, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&execs, key);

@@ -105,6 +105,7 @@ struct sm_exec_key {
 
 struct sm_exec_value {
 	__u64 count;
+	__u64 first_ns; /* bpf_ktime_get_ns() of the first exec */
 };
 
 /* Index in the exec_errors array: an exec the map had no room for. */

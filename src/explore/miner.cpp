@@ -86,7 +86,7 @@ class Run {
     auto counts = recorder_->snapshot(*target_);
     if (!counts) return counts.error();
     if (auto st = recorder_->health(); !st) return st.error();
-    auto binaries = binaries_.finish(*recorder_, *target_);  // reach: every execve, and the samples
+    auto binaries = binaries_.finish(*recorder_, *target_, start_ns_);  // reach: every execve, and the samples
     if (!binaries) return binaries.error();
     (void)recorder_->remove_target(target_);
     fold_tail(*counts);

@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "profile/explain.h"
 #include "sys/files.h"
@@ -393,8 +394,9 @@ class Analyzer {
   std::string libc_error_;
 };
 
-Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const NameSets& seen,
+Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const trace::Trace* trace,
                         const std::string& rootfs, const ReachOptions& options) {
+  NameSets seen = trace ? seen_names(*trace) : NameSets{};
   auto start = Clock::now();
   if (binaries.empty())
     return Error{"the trace names no binaries (trace.json has no \"binaries\"): record it again with this sandmine",
@@ -414,6 +416,19 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
   }
   a.report.unseen = describe(minus(a.report.reachable, seen));
   a.report.seen_unreachable = minus(seen, a.report.reachable);
+  // What the runtime made before the first program of the target ran.
+  std::optional<double> first_exec;
+  for (const auto& b : binaries)
+    if (b.first_exec_ms && (!first_exec || *b.first_exec_ms < *first_exec)) first_exec = b.first_exec_ms;
+  if (trace && first_exec)
+    for (const auto& e : trace->syscalls) {
+      std::string name = e.name.empty() ? "#" + std::to_string(e.nr) : e.name;
+      auto it = a.report.seen_unreachable.find(e.arch);
+      if (it == a.report.seen_unreachable.end() || !it->second.count(name) || e.first_seen_ms >= *first_exec) continue;
+      it->second.erase(name);
+      if (it->second.empty()) a.report.seen_unreachable.erase(it);
+      a.report.before_first_exec[e.arch].insert(name);
+    }
   a.report.seconds = seconds_since(start);
   return std::move(a.report);
 }
@@ -427,14 +442,14 @@ NameSets seen_names(const trace::Trace& trace) {
 }
 
 Result<ReachReport> analyse(const trace::Trace& trace, const std::string& rootfs, const ReachOptions& options) {
-  return run(trace.binaries, seen_names(trace), rootfs, options);
+  return run(trace.binaries, &trace, rootfs, options);
 }
 
 Result<ReachReport> analyse_paths(const std::vector<std::string>& paths, const std::string& rootfs,
                                   const ReachOptions& options) {
   std::vector<trace::BinaryRecord> binaries;
-  for (const auto& p : paths) binaries.push_back({p, 0, {}});
-  return run(binaries, {}, rootfs, options);
+  for (const auto& p : paths) binaries.push_back({p, 0, std::nullopt, {}});
+  return run(binaries, nullptr, rootfs, options);
 }
 
 NameSets reachable_safe(const ReachReport& report, const NameSets& allowed) {

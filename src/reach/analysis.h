@@ -72,6 +72,11 @@ struct ReachReport {
   /// Seen but in no binary's reachable set: a gap in the analysis (a binary
   /// or library it did not know of, an indirect path), reported, never hidden.
   NameSets seen_unreachable;
+  /// Seen, in no binary's reachable set, and first made before the target's
+  /// first exec: calls of the runtime itself (runc's init between installing
+  /// the filter and executing the container's program, sandmine's child
+  /// before execve), not of the container's code.
+  NameSets before_first_exec;
   bool estimate = false;  ///< any binary's result is an estimate
 };
 

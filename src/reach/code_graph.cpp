@@ -422,7 +422,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
           if (!a) break;
           take(a);
           auto t = g.chunk_at(a);
-          if (t != CodeGraph::npos && t != ci && g.chunks[t].start == a) c.callees.push_back(t);
+          // Inside another function too: glibc's signal restorer starts one byte
+          // after its FDE (the unwinder's convention for signal frames).
+          if (t != CodeGraph::npos && t != ci) c.callees.push_back(t);
           break;
         }
       }

@@ -99,7 +99,8 @@ struct Bytes {
 // frame information and libdw only looks FDEs up by address.
 void read_eh_frame(const std::uint8_t* data, std::size_t size, std::uint64_t addr,
                    std::vector<std::uint64_t>& starts) {
-  std::map<std::size_t, std::uint8_t> cie_encoding;  // CIE offset -> FDE pointer encoding
+  // CIE offset -> FDE pointer encoding, plus 0x100 for a signal frame CIE ('S').
+  std::map<std::size_t, int> cie_encoding;
   auto parse_cie = [&](std::size_t at) -> int {
     if (auto it = cie_encoding.find(at); it != cie_encoding.end()) return it->second;
     Bytes b{data, size, at};
@@ -116,12 +117,13 @@ void read_eh_frame(const std::uint8_t* data, std::size_t size, std::uint64_t add
       (void)b.fixed<std::uint8_t>();
     else
       (void)b.uleb();  // return address register
-    std::uint8_t enc = 0;  // DW_EH_PE_absptr
+    int enc = 0;  // DW_EH_PE_absptr
+    if (aug.find('S') != std::string::npos) enc |= 0x100;
     if (!aug.empty() && aug[0] == 'z') {
       (void)b.uleb();  // augmentation data length
       for (char c : aug.substr(1)) {
         if (c == 'R') {
-          enc = b.fixed<std::uint8_t>();
+          enc |= b.fixed<std::uint8_t>();
         } else if (c == 'P') {
           std::uint8_t penc = b.fixed<std::uint8_t>();
           (void)b.encoded(penc & 0x7f, addr);
@@ -149,7 +151,11 @@ void read_eh_frame(const std::uint8_t* data, std::size_t size, std::uint64_t add
     if (id != 0 && id <= body) {  // an FDE: id is the distance back to its CIE
       int enc = parse_cie(body - id);
       if (enc >= 0) {
-        std::uint64_t begin = b.encoded(static_cast<std::uint8_t>(enc), addr);
+        std::uint64_t begin = b.encoded(static_cast<std::uint8_t>(enc & 0xff), addr);
+        // A signal frame's CFI starts one byte before its code (the unwinder
+        // looks up return address - 1 except in signal frames): glibc's
+        // __restore_rt. The code starts after that byte.
+        if (enc & 0x100) ++begin;
         if (b.ok && begin) starts.push_back(begin);
       }
     }

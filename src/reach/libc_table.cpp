@@ -43,6 +43,7 @@ std::map<std::string, int> LibcTable::nr_param_functions() const {
 Result<LibcTable> build_libc_table(const ElfObject& libc) {
   auto begin = std::chrono::steady_clock::now();
   LibcTable t;
+  t.analysis = kLibcAnalysis;
   t.build_id = libc.build_id;
   t.path = libc.path;
   t.flavor = libc_flavor(libc);
@@ -150,7 +151,7 @@ Result<FunctionReach> reach_from_json(const json& j, const std::string& where) {
 json to_json(const LibcTable& t) {
   json functions = json::object();
   for (const auto& [name, f] : t.functions) functions[name] = reach_json(f);
-  return {{"version", t.version},   {"build_id", t.build_id}, {"path", t.path},
+  return {{"version", t.version},   {"analysis", t.analysis}, {"build_id", t.build_id}, {"path", t.path},
           {"flavor", t.flavor},     {"arch", t.arch},         {"instructions", t.instructions},
           {"chunks", t.chunks},     {"seconds", std::round(t.seconds * 1000) / 1000},
           {"startup", reach_json(t.startup)}, {"functions", std::move(functions)}};
@@ -160,6 +161,7 @@ Result<LibcTable> libc_table_from_json(const json& doc, const std::string& sourc
   if (!doc.is_object() || doc.value("version", 0) != 1)
     return Error{source + ": not a version 1 sandmine libc table", EINVAL};
   LibcTable t;
+  t.analysis = doc.value("analysis", 0);
   t.build_id = doc.value("build_id", "");
   t.path = doc.value("path", "");
   t.flavor = doc.value("flavor", "");
@@ -191,7 +193,7 @@ Result<LibcTable> libc_table(const ElfObject& libc, const std::string& cache_dir
       if (!doc.is_discarded()) {
         auto t = libc_table_from_json(doc, file);
         // A table from an older sandmine or a damaged file is rebuilt, not trusted.
-        if (t && t->build_id == libc.build_id) {
+        if (t && t->build_id == libc.build_id && t->analysis == kLibcAnalysis) {
           if (cached) *cached = true;
           t->path = libc.path;
           return t;

@@ -17,6 +17,9 @@
 
 namespace sandmine::reach {
 
+/// The analysis version written into new tables.
+inline constexpr int kLibcAnalysis = 2;
+
 /// Where libc tables are cached unless told otherwise.
 inline constexpr const char* kDefaultReachCacheDir = "/var/cache/sandmine/reach";
 
@@ -39,6 +42,9 @@ struct FunctionReach {
 /// A C library's table.
 struct LibcTable {
   int version = 1;
+  /// The analysis that made it: a cached table of another analysis is
+  /// rebuilt (kLibcAnalysis; bumped whenever the analysis changes results).
+  int analysis = 0;
   std::string build_id;  ///< the cache key
   std::string path;      ///< where it was read from (informational)
   std::string flavor;    ///< glibc, musl

@@ -83,12 +83,14 @@ json to_json(const ReachReport& r, const std::string& image) {
                       {"unseen", r.unseen.size()},
                       {"unseen_risky", risky(r.unseen)},
                       {"reachable_safe", total(safe)},
-                      {"seen_unreachable", total(r.seen_unreachable)}}},
+                      {"seen_unreachable", total(r.seen_unreachable)},
+                      {"before_first_exec", total(r.before_first_exec)}}},
           {"reachable", sets(r.reachable)},
           {"seen", sets(r.seen)},
           {"unseen", unseen_json(r.unseen)},
           {"reachable_safe", sets(safe)},
           {"seen_unreachable", sets(r.seen_unreachable)},
+          {"before_first_exec", sets(r.before_first_exec)},
           {"binaries", std::move(binaries)}};
 }
 

@@ -1,5 +1,7 @@
 #include "trace/binaries.h"
 
+#include <algorithm>
+
 #include "sys/proc_maps.h"
 
 namespace sandmine::trace {
@@ -14,12 +16,14 @@ void BinaryLog::sample(const Target& target) {
   }
 }
 
-Result<std::vector<BinaryRecord>> BinaryLog::finish(EbpfRecorder& recorder, const Target& target) {
+Result<std::vector<BinaryRecord>> BinaryLog::finish(EbpfRecorder& recorder, const Target& target,
+                                                    std::uint64_t start_ns) {
   sample(target);
   auto execs = recorder.execs(target);
   if (!execs) return execs.error();
   std::map<std::string, BinaryRecord> by_path;
-  for (const auto& [path, count] : *execs) by_path[path] = BinaryRecord{path, count, {}};
+  for (const auto& e : *execs)
+    by_path[e.path] = BinaryRecord{e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, start_ns)) / 1e6, {}};
   for (const auto& [exe, files] : mapped_) {
     auto& rec = by_path[exe];
     rec.path = exe;

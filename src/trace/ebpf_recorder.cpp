@@ -431,8 +431,8 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
 
 // ---- Executables (sandmine reach) ----
 
-Result<std::vector<std::pair<std::string, std::uint64_t>>> EbpfRecorder::execs(const Target& target) {
-  std::vector<std::pair<std::string, std::uint64_t>> out;
+Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) {
+  std::vector<ExecCount> out;
   int fd = bpf_map__fd(impl_->skel->maps.execs);
   sm_exec_key key{}, next{};
   const void* prev = nullptr;
@@ -442,9 +442,9 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> EbpfRecorder::execs(c
     if (key.slot != static_cast<__u32>(target.slot)) continue;
     sm_exec_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
-    out.emplace_back(std::string(key.path, strnlen(key.path, sizeof key.path)), v.count);
+    out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.count, v.first_ns});
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const ExecCount& a, const ExecCount& b) { return a.path < b.path; });
   __u32 zero = 0;
   __u64 lost = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.exec_errors), &zero, &lost) != 0)

@@ -69,8 +69,8 @@ class EbpfRecorder final : public Recorder {
   // ---- Executables (sandmine reach) ----
   /// The files the target's processes executed so far (the kernel's final
   /// choice: a script's interpreter), by the path they gave, inside their
-  /// root; with how often. Sorted by path.
-  Result<std::vector<std::pair<std::string, std::uint64_t>>> execs(const Target& target);
+  /// root; with how often and when first. Sorted by path.
+  Result<std::vector<ExecCount>> execs(const Target& target);
 
  private:
   struct Impl;

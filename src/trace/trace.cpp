@@ -183,8 +183,11 @@ json to_json(const Trace& trace) {
   doc["unarmed"] = entries_json(trace.unarmed, false);
   if (!trace.binaries.empty()) {
     doc["binaries"] = json::array();
-    for (const auto& b : trace.binaries)
-      doc["binaries"].push_back({{"path", b.path}, {"execs", b.execs}, {"mapped", b.mapped}});
+    for (const auto& b : trace.binaries) {
+      json j = {{"path", b.path}, {"execs", b.execs}, {"mapped", b.mapped}};
+      if (b.first_exec_ms) j["first_exec_ms"] = std::round(*b.first_exec_ms * 1000) / 1000;
+      doc["binaries"].push_back(std::move(j));
+    }
   }
   return doc;
 }
@@ -271,6 +274,10 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
       if (b.contains("execs")) {
         if (!b["execs"].is_number_unsigned()) return r.fail(where + ".execs", "expected a non-negative integer");
         rec.execs = b["execs"];
+      }
+      if (b.contains("first_exec_ms")) {
+        if (!b["first_exec_ms"].is_number()) return r.fail(where + ".first_exec_ms", "expected a number");
+        rec.first_exec_ms = b["first_exec_ms"].get<double>();
       }
       if (b.contains("mapped")) {
         if (!b["mapped"].is_array()) return r.fail(where + ".mapped", "expected an array of paths");

@@ -81,6 +81,7 @@ struct Saturation {
 struct BinaryRecord {
   std::string path;                 ///< as the container sees it: /usr/sbin/nginx
   std::uint64_t execs = 0;          ///< times it was exec'd (0: seen running only)
+  std::optional<double> first_exec_ms;  ///< its first exec, since the target started (as first_seen_ms)
   std::vector<std::string> mapped;  ///< executable file mappings seen, sorted (container paths)
 };
 

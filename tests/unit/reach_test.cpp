@@ -255,12 +255,14 @@ TEST(ReachJson, DocumentCountsAndSections) {
 TEST(ReachTrace, BinariesRoundTripAndErrors) {
   trace::Trace t;
   t.backend = "ebpf";
-  t.binaries = {{"/bin/sh", 2, {"/lib/x86_64-linux-gnu/libc.so.6"}}, {"/usr/sbin/nginx", 0, {}}};
+  t.binaries = {{"/bin/sh", 2, 1.5, {"/lib/x86_64-linux-gnu/libc.so.6"}}, {"/usr/sbin/nginx", 0, std::nullopt, {}}};
   auto back = trace::trace_from_json(trace::to_json(t), "t.json");
   ASSERT_TRUE(back) << back.error().message;
   ASSERT_EQ(back->binaries.size(), 2u);
   EXPECT_EQ(back->binaries[0].path, "/bin/sh");
   EXPECT_EQ(back->binaries[0].execs, 2u);
+  EXPECT_EQ(back->binaries[0].first_exec_ms, 1.5);
+  EXPECT_EQ(back->binaries[1].first_exec_ms, std::nullopt);
   EXPECT_EQ(back->binaries[0].mapped, std::vector<std::string>{"/lib/x86_64-linux-gnu/libc.so.6"});
   auto doc = trace::to_json(t);
   doc["binaries"][1]["path"] = "nginx";
