@@ -11,6 +11,9 @@
 #include "profile/explain.h"
 #include "sys/files.h"
 #include "sys/in_root.h"
+#include "util/csv.h"
+
+extern const char kRestartSyscallCsv[];
 
 namespace sandmine::reach {
 
@@ -61,6 +64,19 @@ bool jit_capable(const ElfObject& o) {
     for (const char* j : kJit)
       if (e.name == j) return true;
   return false;
+}
+
+// data/restart_syscall.csv: the x86_64 syscalls after which the kernel may
+// make restart_syscall from the same instruction (a signal interrupted them).
+const std::set<std::string>& restarting() {
+  static const std::set<std::string> names = [] {
+    std::set<std::string> out;
+    auto rows = parse_csv(kRestartSyscallCsv, "data/restart_syscall.csv");
+    if (rows)
+      for (auto& r : *rows) out.insert(r["name"]);
+    return out;
+  }();
+  return names;
 }
 
 std::string dirname_of(const std::string& path) {
@@ -231,6 +247,10 @@ class Analyzer {
       b.through_indirect = minus(b.through_indirect, b.reachable);
     }
     for (Loaded* l : objects) b.objects.push_back(l->info);
+    // The kernel restarts some interrupted calls with restart_syscall, made
+    // by the same syscall instruction.
+    for (const auto& name : restarting())
+      if (b.reachable["x86_64"].count(name)) b.reachable["x86_64"].insert("restart_syscall");
 
     if (!b.missing.empty())
       b.estimate_reasons.push_back(std::to_string(b.missing.size()) + " needed librar" +

@@ -402,6 +402,13 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
             c.callees.push_back(t);
             sites[ci].push_back({in.addr, t, {}});
             callers[t].push_back(ci);
+          } else if (in.through_memory && o.got_locals.count(in.target)) {
+            // The object's own interposable function, called through its GOT.
+            auto t = g.chunk_at(o.got_locals.at(in.target));
+            if (t == CodeGraph::npos || t == ci) break;
+            c.callees.push_back(t);
+            sites[ci].push_back({in.addr, t, {}});
+            callers[t].push_back(ci);
           } else if (in.through_memory && o.got_imports.count(in.target)) {
             const std::string& name = o.got_imports.at(in.target);
             c.imports.push_back(name);

@@ -361,6 +361,7 @@ Result<ElfObject> read_elf_fd(int fd, const std::string& path) {
       std::uint64_t target = s.st_value + static_cast<std::uint64_t>(r.addend);
       o.data_code_pointers.push_back(target);
       if (in_array) o.entry_points.push_back(target);
+      if (r.type != R_X86_64_64) o.got_locals[r.offset] = target;
     }
   }
   // Non-PIC executables keep init arrays without relocations: read them.

@@ -49,6 +49,10 @@ struct ElfObject {
   /// linker writes there (JUMP_SLOT, GLOB_DAT and 64-bit relocations
   /// against undefined symbols).
   std::map<std::uint64_t, std::string> got_imports;
+  /// GOT slot address -> the object's own function whose address the
+  /// dynamic linker writes there: calls to its own exported, interposable
+  /// functions (glibc calls malloc through its own PLT).
+  std::map<std::uint64_t, std::uint64_t> got_locals;
   /// Code addresses stored in data by relocations (RELATIVE, IRELATIVE, and
   /// 64-bit ones against defined symbols): vtables, init arrays, callbacks.
   std::vector<std::uint64_t> data_code_pointers;

@@ -18,7 +18,7 @@
 namespace sandmine::reach {
 
 /// The analysis version written into new tables.
-inline constexpr int kLibcAnalysis = 2;
+inline constexpr int kLibcAnalysis = 3;
 
 /// Where libc tables are cached unless told otherwise.
 inline constexpr const char* kDefaultReachCacheDir = "/var/cache/sandmine/reach";

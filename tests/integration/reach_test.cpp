@@ -20,7 +20,9 @@ class Reach : public ::testing::Test {
     if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
   }
   void TearDown() override {
-    if (is_root()) EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    if (is_root()) {
+      EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    }
   }
 };
 
