@@ -436,10 +436,15 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
   }
   a.report.unseen = describe(minus(a.report.reachable, seen));
   a.report.seen_unreachable = minus(seen, a.report.reachable);
-  // What the runtime made before the first program of the target ran.
+  // What the runtime made before the first program of the target ran: the
+  // first exec of a file of the root file system (runc re-executes itself
+  // from a memfd, /dev/fd/N, inside the container's cgroup first).
   std::optional<double> first_exec;
-  for (const auto& b : binaries)
-    if (b.first_exec_ms && (!first_exec || *b.first_exec_ms < *first_exec)) first_exec = b.first_exec_ms;
+  for (std::size_t i = 0; i < binaries.size(); ++i) {
+    const auto& b = binaries[i];
+    if (a.report.binaries[i].error.empty() && b.first_exec_ms && (!first_exec || *b.first_exec_ms < *first_exec))
+      first_exec = b.first_exec_ms;
+  }
   if (trace && first_exec)
     for (const auto& e : trace->syscalls) {
       std::string name = e.name.empty() ? "#" + std::to_string(e.nr) : e.name;

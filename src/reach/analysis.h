@@ -73,7 +73,7 @@ struct ReachReport {
   /// or library it did not know of, an indirect path), reported, never hidden.
   NameSets seen_unreachable;
   /// Seen, in no binary's reachable set, and first made before the target's
-  /// first exec: calls of the runtime itself (runc's init between installing
+  /// first exec of a file in its root file system: calls of the runtime itself (runc's init between installing
   /// the filter and executing the container's program, sandmine's child
   /// before execve), not of the container's code.
   NameSets before_first_exec;
