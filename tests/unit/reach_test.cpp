@@ -271,5 +271,54 @@ TEST(ReachTrace, BinariesRoundTripAndErrors) {
   EXPECT_EQ(bad.error().message, "t.json: binaries[1].path: expected an absolute path");
 }
 
+TEST(ReachCli, BadInputIsOneLineAndExit2) {
+  using test::expect_one_line_error;
+  using test::sandmine;
+  test::TempDir dir;
+  expect_one_line_error(sandmine({"reach", dir.file("nope")}), dir.file("nope") + ": not a directory");
+  expect_one_line_error(sandmine({"reach", dir.path()}), "cannot read trace " + dir.file("trace.json"));
+  test::write_text(dir.file("trace.json"), R"({"version":1,"backend":"ptrace","syscalls":[]})");
+  expect_one_line_error(sandmine({"reach", dir.path()}), dir.file("trace.json") + " lists no binaries");
+  test::write_text(dir.file("trace.json"),
+                   R"({"version":1,"backend":"ebpf","target":{"kind":"container","image":"0123456789abcdef"},)"
+                   R"("syscalls":[],"binaries":[{"path":"/bin/sh","execs":1}]})");
+  expect_one_line_error(sandmine({"reach", dir.path(), "--image-cache", dir.file("cache")}),
+                        "image 0123456789ab of " + dir.file("trace.json") + " is not in the image cache");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("reach.json")));
+  auto help = sandmine({"reach", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("EXAMPLES:"), std::string::npos);
+}
+
+TEST(ReachCli, TraceOfAHostCommandReadsTheHostRoot) {
+  // A `sandmine trace` document, written by hand: the analysis needs no recording.
+  test::TempDir dir;
+  nlohmann::json doc = {{"version", 1},
+                        {"backend", "ebpf"},
+                        {"target", {{"kind", "command"}, {"command", {prog("reach_branch")}}}},
+                        {"syscalls", {{{"arch", "x86_64"}, {"name", "getppid"}, {"nr", 110}, {"count", 1}}}},
+                        {"binaries", {{{"path", prog("reach_branch")}, {"execs", 1}}}}};
+  test::write_text(dir.file("trace.json"), doc.dump());
+  auto r = test::sandmine({"reach", dir.path(), "--no-cache"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = test::read_json(dir.file("reach.json"));
+  EXPECT_EQ(out["rootfs"], "/");
+  EXPECT_EQ(out["counts"]["seen"], 1);
+  EXPECT_EQ(out["seen"], (nlohmann::json{{"x86_64", {"getppid"}}}));
+  EXPECT_EQ(out["binaries"][0]["objects"][0]["own"]["x86_64"], (nlohmann::json{"getppid", "sched_rr_get_interval"}));
+  bool unseen = false;
+  for (const auto& u : out["unseen"]) unseen |= u["name"] == "sched_rr_get_interval";
+  EXPECT_TRUE(unseen);
+  // A seen call no binary reaches is a gap: named, exit 1.
+  doc["syscalls"].push_back({{"arch", "x86_64"}, {"name", "kexec_load"}, {"nr", 246}, {"count", 1}});
+  test::write_text(dir.file("trace.json"), doc.dump());
+  auto gap = test::sandmine({"reach", dir.path(), "--no-cache"});
+  EXPECT_EQ(gap.exit_code, 1);
+  EXPECT_NE(gap.err.find("seen but unreachable (a gap in the static analysis, please report it): x86_64:kexec_load"),
+            std::string::npos)
+      << gap.err;
+  EXPECT_EQ(test::read_json(dir.file("reach.json"))["seen_unreachable"], (nlohmann::json{{"x86_64", {"kexec_load"}}}));
+}
+
 }  // namespace
 }  // namespace sandmine
