@@ -1,16 +1,14 @@
 #include "reach/elf_object.h"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <set>
 
-#include "sys/fd.h"
+#include "sys/in_root.h"
 
 namespace sandmine::reach {
 
@@ -183,9 +181,9 @@ std::string unversioned(const char* name) {
 }  // namespace
 
 Result<ElfObject> read_elf(const std::string& path) {
-  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errno_error("cannot open " + path);
-  return read_elf_fd(fd.get(), path);
+  auto fd = sys::open_read(path);
+  if (!fd) return fd.error();
+  return read_elf_fd(fd->get(), path);
 }
 
 Result<ElfObject> read_elf_fd(int fd, const std::string& path) {

@@ -10,6 +10,12 @@
 
 namespace sandmine::sys {
 
+Result<UniqueFd> open_read(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open " + path);
+  return fd;
+}
+
 Result<RootDir> RootDir::open(const std::string& dir) {
   char real[PATH_MAX];
   if (!::realpath(dir.c_str(), real)) return errno_error("cannot open root file system " + dir);

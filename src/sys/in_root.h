@@ -10,6 +10,9 @@
 
 namespace sandmine::sys {
 
+/// Opens path for reading (close-on-exec), as this process sees it.
+Result<UniqueFd> open_read(const std::string& path);
+
 /// A directory taken as the root of a file system tree.
 class RootDir {
  public:
