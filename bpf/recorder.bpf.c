@@ -382,3 +382,69 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* ---- Executables run by watched targets (sandmine reach) ----
+ * One entry per (target, path): how often a process of the target executed
+ * that file. Rare (once per execve), so a hash map and a helper call cost
+ * nothing that matters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sm_exec_key);
+	__type(value, struct sm_exec_value);
+} execs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_errors SEC(".maps");
+
+/* The key is too large for the stack next to the helpers' frames: a per-CPU scratch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sm_exec_key);
+} exec_scratch SEC(".maps");
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	if (!inside_root(cgrp))
+		return 0;
+	__u32 slot = target_slot(cgrp);
+	if (slot >= SM_MAX_TARGETS)
+		return 0;
+
+	__u32 zero = 0;
+	struct sm_exec_key *key = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!key)
+		return 0;
+	__builtin_memset(key, 0, sizeof(*key));
+	key->slot = slot;
+	/* interp: the file the kernel finally ran (the interpreter of a script). */
+	bpf_probe_read_kernel_str(key->path, sizeof(key->path), BPF_CORE_READ(bprm, interp));
+
+	struct sm_exec_value *v = bpf_map_lookup_elem(&execs, key);
+	if (!v) {
+		struct sm_exec_value init = { .count = 0, .first_ns = bpf_ktime_get_ns() };
+
+		bpf_map_update_elem(&execs, key, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&execs, key);
+		if (!v) {
+			__u64 *err = bpf_map_lookup_elem(&exec_errors, &zero);
+
+			if (err)
+				__sync_fetch_and_add(err, 1);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	return 0;
+}
+

@@ -137,3 +137,22 @@ static inline __u32 sm_lost_index(__u32 slot, __u32 armed, __u32 reason, __u32 n
 }
 
 #endif
+
+/* ---- Executables run by watched targets (sandmine reach) ----
+ * sched_process_exec counts each file a target's processes execute, by the
+ * path the kernel ran (for a #! script: its interpreter), as the process
+ * named it (inside the container's root). */
+#define SM_PATH_LEN 256
+
+struct sm_exec_key {
+	__u32 slot;
+	char path[SM_PATH_LEN]; /* NUL-terminated, zero-filled; cut at SM_PATH_LEN - 1 */
+};
+
+struct sm_exec_value {
+	__u64 count;
+	__u64 first_ns; /* bpf_ktime_get_ns() of the first exec */
+};
+
+/* Index in the exec_errors array: an exec the map had no room for. */
+#define SM_EXEC_ERR_FULL 0

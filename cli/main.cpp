@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       "  sandmine mine examples/nginx.yaml -o out/nginx  mine a container (runc; --engine docker|podman)\n"
       "  sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce\n"
       "  sandmine explain out/nginx/profile.json         attack surface and CVEs vs the defaults\n"
+      "  sandmine reach out/nginx                        what its binaries can reach but never did\n"
       "  sandmine trace -o curl.json -- curl -s example.org\n"
       "  sandmine profile curl.json -o curl-profile.json\n"
       "  docker run --security-opt seccomp=curl-profile.json ...\n\n"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   add_merge(app, exit_code);
   add_export(app, exit_code);
   add_report(app, exit_code);
+  add_reach(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

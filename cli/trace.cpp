@@ -58,6 +58,8 @@ int run(const TraceOptions& o) {
   t.target.duration_ms = static_cast<double>(rec.end_ns - rec.start_ns) / 1e6;
   t.syscalls = trace::entries_from(rec.counts.armed, rec.start_ns);
   t.unarmed = trace::entries_from(rec.counts.unarmed, rec.start_ns);
+  for (const auto& e : rec.execs)
+    t.binaries.push_back({e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, rec.start_ns)) / 1e6, {}});
   if (rec.interrupted_by) {
     t.partial = true;
     t.partial_reason = "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";

@@ -9,6 +9,7 @@
 #include "sys/cgroup.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
+#include "trace/binaries.h"
 #include "trace/ebpf_recorder.h"
 
 namespace sandmine::explore {
@@ -35,6 +36,7 @@ struct ContainerRun::Impl {
   std::unique_ptr<trace::EbpfRecorder> recorder;
   trace::Target* target = nullptr;
   std::optional<sys::Cgroup> group;  // Watching::Nothing
+  std::optional<trace::BinaryLog> binaries;
   sys::KillSwitch kill_switch;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<Driver> driver;
@@ -87,6 +89,8 @@ Result<std::unique_ptr<ContainerRun>> ContainerRun::open(const spec::Spec& spec,
     auto target = impl->recorder->add_target(name);
     if (!target) return target.error();
     impl->target = *target;
+    // Mapped paths are taken inside the image's root file system.
+    impl->binaries.emplace(image->rootfs);
   }
   auto armed = sys::KillSwitch::arm(impl->cgroup().path());
   if (!armed) return armed.error();
@@ -152,6 +156,15 @@ Result<trace::Violations> ContainerRun::violations() {
 Status ContainerRun::health() const {
   if (!impl_->recorder) return {};
   return impl_->recorder->health();
+}
+
+void ContainerRun::sample_binaries() {
+  if (impl_->binaries) impl_->binaries->sample(*impl_->target);
+}
+
+Result<std::vector<trace::BinaryRecord>> ContainerRun::binaries(std::uint64_t start_ns) {
+  if (auto st = impl_->need_recorder("binaries"); !st) return st.error();
+  return impl_->binaries->finish(*impl_->recorder, *impl_->target, start_ns);
 }
 
 Result<std::uint64_t> ContainerRun::cpu_usage_usec() const { return impl_->cgroup().cpu_usage_usec(); }

@@ -17,6 +17,7 @@
 #include "profile/profile.h"
 #include "spec/spec.h"
 #include "trace/counts.h"
+#include "trace/trace.h"
 #include "trace/violations.h"
 #include "util/result.h"
 
@@ -89,6 +90,12 @@ class ContainerRun {
   Result<trace::Violations> violations();
   /// Ok unless the recorder failed to count something.
   Status health() const;
+  /// Notes the shared objects the container's processes map now (Counts,
+  /// Violations): call after each step.
+  void sample_binaries();
+  /// What the container ran: every executed file and what was seen mapped
+  /// (trace.json's binaries). start_ns: when the run started.
+  Result<std::vector<trace::BinaryRecord>> binaries(std::uint64_t start_ns);
   /// CPU time the watched cgroup has used, in microseconds (cpu.stat usage_usec).
   Result<std::uint64_t> cpu_usage_usec() const;
 

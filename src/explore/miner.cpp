@@ -53,8 +53,11 @@ class Miner {
     auto counts = run_->snapshot();
     if (!counts) return counts.error();
     if (auto st = run_->health(); !st) return st.error();
+    auto binaries = run_->binaries(start_ns_);  // every execve, and what was seen mapped
+    if (!binaries) return binaries.error();
     ledger_.fold_tail(counts->armed);
     result.trace = make_trace(*counts, run_->image().id, result);
+    result.trace.binaries = std::move(*binaries);
     run_.reset();
     return result;
   }
@@ -128,6 +131,7 @@ class Miner {
     outcome.phase = phase;
     double started_ms = std::chrono::duration<double, std::milli>(t - start_).count();
     double duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    run_->sample_binaries();  // the libraries the running processes mapped
     auto counts = run_->snapshot();
     if (!counts && outcome.ok) {
       outcome.ok = false;

@@ -1,4 +1,5 @@
 #include "report/html.h"
+#include "report/reach_section.h"
 
 #include <fmt/format.h>
 
@@ -487,7 +488,8 @@ Result<ReportInput> read_report_input(const std::string& dir) {
     if (!p) return p.error();
     in.profile = std::move(*p);
   }
-  for (auto [file, into] : {std::pair{"/check.json", &in.check}, std::pair{"/bench.json", &in.bench}}) {
+  for (auto [file, into] : {std::pair{"/check.json", &in.check}, std::pair{"/bench.json", &in.bench},
+                            std::pair{"/reach.json", &in.reach}}) {
     if (!fs::exists(dir + file, ec)) continue;
     auto doc = read_json_file(dir + file);
     if (!doc) return doc.error();
@@ -550,6 +552,7 @@ std::string report_html(const ReportInput& in) {
   if (in.check) s += check_section(*in.check);
   s += coverage_section(h.coverage);
   if (in.bench) s += bench_section(*in.bench);
+  if (in.reach) s += reach_html(*in.reach);
   if (in.profile) s += cve_section(*in.profile, docker);
   s += syscalls_section(t);
   return s + page_end();

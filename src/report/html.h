@@ -22,6 +22,7 @@ struct ReportInput {
   std::optional<profile::Profile> profile;  ///< profile.json (none: the run wrote none)
   std::optional<nlohmann::json> check;             ///< check.json: the held-out check (docs/formats.md)
   std::optional<nlohmann::json> bench;             ///< bench.json: the overhead measurement
+  std::optional<nlohmann::json> reach;             ///< reach.json: static reachability (sandmine reach)
 };
 
 /// Reads dir/trace.json (required), dir/profile.json, dir/check.json and

@@ -130,6 +130,7 @@ struct EbpfRecorder::Impl {
     clear_arguments(slot);
     delete_slot_entries<sm_violation_key>(bpf_map__fd(skel->maps.violations), slot);
     delete_slot_entries<sm_offender_key>(bpf_map__fd(skel->maps.offenders), slot);
+    delete_slot_entries<sm_exec_key>(bpf_map__fd(skel->maps.execs), slot);
     return {};
   }
 
@@ -499,7 +500,36 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
     rec.violations = std::move(*seen);
   }
   if (auto st = health(); !st) return st.error();
+  auto ran = execs(*t);
+  if (!ran) return ran.error();
+  rec.execs = std::move(*ran);
   return rec;
+}
+
+// ---- Executables (sandmine reach) ----
+
+Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) {
+  std::vector<ExecCount> out;
+  int fd = bpf_map__fd(impl_->skel->maps.execs);
+  sm_exec_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (key.slot != static_cast<__u32>(target.slot)) continue;
+    sm_exec_value v{};
+    if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
+    out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.count, v.first_ns});
+  }
+  std::sort(out.begin(), out.end(), [](const ExecCount& a, const ExecCount& b) { return a.path < b.path; });
+  __u32 zero = 0;
+  __u64 lost = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.exec_errors), &zero, &lost) != 0)
+    return errno_error("cannot read the recorder's exec error counter");
+  if (lost)
+    return Error{std::to_string(lost) + " executions were not noted (too many distinct executables): the list of "
+                                        "binaries is incomplete"};
+  return out;
 }
 
 }  // namespace sandmine::trace

@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sys/cgroup.h"
 #include "trace/recorder.h"
@@ -70,6 +73,12 @@ class EbpfRecorder final : public Recorder {
   Status health() const;
   /// Whether loading mounted tracefs (it was not mounted; it is unmounted again on destruction).
   bool mounted_tracefs() const;
+
+  // ---- Executables (sandmine reach) ----
+  /// The files the target's processes executed so far (the kernel's final
+  /// choice: a script's interpreter), by the path they gave, inside their
+  /// root; with how often and when first. Sorted by path.
+  Result<std::vector<ExecCount>> execs(const Target& target);
 
  private:
   struct Impl;

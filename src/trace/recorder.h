@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trace/counts.h"
@@ -27,6 +28,14 @@ struct ExitStatus {
   static ExitStatus from_wait(int wstatus);
   /// "SIGKILL" for a signal number, "signal N" when it has no name.
   static std::string signal_name(int sig);
+};
+
+/// A file a target's processes executed: the path as they named it, how
+/// often, and when first (CLOCK_MONOTONIC nanoseconds).
+struct ExecCount {
+  std::string path;
+  std::uint64_t count = 0;
+  std::uint64_t first_ns = 0;
 };
 
 /// What to run.
@@ -57,6 +66,9 @@ struct Recording {
   ExitStatus exit;
   int interrupted_by = 0;  ///< the signal that interrupted sandmine, 0 if none
   Violations violations;   ///< with RunOptions::watch: calls outside the profile
+  /// eBPF backend: the files the command's processes executed, sorted by
+  /// path; the ptrace backend leaves it empty.
+  std::vector<ExecCount> execs;
 };
 
 /// A recording backend. record() blocks; snapshot() may be called from another

@@ -377,6 +377,14 @@ json to_json(const Trace& trace) {
                          {"saturated", s->saturated},
                          {"reason", s->reason}};
   doc["unarmed"] = entries_json(trace.unarmed, false);
+  if (!trace.binaries.empty()) {
+    doc["binaries"] = json::array();
+    for (const auto& b : trace.binaries) {
+      json j = {{"path", b.path}, {"execs", b.execs}, {"mapped", b.mapped}};
+      if (b.first_exec_ms) j["first_exec_ms"] = std::round(*b.first_exec_ms * 1000) / 1000;
+      doc["binaries"].push_back(std::move(j));
+    }
+  }
   return doc;
 }
 
@@ -448,6 +456,35 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
   auto unarmed = entries_from_json(doc, "unarmed", r);
   if (!unarmed) return unarmed.error();
   t.unarmed = std::move(*unarmed);
+  if (doc.contains("binaries")) {
+    const json& list = doc["binaries"];
+    if (!list.is_array()) return r.fail("binaries", "expected an array");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const json& b = list[i];
+      std::string where = "binaries[" + std::to_string(i) + "]";
+      if (!b.is_object() || !b.contains("path") || !b["path"].is_string())
+        return r.fail(where + ".path", "expected a string");
+      BinaryRecord rec;
+      rec.path = b["path"];
+      if (rec.path.empty() || rec.path[0] != '/') return r.fail(where + ".path", "expected an absolute path");
+      if (b.contains("execs")) {
+        if (!b["execs"].is_number_unsigned()) return r.fail(where + ".execs", "expected a non-negative integer");
+        rec.execs = b["execs"];
+      }
+      if (b.contains("first_exec_ms")) {
+        if (!b["first_exec_ms"].is_number()) return r.fail(where + ".first_exec_ms", "expected a number");
+        rec.first_exec_ms = b["first_exec_ms"].get<double>();
+      }
+      if (b.contains("mapped")) {
+        if (!b["mapped"].is_array()) return r.fail(where + ".mapped", "expected an array of paths");
+        for (const auto& m : b["mapped"]) {
+          if (!m.is_string()) return r.fail(where + ".mapped", "expected an array of paths");
+          rec.mapped.push_back(m);
+        }
+      }
+      t.binaries.push_back(std::move(rec));
+    }
+  }
   return t;
 }
 

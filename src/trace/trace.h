@@ -103,6 +103,16 @@ struct Saturation {
   std::string reason;  ///< why it stopped, one line
 };
 
+/// An executable the target ran (execve), inside its root file system, and
+/// the shared objects its processes were seen to map (samples of
+/// /proc/PID/maps: what the dynamic loader or dlopen brought in).
+struct BinaryRecord {
+  std::string path;                 ///< as the container sees it: /usr/sbin/nginx
+  std::uint64_t execs = 0;          ///< times it was exec'd (0: seen running only)
+  std::optional<double> first_exec_ms;  ///< its first exec, since the target started (as first_seen_ms)
+  std::vector<std::string> mapped;  ///< executable file mappings seen, sorted (container paths)
+};
+
 /// A trace.json document.
 struct Trace {
   int version = 1;
@@ -115,6 +125,7 @@ struct Trace {
   std::vector<StepRecord> steps;             ///< mining: per step, in order
   std::optional<CoverageEstimate> coverage;  ///< mining: estimated from steps
   std::optional<Saturation> saturation;      ///< mining with --until-saturated
+  std::vector<BinaryRecord> binaries;        ///< what ran, by path (sorted); empty when not recorded
 };
 
 /// Names and orders counts (by arch, then name, then number); times are made

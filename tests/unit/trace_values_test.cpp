@@ -12,14 +12,14 @@ using nlohmann::json;
 
 namespace {
 
-const SyscallKey kSocket{"x86_64", 41};
+const SyscallKey kSocketCall{"x86_64", 41};
 
 // A trace with one mined syscall (socket: 3 calls, two values) and one not.
 Trace values_trace() {
   Tallies t;
-  add(t, kSocket, 3, 2'000'000);
-  add_values(t, kSocket, {2, 1, 0}, 2);
-  add_values(t, kSocket, {1, 2, 0}, 1);
+  add(t, kSocketCall, 3, 2'000'000);
+  add_values(t, kSocketCall, {2, 1, 0}, 2);
+  add_values(t, kSocketCall, {1, 2, 0}, 1);
   add(t, {"x86_64", 0}, 5, 2'000'000);
   Trace trace;
   trace.backend = "ebpf";
@@ -65,7 +65,7 @@ TEST(TraceValues, NonNativeCallsHaveNoArguments) {
 
 TEST(TraceValues, JsonRoundTripWithFirstSteps) {
   Trace trace = values_trace();
-  FirstSteps firsts{{kSocket, {{{2, 1, 0}, "start"}}}};
+  FirstSteps firsts{{kSocketCall, {{{2, 1, 0}, "start"}}}};
   set_value_steps(trace.syscalls, firsts, "stop");
   json doc = to_json(trace);
   EXPECT_EQ(doc["syscalls"][1]["arguments"][1],

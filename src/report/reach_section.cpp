@@ -1,0 +1,133 @@
+#include "report/reach_section.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/html.h"
+
+namespace sandmine::report {
+
+using nlohmann::json;
+
+namespace {
+
+// Read without exceptions: a field of another type reads as empty.
+std::size_t count_of(const json& j, const char* key) {
+  return j.is_object() && j.contains("counts") && j["counts"].is_object() && j["counts"].contains(key) &&
+                 j["counts"][key].is_number_unsigned()
+             ? j["counts"][key].get<std::size_t>()
+             : 0;
+}
+std::string text(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+const json& list(const json& j, const char* key) {
+  static const json empty = json::array();
+  return j.is_object() && j.contains(key) && j[key].is_array() ? j[key] : empty;
+}
+bool yes(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+}
+// "x86_64: a, b; x86: c" from {"x86_64": [...], ...}.
+std::string names(const json& sets) {
+  std::string out;
+  if (!sets.is_object()) return out;
+  for (const auto& [arch, v] : sets.items()) {
+    std::string part;
+    for (const auto& n : v)
+      if (n.is_string()) part += (part.empty() ? "" : ", ") + n.get<std::string>();
+    if (!part.empty()) out += (out.empty() ? "" : "; ") + arch + ": " + part;
+  }
+  return out;
+}
+// "name (risk; CVE-...)" for an unseen entry.
+std::string unseen_item(const json& u) {
+  std::string s = text(u, "name");
+  if (text(u, "arch") != "x86_64") s = text(u, "arch") + ":" + s;
+  std::string why = text(u, "risk");
+  for (const auto& c : list(u, "cves"))
+    if (c.is_string()) why += (why.empty() ? "" : ", ") + c.get<std::string>();
+  return why.empty() ? s : s + " (" + why + ")";
+}
+
+}  // namespace
+
+std::string reach_markdown(const json& r) {
+  std::string s = "## Static reachability\n\n";
+  s += fmt::format(
+      "What the code of the binaries the container ran can reach (`sandmine reach`, reach.json; docs/reach.md): "
+      "{} syscalls reachable, {} seen, {} reachable but never seen ({} of them risky or on a kernel CVE path), "
+      "{} of those safe to add (`--allow reachable-safe`).{}\n\n",
+      count_of(r, "reachable"), count_of(r, "seen"), count_of(r, "unseen"), count_of(r, "unseen_risky"),
+      count_of(r, "reachable_safe"), yes(r, "estimate") ? " The result is an estimate (reasons per binary below)." : "");
+  if (count_of(r, "seen_unreachable"))
+    s += "**Seen but unreachable (a gap in the analysis):** " + names(r.value("seen_unreachable", json::object())) +
+         "\n\n";
+  s += "| binary | execs | reachable | unseen | unseen risky | estimate because |\n|---|---|---|---|---|---|\n";
+  for (const auto& b : list(r, "binaries")) {
+    std::string why;
+    for (const auto& e : list(b, "estimate_reasons"))
+      if (e.is_string()) why += (why.empty() ? "" : "; ") + e.get<std::string>();
+    if (!text(b, "error").empty()) why = "not analysed: " + text(b, "error");
+    s += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", text(b, "path"),
+                     b.value("execs", json(0)).is_number() ? b["execs"].get<std::uint64_t>() : 0,
+                     count_of(b, "reachable"), count_of(b, "unseen"), count_of(b, "unseen_risky"), why);
+  }
+  std::string risky, rest;
+  for (const auto& u : list(r, "unseen")) {
+    bool is_risky = !text(u, "risk").empty() || !list(u, "cves").empty();
+    (is_risky ? risky : rest) += ((is_risky ? risky : rest).empty() ? "" : ", ") + unseen_item(u);
+  }
+  if (!risky.empty()) s += "\nReachable, never seen, risky or on a CVE path: " + risky + "\n";
+  if (!rest.empty()) s += "\nReachable, never seen, otherwise: " + rest + "\n";
+  return s + "\n";
+}
+
+std::string with_reach_section(const std::string& summary, const json& reach) {
+  const std::string head = "## Static reachability\n";
+  auto at = summary.find(head);
+  if (at == std::string::npos) {
+    std::string s = summary;
+    if (!s.empty() && s.back() != '\n') s += '\n';
+    if (!s.empty()) s += '\n';
+    return s + reach_markdown(reach);
+  }
+  auto next = summary.find("\n## ", at + head.size());
+  return summary.substr(0, at) + reach_markdown(reach) +
+         (next == std::string::npos ? "" : summary.substr(next + 1));
+}
+
+std::string reach_html(const json& r) {
+  std::string s = "<section id=\"reach\"><h2>Static reachability</h2>\n";
+  s += fmt::format(
+      "<p>What the code of the binaries the container ran can reach: <b>{}</b> syscalls reachable, <b>{}</b> seen, "
+      "<b>{}</b> reachable but never seen ({} risky or on a kernel CVE path), {} safe to add with "
+      "<code>--allow reachable-safe</code>.{}</p>\n",
+      count_of(r, "reachable"), count_of(r, "seen"), count_of(r, "unseen"), count_of(r, "unseen_risky"),
+      count_of(r, "reachable_safe"), yes(r, "estimate") ? " An estimate: see the reasons per binary." : "");
+  if (count_of(r, "seen_unreachable"))
+    s += "<p class=\"bad\">Seen but unreachable (a gap in the analysis): " +
+         html_escape(names(r.value("seen_unreachable", json::object()))) + "</p>\n";
+  s += "<table class=\"reach\"><thead><tr><th>binary</th><th>execs</th><th>reachable</th><th>unseen</th>"
+       "<th>unseen risky</th><th>estimate because</th></tr></thead><tbody>\n";
+  for (const auto& b : list(r, "binaries")) {
+    std::string why;
+    for (const auto& e : list(b, "estimate_reasons"))
+      if (e.is_string()) why += (why.empty() ? "" : "; ") + e.get<std::string>();
+    if (!text(b, "error").empty()) why = "not analysed: " + text(b, "error");
+    s += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                     html_escape(text(b, "path")),
+                     b.value("execs", json(0)).is_number() ? b["execs"].get<std::uint64_t>() : 0,
+                     count_of(b, "reachable"), count_of(b, "unseen"), count_of(b, "unseen_risky"), html_escape(why));
+  }
+  s += "</tbody></table>\n";
+  std::string risky;
+  for (const auto& u : list(r, "unseen"))
+    if (!text(u, "risk").empty() || !list(u, "cves").empty())
+      risky += (risky.empty() ? "" : ", ") + html_escape(unseen_item(u));
+  if (!risky.empty()) s += "<p>Reachable, never seen, risky or on a CVE path: " + risky + "</p>\n";
+  return s + "</section>\n";
+}
+
+}  // namespace sandmine::report
