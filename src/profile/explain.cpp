@@ -453,6 +453,14 @@ bool ProfileDiff::empty() const {
   return !default_action && arches_added.empty() && arches_removed.empty() && arches.empty();
 }
 
+bool ProfileDiff::allows_more() const {
+  auto runs = [](const Action& a) { return a.allows() || a.name == "SCMP_ACT_LOG"; };
+  if (default_action && runs(default_action->second) && !runs(default_action->first)) return true;
+  for (const auto& [arch, c] : arches)
+    if (!c.added.empty() || !c.changed.empty()) return true;
+  return false;
+}
+
 namespace {
 
 // The rules that decide a name conditionally, as (action, conditions): two
