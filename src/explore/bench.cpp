@@ -358,7 +358,10 @@ std::optional<BenchGoal> judge(const BenchResult& result) {
 
 Result<BenchResult> bench(const spec::Spec& spec, const std::string& profile_path,
                           const BenchOptions& options) {
-  Bench b(spec, options);
+  // The image's config fills in what the spec leaves out.
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  Bench b(*resolved, options);
   auto result = b.go(profile_path);
   sys::arm_interrupt_kill(-1);
   return result;

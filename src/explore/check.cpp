@@ -212,7 +212,10 @@ bool CheckResult::steps_passed() const {
 }
 
 Result<CheckResult> check(const spec::Spec& spec, const std::string& profile_path, const CheckOptions& options) {
-  CheckRun run(spec, options);
+  // The image's config fills in what the spec leaves out.
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  CheckRun run(*resolved, options);
   auto result = run.go(profile_path);
   sys::arm_interrupt_kill(-1);
   return result;

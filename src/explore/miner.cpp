@@ -260,7 +260,10 @@ class Run {
 }  // namespace
 
 Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
-  Run run(spec, options);
+  // The image's config fills in what the spec leaves out.
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  Run run(*resolved, options);
   auto result = run.go();
   sys::arm_interrupt_kill(-1);
   return result;
