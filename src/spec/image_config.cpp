@@ -226,7 +226,16 @@ Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, con
                       own_user ? "user: " + user.error().message
                                : "image: the image's User \"" + config.user + "\": " + user.error().message);
   out.user = std::to_string(user->uid) + ":" + std::to_string(user->gid);
-  out.additional_gids = user->additional_gids;
+  // The primary group is a supplementary group too, as Docker (since 20.10.18)
+  // and Podman (since 4.2) make it (CVE-2022-36109, CVE-2022-2989): given to
+  // every engine, each sees the same list. Each group once: setgroups keeps
+  // duplicates, Docker and Podman do not.
+  out.additional_gids.clear();
+  for (unsigned g : user->additional_gids)
+    if (std::find(out.additional_gids.begin(), out.additional_gids.end(), g) == out.additional_gids.end())
+      out.additional_gids.push_back(g);
+  if (std::find(out.additional_gids.begin(), out.additional_gids.end(), user->gid) == out.additional_gids.end())
+    out.additional_gids.push_back(user->gid);
 
   out.env.clear();
   for (const auto& kv : config.env) {

@@ -64,7 +64,9 @@ Result<ResolvedUser> resolve_user(std::string_view user, const ImageFiles& files
 /// (docs/spec.md, "What the image's config gives"): command and args against
 /// Entrypoint and Cmd, env over Env (the spec's entries win; HOME from the
 /// user's passwd entry unless set), user (the spec's or the image's, resolved
-/// to "uid:gid" plus additional_gids), workdir, stop signal, ready. spec's
+/// to "uid:gid" plus additional_gids: its supplementary groups and its
+/// primary group, each once, as Docker and Podman set them), workdir, stop
+/// signal, ready. spec's
 /// image must have a config. Errors are the spec's: file, line, field.
 Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, const ImageFiles& files);
 

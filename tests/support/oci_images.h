@@ -150,8 +150,9 @@ inline std::string image_files_in(engine::Container& c) {
 /// Starts spec's container (the image's config applied, as mining does)
 /// under engine_name, unconfined, in a cgroup of its own; checks what its
 /// main process sees against the test image's config (user app with group
-/// staff, cwd /srv, its Env and the HOME of its passwd entry; any engine's
-/// own HOSTNAME, and Podman's container=podman, aside), that the stop
+/// staff and its own group 1000, cwd /srv, its Env and the HOME of its passwd
+/// entry; any engine's own HOSTNAME, and Podman's container=podman and
+/// TERM=xterm, aside), that the stop
 /// signal is the image's QUIT (the process ignores TERM, so only QUIT stops
 /// it in time, and it says "got QUIT"), and returns the listing of its files.
 inline std::string expect_config_effects(const spec::Spec& given, const std::string& engine_name,
@@ -161,7 +162,7 @@ inline std::string expect_config_effects(const spec::Spec& given, const std::str
   if (!spec) return "";
   EXPECT_EQ(spec->stop.signal, SIGQUIT);
   EXPECT_EQ(spec->user, "1000:1000");
-  EXPECT_EQ(spec->additional_gids, (std::vector<unsigned>{50}));
+  EXPECT_EQ(spec->additional_gids, (std::vector<unsigned>{50, 1000}));
   auto engine = engine::make_engine(engine_name);
   EXPECT_TRUE(engine.ok()) << engine.error().message;
   if (!engine) return "";
@@ -185,14 +186,17 @@ inline std::string expect_config_effects(const spec::Spec& given, const std::str
     MainProcess m = main_process_of(**c);
     EXPECT_EQ(m.uid, "1000");
     EXPECT_EQ(m.gid, "1000");
-    EXPECT_EQ(m.groups, "50");
+    EXPECT_EQ(m.groups, "50 1000");
     EXPECT_EQ(m.cwd, "/srv");
     EXPECT_FALSE(m.env["HOSTNAME"].empty());
     m.env.erase("HOSTNAME");
+    // Podman's own, even without a terminal.
     if (engine_name == "podman") {
       EXPECT_EQ(m.env["container"], "podman");
+      EXPECT_EQ(m.env["TERM"], "xterm");
+      m.env.erase("container");
+      m.env.erase("TERM");
     }
-    m.env.erase("container");
     EXPECT_EQ(m.env, (std::map<std::string, std::string>{
                          {"PATH", "/bin"}, {"GREETING", "from the image"}, {"HOME", "/home/app"}}));
     files = image_files_in(**c);

@@ -156,7 +156,8 @@ TEST(ApplyImageConfig, EverythingFromTheImage) {
   EXPECT_EQ(r->command, (Strings{"/bin/entry", "--flag", "serve", "--port", "8080"}));
   EXPECT_FALSE(r->args);
   EXPECT_EQ(r->user, "1000:1001");
-  EXPECT_EQ(r->additional_gids, (Gids{50, 29}));
+  // The primary group last, as Docker and Podman add it.
+  EXPECT_EQ(r->additional_gids, (Gids{50, 29, 1001}));
   EXPECT_EQ(r->env, (std::map<std::string, std::string>{
                         {"PATH", "/usr/bin:/bin"}, {"MODE", "image"}, {"EMPTY", ""}, {"HOME", "/home/app"}}));
   EXPECT_EQ(r->workdir, "/srv");
@@ -179,7 +180,7 @@ TEST(ApplyImageConfig, TheSpecWins) {
   // command replaces Entrypoint and Cmd both.
   EXPECT_EQ(r->command, (Strings{"/bin/other"}));
   EXPECT_EQ(r->user, "33:33");
-  EXPECT_EQ(r->additional_gids, (Gids{50, 29}));
+  EXPECT_EQ(r->additional_gids, (Gids{50, 29, 33}));
   EXPECT_EQ(r->env.at("MODE"), "spec");
   EXPECT_EQ(r->env.at("HOME"), "/tmp");
   EXPECT_EQ(r->workdir, "/data");
@@ -195,6 +196,18 @@ TEST(ApplyImageConfig, ArgsReplaceCmdOnly) {
   EXPECT_EQ(no_cmd->command, (Strings{"/bin/entry", "--flag"}));
   auto after_command = apply_image_config(ref_spec("command: [/bin/x]\nargs: [y]\n"), docker_config(), files());
   EXPECT_EQ(after_command->command, (Strings{"/bin/x", "y"}));
+}
+
+TEST(ApplyImageConfig, EachGroupOnceWithThePrimaryOne) {
+  // staff lists app twice, and app's own group lists app.
+  ImageFiles twice{std::string(kPasswd), "staff:x:50:app,app\napp:x:1001:app\n"};
+  auto r = apply_image_config(ref_spec("user: app\n"), docker_config(), twice);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->additional_gids, (Gids{50, 1001}));
+  auto root = apply_image_config(ref_spec("user: \"0\"\n"), docker_config(), twice);
+  ASSERT_TRUE(root.ok()) << root.error().message;
+  EXPECT_EQ(root->user, "0:0");
+  EXPECT_EQ(root->additional_gids, (Gids{0}));
 }
 
 TEST(ApplyImageConfig, ErrorsNameTheSpecLineAndField) {
@@ -224,6 +237,7 @@ TEST(ApplyImageConfig, NoHomeEntryIsSlashAndNumericStopSignalsWork) {
   auto r = apply_image_config(ref_spec(), c, files());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->user, "4000:0");
+  EXPECT_EQ(r->additional_gids, (Gids{0}));
   EXPECT_EQ(r->env.at("HOME"), "/");
   EXPECT_EQ(r->stop.signal, 3);
   EXPECT_EQ(r->workdir, "/relative");
