@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <string.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "image/cache.h"
+#include "sys/interrupt.h"
 #include "sys/command.h"
 #include "sys/files.h"
 #include "sys/spawn.h"
@@ -60,6 +63,18 @@ Result<std::string> tar_member(const std::string& archive, const std::string& me
     if (!r->timed_out && r->exit_code == 0) return r->output;
   }
   return Error{archive + " has no " + member, ENOENT};
+}
+
+// Runs one of the long copies (save, skopeo, umoci) in our process group, so
+// that a Ctrl-C reaches it too: the partial entry is then removed.
+Status run_copy(const std::vector<std::string>& argv) {
+  auto r = sys::run_command(argv, {.timeout = 30min, .own_process_group = false});
+  if (!r) return r.error();
+  if (int sig = sys::interrupt_signal())
+    return Error{fmt::format("interrupted by SIG{}; nothing was cached", sigabbrev_np(sig)), EINTR};
+  if (r->timed_out) return Error{argv[0] + " did not finish within 30 minutes", ETIMEDOUT};
+  if (r->exit_code != 0) return Error{argv[0] + " failed: " + r->last_line()};
+  return {};
 }
 
 Result<std::string> digest_of_text(const std::string& text) {
@@ -205,23 +220,21 @@ Status save_as_docker_archive(const Origin& origin, const std::string& archive) 
     // OCI to Docker's manifest: skopeo keeps the config blob as it is.
     argv = {"skopeo", "copy", "--quiet", origin.source, "docker-archive:" + archive};
   }
-  auto r = detail::run_ok(argv, 30min);
-  if (!r) return r.error();
-  return {};
+  return run_copy(argv);
 }
 
 Status unpack_layers(const std::string& partial) {
   // umoci reads OCI layouts only; the conversion writes a new manifest and
   // config beside the same layers, which is all umoci needs.
   std::string layout = partial + "/layout";
-  auto copied = detail::run_ok(
-      {"skopeo", "copy", "--quiet", "docker-archive:" + partial + "/image.tar", "oci:" + layout + ":unpack"}, 30min);
-  if (!copied) return copied.error();
+  if (Status st = run_copy({"skopeo", "copy", "--quiet", "docker-archive:" + partial + "/image.tar",
+                            "oci:" + layout + ":unpack"});
+      !st)
+    return st;
   std::error_code ec;
   fs::remove(partial + "/rootfs", ec);  // umoci makes it
-  auto unpacked =
-      detail::run_ok({"umoci", "raw", "unpack", "--image", layout + ":unpack", partial + "/rootfs"}, 30min);
-  if (!unpacked) return unpacked.error();
+  if (Status st = run_copy({"umoci", "raw", "unpack", "--image", layout + ":unpack", partial + "/rootfs"}); !st)
+    return st;
   fs::remove_all(layout, ec);
   if (ec) return Error{"cannot remove " + layout + ": " + ec.message(), ec.value()};
   return {};
