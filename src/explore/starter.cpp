@@ -184,7 +184,7 @@ std::string starter_yaml(const StarterFacts& f) {
     if (f.ready->kind == spec::ReadyProbe::Kind::Exec && !c.healthcheck.empty() && f.ready->exec.size() > 0)
       why = "the image's Healthcheck";
     else if (f.ready->kind == spec::ReadyProbe::Kind::Tcp && !c.tcp_ports.empty() && f.ready->port == c.tcp_ports[0])
-      why = "the image's first exposed TCP port";
+      why = "the image's lowest exposed TCP port";
     y << probe_lines(*f.ready, why);
     if (f.ready->kind == spec::ReadyProbe::Kind::Tcp || f.ready->kind == spec::ReadyProbe::Kind::Http)
       port = f.ready->port;

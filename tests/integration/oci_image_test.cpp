@@ -131,7 +131,7 @@ TEST_F(OciImage, InitWritesASpecThatMinesAsItIs) {
   // Relative to the spec's folder; the handled signals but the stop signal
   // (QUIT) and the ignored TERM and INT; busybox sh catches CHLD too.
   EXPECT_NE(yaml.find("  oci: {path: \"../layout\", tag: \"t\"}\n"), std::string::npos) << yaml;
-  EXPECT_NE(yaml.find("  tcp: 8080  # the image's first exposed TCP port\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  tcp: 8080  # the image's lowest exposed TCP port\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("    signal: HUP"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("    signal: USR1"), std::string::npos) << yaml;
   EXPECT_EQ(yaml.find("    signal: QUIT"), std::string::npos) << yaml;

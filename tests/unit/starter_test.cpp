@@ -89,7 +89,7 @@ TEST(StarterYaml, ParsesIntoTheSpecItDescribes) {
       << yaml;
   EXPECT_NE(yaml.find("#   user: \"app\" = 1000:1000, groups 50  (User)\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("  # signal TERM is handled, but the main process ends on it\n"), std::string::npos) << yaml;
-  EXPECT_NE(yaml.find("  tcp: 8080  # the image's first exposed TCP port\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  tcp: 8080  # the image's lowest exposed TCP port\n"), std::string::npos) << yaml;
 }
 
 TEST(StarterYaml, WithoutAProbeOrSignalsTheRestartRemains) {
