@@ -260,11 +260,15 @@ class Run {
 }  // namespace
 
 Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
-  // The image's config fills in what the spec leaves out.
+  // The image's config fills in what the spec leaves out; fetching the image
+  // for it is image time too.
+  auto t_resolve = Clock::now();
   auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
   if (!resolved) return resolved.error();
+  const double resolve_seconds = seconds_since(t_resolve);
   Run run(*resolved, options);
   auto result = run.go();
+  if (result) result->image_seconds += resolve_seconds;
   sys::arm_interrupt_kill(-1);
   return result;
 }

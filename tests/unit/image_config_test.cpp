@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "explore/driver.h"
 #include "support/spec_errors.h"
 
 namespace sandmine::spec {
@@ -242,6 +243,23 @@ TEST(ApplyImageConfig, NoHomeEntryIsSlashAndNumericStopSignalsWork) {
   EXPECT_EQ(r->stop.signal, 3);
   EXPECT_EQ(r->workdir, "/relative");
   EXPECT_FALSE(r->ready);
+}
+
+TEST(ResolveSpec, ImagesWithoutAConfigOnlyTakeArgs) {
+  auto s = parse_spec("name: t\nimage: {busybox: {}}\ncommand: [/bin/sh, -c]\nargs: [\"echo hi\"]\nuser: \"7\"\n"
+                      "explore: [{sleep: 1s}]\n",
+                      "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // No image is built or fetched for this: nothing else changes.
+  auto r = explore::resolve_spec(*s, "runc", "/nonexistent-cache", {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->command, (Strings{"/bin/sh", "-c", "echo hi"}));
+  EXPECT_FALSE(r->args);
+  EXPECT_EQ(r->user, "7");
+  EXPECT_TRUE(r->additional_gids.empty());
+  EXPECT_TRUE(r->env.empty());
+  EXPECT_FALSE(r->ready);
+  EXPECT_TRUE(r->image_digest.empty());
 }
 
 }  // namespace
