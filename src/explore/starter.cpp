@@ -218,6 +218,9 @@ std::string starter_yaml(const StarterFacts& f) {
   y << "stop:\n  signal: " << signal_text(r.stop.signal)
     << (c.stop_signal.empty() ? "" : "  # the image's StopSignal") << "\n  timeout: " << duration_text(r.stop.timeout)
     << "\n";
+  if (!f.stop_note.empty())
+    y << "# When init stopped it, the main process " << f.stop_note
+      << ": if another signal stops it cleanly, give that signal here.\n";
   return y.str();
 }
 
@@ -318,7 +321,8 @@ Result<Starter> starter_spec(const spec::Image& image, const StarterOptions& o) 
       if (!again.ok) return Error{"the container did not start again: " + again.failure};
     }
     if (sys::interrupt_signal()) return Error{"interrupted", EINTR};
-    (void)driver.stop();
+    auto stopped = driver.stop();
+    if (!stopped.ok || !stopped.failure.empty()) facts.stop_note = stopped.failure;
     driver.remove();
   }
   if (Status st = group->remove(); !st) return st.error();

@@ -29,6 +29,7 @@ struct StarterFacts {
   std::vector<std::string> skipped; ///< one line per handled signal left out, and why
   std::optional<spec::ReadyProbe> ready;  ///< the probe to write (the config's, or given)
   std::vector<std::string> explore;  ///< the user's own commands (run steps), before the signal steps
+  std::string stop_note;             ///< how the brief container's stop went, when it was not clean
 };
 
 /// The starter spec's YAML: a header comment with what the image's config

@@ -105,6 +105,18 @@ TEST(StarterYaml, WithoutAProbeOrSignalsTheRestartRemains) {
   ASSERT_EQ(s->explore.size(), 1u);
   EXPECT_EQ(s->explore[0].kind, spec::Step::Kind::Restart);
   EXPECT_EQ(std::get<spec::RefImage>(s->image).ref, "myorg/api:1.4");
+  EXPECT_EQ(yaml.find("When init stopped it"), std::string::npos) << yaml;
+}
+
+TEST(StarterYaml, SaysWhenTheStopSignalDidNotStopIt) {
+  StarterFacts f = facts();
+  f.stop_note = "did not stop within 10.0 s of signal 15; killed";
+  std::string yaml = starter_yaml(f);
+  EXPECT_TRUE(spec::parse_spec(yaml, "api.yaml").ok());
+  EXPECT_NE(yaml.find("\n# When init stopped it, the main process did not stop within 10.0 s of signal 15; killed: "
+                      "if another signal stops it cleanly, give that signal here.\n"),
+            std::string::npos)
+      << yaml;
 }
 
 TEST(ReadyArgument, TcpAndHttp) {
