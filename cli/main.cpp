@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       "EXAMPLES:\n"
       "  sandmine info                                   what this host supports\n"
       "  sandmine mine examples/nginx.yaml -o out/nginx  mine a container (runc; --engine docker|podman)\n"
+      "  sandmine init myorg/api:1.4 -o api.yaml        a starter spec from an image's own config\n"
       "  sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce\n"
       "  sandmine explain out/nginx/profile.json         attack surface and CVEs vs the defaults\n"
       "  sandmine reach out/nginx                        what its binaries can reach but never did\n"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   add_info(app, exit_code);
   add_trace(app, exit_code);
   add_profile(app, exit_code);
+  add_init(app, exit_code);
   add_mine(app, exit_code);
   add_run(app, exit_code);
   add_check(app, exit_code);

@@ -13,6 +13,8 @@
 #include "engine/ulimit.h"
 #include "explore/pipeline.h"
 #include "profile/docker_json.h"
+#include "explore/starter.h"
+#include "image/fetch.h"
 #include "report/check_report.h"
 #include "report/html.h"
 #include "report/index_page.h"
@@ -22,6 +24,7 @@
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
 #include "trace/trace.h"
+#include "work_dir.h"
 
 namespace sandmine::cli {
 
@@ -39,6 +42,9 @@ struct MineCliOptions {
   bool include_validate = false;
   int until_saturated = 0;
   int max_rounds = 5;
+  std::string image;                 ///< --image: no spec file, init's starter spec
+  std::string ready;                 ///< --ready with --image
+  std::vector<std::string> explore;  ///< --explore with --image
 };
 
 // What one mining run left for the index page.
@@ -222,6 +228,31 @@ int mine_several(const MineCliOptions& o, const engine::EngineOptions& engine_op
 int run(const MineCliOptions& o) {
   // Bad flags are an error before any spec is read.
   const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
+  if (!o.image.empty()) {
+    // The spec `sandmine init` would write, plus the given steps.
+    if (!o.specs.empty()) throw UserError("give a spec or --image, not both");
+    auto image = must(image::image_from_argument(o.image));
+    std::optional<spec::ReadyProbe> ready;
+    if (!o.ready.empty()) ready = must(explore::parse_ready_argument(o.ready));
+    explore::Starter starter;
+    {
+      WorkDir work("sandmine-init-");
+      sys::InterruptGuard interrupts;
+      starter = must(explore::starter_spec(image, {.engine = o.engine,
+                                                   .engine_options = engine_options,
+                                                   .cache_dir = o.cache,
+                                                   .work_dir = work.path(),
+                                                   .ready = ready,
+                                                   .explore = o.explore,
+                                                   .progress = [](const std::string& l) { say(l); }}));
+    }
+    if (sys::interrupt_signal()) throw UserError("interrupted while the image was started to write its spec");
+    Mined mined;
+    return mine_one(starter.spec, o.output.empty() ? "out/" + starter.spec.name : o.output, o, engine_options,
+                    mined);
+  }
+  if (!o.ready.empty() || !o.explore.empty()) throw UserError("--ready and --explore go with --image");
+  if (o.specs.empty()) throw UserError("give a spec file (or --image IMAGE)");
   if (o.specs.size() > 1) return mine_several(o, engine_options);
   auto spec = must(spec::read_spec(o.specs[0]));
   Mined mined;
@@ -238,8 +269,17 @@ void add_mine(CLI::App& app, int& exit_code) {
   cmd->add_option(
          "spec", o->specs,
          "The spec (YAML; docs/spec.md). Several: each is mined into DIR/<name>, and DIR/index.html\n"
-         "links their reports")
-      ->required();
+         "links their reports");
+  cmd->add_option("--image", o->image,
+                  "No spec file: mine the spec `sandmine init IMAGE` would write (the image's command,\n"
+                  "ready probe, handled signals, a restart, its stop), plus --explore steps. IMAGE: a\n"
+                  "reference in Docker's or Podman's store, oci:DIR[:TAG], docker-archive:FILE");
+  cmd->add_option("--ready", o->ready, "With --image: tcp:PORT or http:PORT[/PATH], replacing the config's probe");
+  cmd->add_option("--explore", o->explore,
+                  "With --image: a shell command run on the host in the container's network namespace\n"
+                  "(as a run step), before the signal steps; repeat for more")
+      ->type_name("CMD")
+      ->allow_extra_args(false);
   cmd->add_option("--engine", o->engine, "Container engine")
       ->check(CLI::IsMember({"runc", "docker", "podman"}))
       ->capture_default_str();
@@ -287,11 +327,14 @@ void add_mine(CLI::App& app, int& exit_code) {
       "exit 1 when a step fails or a call falls outside (the profile misses something the container\n"
       "needs). Such calls are reported, not folded in, unless --include-validate.\n"
       "Several specs: each is mined into DIR/<name> in turn (a failing one does not stop the others) and\n"
-      "DIR/index.html gets one row per container; the exit code is the worst of the runs (2 > 1 > 0).\n\n"
+      "DIR/index.html gets one row per container; the exit code is the worst of the runs (2 > 1 > 0).\n"
+      "--image IMAGE instead of a spec: the spec `sandmine init IMAGE` would write (docs/commands.md),\n"
+      "with each --explore command as a run step before its signal steps; DIR defaults to out/<name>.\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml --until-saturated 4 -o out/httpd\n"
       "  sudo sandmine mine examples/nginx.yaml examples/redis.yaml -o out   # out/index.html\n"
+      "  sudo sandmine mine --image myorg/api:1.4 --explore 'curl -sf http://127.0.0.1:8080/' -o out/api\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

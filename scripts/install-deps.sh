@@ -13,7 +13,7 @@ apt-get install -y -qq --no-install-recommends \
   libbpf-dev bpftool libseccomp-dev libelf-dev libcapstone-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev chromium \
-  python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates \
+  python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates skopeo umoci \
   runc docker.io podman \
   curl wrk apache2-utils redis-tools postgresql-client mariadb-client libmemcached-tools netcat-openbsd \
   > /tmp/sandmine-apt.log 2>&1 || { tail -20 /tmp/sandmine-apt.log >&2; exit 2; }

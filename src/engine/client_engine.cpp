@@ -153,10 +153,17 @@ std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
     args.insert(args.end(), {"--security-opt", "seccomp=" + seccomp_file});
   args.insert(args.end(), flavor_.run_args.begin(), flavor_.run_args.end());
   if (!spec.user.empty()) args.insert(args.end(), {"--user", spec.user});
+  for (unsigned gid : spec.additional_gids) args.insert(args.end(), {"--group-add", std::to_string(gid)});
   if (!spec.workdir.empty()) args.insert(args.end(), {"--workdir", spec.workdir});
   for (const auto& [k, v] : spec.env) args.insert(args.end(), {"--env", k + "=" + v});
+  // command is the whole argv, whatever Entrypoint the image has: its first
+  // word replaces the Entrypoint (which also drops the image's Cmd). Podman
+  // reads a JSON list as the list itself, so a program name is never parsed.
+  if (!spec.command.empty())
+    args.insert(args.end(), {"--entrypoint", flavor_.name == "podman" ? nlohmann::json::array({spec.command[0]}).dump()
+                                                                       : spec.command[0]});
   args.push_back(spec.image);
-  args.insert(args.end(), spec.command.begin(), spec.command.end());
+  if (!spec.command.empty()) args.insert(args.end(), spec.command.begin() + 1, spec.command.end());
   return args;
 }
 

@@ -26,6 +26,9 @@ struct ContainerSpec {
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
   std::string user;     ///< "uid[:gid]"; empty: root
+  /// Supplementary groups (runc: process.user.additionalGids; Docker and
+  /// Podman: --group-add). Empty: none.
+  std::vector<unsigned> additional_gids;
   std::string workdir;  ///< empty: /
   std::string rootfs;   ///< image root file system directory (runc)
   std::string image;    ///< image reference in the engine's store (docker, podman)

@@ -221,6 +221,7 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
         {"readonlyPaths",
          {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
   for (auto& m : etc) config["mounts"].push_back(std::move(m));
+  if (!spec.additional_gids.empty()) config["process"]["user"]["additionalGids"] = spec.additional_gids;
   if (spec.seccomp == ContainerSpec::Seccomp::Unconfined) config["linux"].erase("seccomp");
   return config.dump(2);
 }

@@ -350,8 +350,10 @@ std::optional<BenchGoal> judge(const BenchResult& result) {
 
 Result<BenchResult> bench(const spec::Spec& spec, const profile::Profile& profile,
                           const BenchOptions& options) {
-  Bench b(spec, options);
-  return b.go(profile);
+  // The image's config fills in what the spec leaves out.
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  return Bench(*resolved, options).go(profile);
 }
 
 json bench_json(const std::string& spec_name, const std::string& engine, const BenchResult& result) {

@@ -137,7 +137,10 @@ bool CheckResult::steps_passed() const {
 }
 
 Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile, const CheckOptions& options) {
-  return CheckRun(spec, options).go(profile);
+  // The image's config fills in what the spec leaves out.
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  return CheckRun(*resolved, options).go(profile);
 }
 
 }  // namespace sandmine::explore

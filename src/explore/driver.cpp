@@ -5,7 +5,9 @@
 #include <regex>
 #include <thread>
 
+#include "image/fetch.h"
 #include "image/image.h"
+#include "spec/image_config.h"
 #include "sys/command.h"
 #include "sys/interrupt.h"
 #include "sys/net.h"
@@ -43,16 +45,58 @@ Status wait_signal_delivered(pid_t pid, int sig) {
 
 }  // namespace
 
+Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine, const std::string& cache_dir,
+                                const std::function<void(const std::string&)>& progress) {
+  if (!spec::has_image_config(spec.image)) {
+    if (!spec.args) return spec;
+    spec::Spec out = spec;
+    out.command.insert(out.command.end(), spec.args->begin(), spec.args->end());
+    out.args.reset();
+    return out;
+  }
+  if (!spec.image_digest.empty()) return spec;
+  auto fetched = image::fetch(spec.image, {.name = spec.name,
+                                           .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                           .engine = engine,
+                                           .progress = progress});
+  if (!fetched) return fetched.error();
+  auto config = spec::parse_image_config(fetched->config);
+  if (!config) return spec::spec_error(spec.file, spec.image_line, "image: " + config.error().message);
+  spec::ImageFiles files;
+  for (auto [path, text] : {std::pair{"/etc/passwd", &files.passwd}, std::pair{"/etc/group", &files.group}}) {
+    auto content = image::read_image_file(fetched->rootfs, path);
+    if (content)
+      *text = std::move(*content);
+    else if (content.error().errnum != ENOENT)
+      return content.error();
+  }
+  auto out = spec::apply_image_config(spec, *config, files);
+  if (!out) return out.error();
+  out->image_digest = fetched->digest;
+  return out;
+}
+
 Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine,
                                     const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress) {
   std::string client = engine.image_client();
-  if (auto* ref = std::get_if<spec::RefImage>(&spec.image)) {
-    if (client.empty())
-      return Error{
-          "spec " + spec.file + ": image.ref needs --engine docker or podman (runc runs a root file system)",
-          EINVAL};
-    return PreparedImage{"", ref->ref, ref->ref};
+  if (spec::has_image_config(spec.image)) {
+    auto fetched = image::fetch(spec.image, {.name = spec.name,
+                                             .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                             .engine = std::string(engine.name()),
+                                             .progress = progress});
+    if (!fetched) return fetched.error();
+    if (!spec.image_digest.empty() && fetched->digest != spec.image_digest)
+      return Error{"spec " + spec.file + ": the image is now " + fetched->digest + ", not " + spec.image_digest +
+                       " as when its config was read; run again",
+                   EAGAIN};
+    PreparedImage p{fetched->rootfs, "", fetched->digest};
+    if (!client.empty()) {
+      auto ref = image::load_into(client, *fetched, spec.name, progress);
+      if (!ref) return ref.error();
+      p.ref = *ref;
+    }
+    return p;
   }
   auto rootfs =
       image::build(spec.image, {.name = spec.name,
@@ -74,6 +118,7 @@ engine::ContainerSpec container_for(const spec::Spec& spec, const PreparedImage&
           .command = spec.command,
           .env = spec.env,
           .user = spec.user,
+          .additional_gids = spec.additional_gids,
           .workdir = spec.workdir,
           .rootfs = image.rootfs,
           .image = image.ref};

@@ -19,10 +19,25 @@ namespace sandmine::explore {
 struct PreparedImage {
   std::string rootfs;
   std::string ref;
-  std::string id;  ///< the recipe hash, or the reference of an image.ref
+  /// The recipe hash of a built image; the config digest ("sha256:...") of an
+  /// image with a config (ref, oci, archive), which is also ref under Docker
+  /// and Podman.
+  std::string id;
 };
 
-/// Builds (or finds) the spec's image and makes it available to the engine.
+/// spec with what it leaves out taken from its image's config (docs/spec.md):
+/// for ref, oci and archive images the image is fetched into the cache
+/// (image::fetch, looked up first in engine's store) and
+/// spec::apply_image_config fills in command, env, user (numeric, with its
+/// supplementary groups), workdir, stop signal and ready, and image_digest.
+/// Other images: args appended to command, nothing else. A spec resolved once
+/// (image_digest set) is returned as it is.
+Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine, const std::string& cache_dir,
+                                const std::function<void(const std::string&)>& progress);
+
+/// Builds (or finds) the spec's image and makes it available to the engine:
+/// a built image is imported into Docker's or Podman's store, an image with a
+/// config is loaded there by digest (runc runs its unpacked layers).
 Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine& engine,
                                     const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress);
@@ -56,6 +71,8 @@ class Driver {
   StepOutcome stop();
   /// Whether a container is there (started and not stopped).
   bool started() const { return container_ != nullptr; }
+  /// The container's main process as seen from the host; -1 when none is there.
+  pid_t main_pid() const { return container_ ? container_->main_pid() : -1; }
   /// Removes the container now.
   void remove() { container_.reset(); }
   /// The container; null when none.

@@ -186,6 +186,16 @@ class Miner {
 
 }  // namespace
 
-Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) { return Miner(spec, options).go(); }
+Result<MineResult> mine(const spec::Spec& spec, const MineOptions& options) {
+  // The image's config fills in what the spec leaves out; fetching the image
+  // for it is image time too.
+  auto t_resolve = Clock::now();
+  auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
+  if (!resolved) return resolved.error();
+  const double resolve_seconds = seconds_since(t_resolve);
+  auto result = Miner(*resolved, options).go();
+  if (result) result->image_seconds += resolve_seconds;
+  return result;
+}
 
 }  // namespace sandmine::explore

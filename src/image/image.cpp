@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "image/cache.h"
 #include "sys/command.h"
 #include "sys/fd.h"
 #include "sys/files.h"
@@ -23,6 +24,37 @@
 #include "sys/spawn.h"
 
 namespace sandmine::image {
+
+namespace detail {
+
+Result<sys::CommandResult> run_ok(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                  const std::string& input) {
+  auto r = sys::run_command(argv, {.timeout = timeout, .input = input});
+  if (!r) return r.error();
+  if (r->timed_out)
+    return Error{fmt::format("{} did not finish within {} s", argv[0], timeout.count() / 1000), ETIMEDOUT};
+  if (r->exit_code != 0) return Error{fmt::format("{} failed: {}", argv[0], r->last_line())};
+  return r;
+}
+
+namespace {
+
+// The SHA-256 of a file's bytes, or of text, by coreutils' sha256sum.
+Result<std::string> sha256(const std::vector<std::string>& argv, const std::string& input) {
+  auto r = run_ok(argv, std::chrono::minutes(10), input);
+  if (!r) return r.error();
+  std::string hex = r->output.substr(0, 64);
+  if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Error{"sha256sum printed no hash: " + r->last_line()};
+  return hex;
+}
+
+}  // namespace
+
+Result<std::string> sha256_of_file(const std::string& path) { return sha256({"sha256sum", "--", path}, {}); }
+Result<std::string> sha256_of_text(const std::string& text) { return sha256({"sha256sum", "-"}, text); }
+
+}  // namespace detail
 
 namespace {
 
@@ -50,17 +82,6 @@ Error fs_error(const std::string& what, const std::error_code& ec) {
 
 // ---------------------------------------------------------------- commands
 
-// Runs a helper that should succeed; on failure the error is what it said last.
-Result<sys::CommandResult> run_ok(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                                  const std::string& input = {}) {
-  auto r = sys::run_command(argv, {.timeout = timeout, .input = input});
-  if (!r) return r.error();
-  if (r->timed_out)
-    return Error{fmt::format("{} did not finish within {} s", argv[0], timeout.count() / 1000), ETIMEDOUT};
-  if (r->exit_code != 0) return Error{fmt::format("{} failed: {}", argv[0], r->last_line())};
-  return r;
-}
-
 // Runs argv to completion, handing each line of its output to on_line as it
 // arrives: a long build shows its steps. It stays in our process group, so a
 // Ctrl-C reaches it too and it can clean up after itself.
@@ -69,26 +90,19 @@ Result<sys::CommandResult> run_streaming(const std::vector<std::string>& argv,
   return sys::run_command(argv, {.timeout = std::chrono::hours(2), .on_line = on_line, .own_process_group = false});
 }
 
-// The SHA-256 of a file's bytes, or of text, by coreutils' sha256sum.
-Result<std::string> sha256(const std::vector<std::string>& argv, const std::string& input) {
-  auto r = run_ok(argv, 10min, input);
-  if (!r) return r.error();
-  std::string hex = r->output.substr(0, 64);
-  if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
-    return Error{"sha256sum printed no hash: " + r->last_line()};
-  return hex;
-}
-
-Result<std::string> sha256_of_file(const std::string& path) { return sha256({"sha256sum", "--", path}, {}); }
-Result<std::string> sha256_of_text(const std::string& text) { return sha256({"sha256sum", "-"}, text); }
+using detail::run_ok;
+using detail::sha256_of_file;
+using detail::sha256_of_text;
 
 // ----------------------------------------------------------------- recipes
 
-Error ref_error(const spec::RefImage& ref) {
-  return Error{
-      "image.ref (" + ref.ref +
-          ") only works with --engine docker or podman; runc needs a debian, rootfs or busybox image",
-      EINVAL};
+// An image with a config is fetched by its digest (fetch()), not built.
+Error ref_error(const spec::Image& image) {
+  std::string what = "image";
+  if (const auto* r = std::get_if<spec::RefImage>(&image)) what = "image.ref (" + r->ref + ")";
+  if (const auto* o = std::get_if<spec::OciImage>(&image)) what = "image.oci (" + o->dir + ")";
+  if (const auto* a = std::get_if<spec::ArchiveImage>(&image)) what = "image.archive (" + a->path + ")";
+  return Error{what + " has no recipe to build: it is fetched by its digest (image::fetch)", EINVAL};
 }
 
 // A busybox file's path: absolute, and it cannot climb out of the image.
@@ -165,7 +179,7 @@ Result<json> recipe(const spec::Image& image) {
     return json{
         {"format", kRecipeFormat}, {"kind", "busybox"}, {"busybox_sha256", *digest}, {"files", files}};
   }
-  return ref_error(std::get<spec::RefImage>(image));
+  return ref_error(image);
 }
 
 std::string describe(const spec::Image& image) {
@@ -424,21 +438,19 @@ std::string image_ref(const std::string& name, const std::string& hash) {
   return "sandmine/" + name + ":" + hash12(hash);
 }
 
-Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
-  auto fail = [&](const Error& e) {
-    return Error{"cannot build image " + options.name + ": " + e.message, e.errnum};
-  };
+namespace detail {
+
+Result<CacheEntry> cache_entry(const nlohmann::json& recipe, const BuildOptions& options,
+                               const std::string& what, const std::function<Status(const std::string&)>& make) {
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
   auto start = Clock::now();
-  auto rec = recipe(image);
-  if (!rec) return fail(rec.error());
-  auto hash = sha256_of_text(rec->dump());
-  if (!hash) return fail(hash.error());
+  auto hash = sha256_of_text(recipe.dump());
+  if (!hash) return hash.error();
 
   const std::string entry = options.cache_dir + "/" + *hash;
-  Rootfs out{entry + "/rootfs", entry + "/rootfs.tar", *hash, true};
+  CacheEntry out{entry, *hash, true};
   auto found = [&] {
     say("image " + options.name + " found in the cache (" + hash12(*hash) + ")");
     return out;
@@ -448,38 +460,24 @@ Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
   std::error_code ec;
   fs::create_directories(options.cache_dir, ec);
   if (ec)
-    return fail(
-        fs_error("cannot create the image cache " + options.cache_dir +
-                     (ec == std::errc::permission_denied ? " (run as root or choose another cache)" : ""),
-                 ec));
+    return fs_error("cannot create the image cache " + options.cache_dir +
+                        (ec == std::errc::permission_denied ? " (run as root or choose another cache)" : ""),
+                    ec);
   auto lock = sys::FileLock::take(entry + ".lock", [&] { say("waiting for another build of the same image to finish..."); });
-  if (!lock) return fail(lock.error());
+  if (!lock) return lock.error();
   if (complete(entry)) return found();  // built by whoever held the lock
 
   // Left by a build that was interrupted: we hold the lock, so nobody owns it.
   const std::string partial = entry + ".partial";
-  if (Status st = remove_partial(partial); !st) return fail(st.error());
+  if (Status st = remove_partial(partial); !st) return st.error();
   fs::create_directories(partial + "/rootfs", ec);
-  if (ec) return fail(fs_error("cannot create " + partial, ec));
+  if (ec) return fs_error("cannot create " + partial, ec);
 
-  say("building image " + options.name + " (" + describe(image) + ")" +
-      (std::holds_alternative<spec::DebianImage>(image) ? " with mmdebstrap..." : "..."));
-  Status built = std::visit(
-      [&](const auto& img) -> Status {
-        using T = std::decay_t<decltype(img)>;
-        if constexpr (std::is_same_v<T, spec::DebianImage>)
-          return build_debian(img, partial, say);
-        else if constexpr (std::is_same_v<T, spec::RootfsImage>)
-          return build_rootfs(img, partial);
-        else if constexpr (std::is_same_v<T, spec::BusyboxImage>)
-          return build_busybox(img, partial);
-        else
-          return ref_error(img);
-      },
-      image);
+  say("building image " + options.name + " " + what);
+  Status built = make(partial);
   if (built) {
     std::ofstream recipe_file(partial + "/recipe.json");
-    recipe_file << rec->dump(2) << "\n";
+    recipe_file << recipe.dump(2) << "\n";
     recipe_file.close();
     if (!recipe_file) built = Error{"cannot write " + partial + "/recipe.json", EIO};
   }
@@ -490,12 +488,44 @@ Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
   }
   if (!built) {
     (void)remove_partial(partial);  // the build's own error is the one to report
-    return fail(built.error());
+    return built.error();
   }
   out.cached = false;
   say(fmt::format("image ready in {:.1f} s (cached as {})",
                   std::chrono::duration<double>(Clock::now() - start).count(), hash12(*hash)));
   return out;
+}
+
+}  // namespace detail
+
+Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
+  auto fail = [&](const Error& e) {
+    return Error{"cannot build image " + options.name + ": " + e.message, e.errnum};
+  };
+  auto rec = recipe(image);
+  if (!rec) return fail(rec.error());
+  const bool debian = std::holds_alternative<spec::DebianImage>(image);
+  auto say = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  auto entry = detail::cache_entry(*rec, options, "(" + describe(image) + ")" + (debian ? " with mmdebstrap..." : "..."),
+                                   [&](const std::string& partial) -> Status {
+    return std::visit(
+        [&](const auto& img) -> Status {
+          using T = std::decay_t<decltype(img)>;
+          if constexpr (std::is_same_v<T, spec::DebianImage>)
+            return build_debian(img, partial, say);
+          else if constexpr (std::is_same_v<T, spec::RootfsImage>)
+            return build_rootfs(img, partial);
+          else if constexpr (std::is_same_v<T, spec::BusyboxImage>)
+            return build_busybox(img, partial);
+          else
+            return ref_error(image);
+        },
+        image);
+  });
+  if (!entry) return fail(entry.error());
+  return Rootfs{entry->dir + "/rootfs", entry->dir + "/rootfs.tar", entry->hash, entry->cached};
 }
 
 Result<std::string> import_into(const std::string& engine_cli, const Rootfs& rootfs, const std::string& name,

@@ -1,5 +1,7 @@
 #include "profile/explain.h"
 
+#include "profile/docker_json.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <seccomp.h>
@@ -443,6 +445,14 @@ json explain_json(const Explanation& e) {
 
 bool ProfileDiff::empty() const {
   return !default_action && arches_added.empty() && arches_removed.empty() && arches.empty();
+}
+
+bool ProfileDiff::allows_more() const {
+  auto runs = [](const Action& a) { return a.allows() || a.name == "SCMP_ACT_LOG"; };
+  if (default_action && runs(default_action->second) && !runs(default_action->first)) return true;
+  for (const auto& [arch, c] : arches)
+    if (!c.added.empty() || !c.changed.empty()) return true;
+  return false;
 }
 
 namespace {

@@ -150,6 +150,11 @@ struct ProfileDiff {
   };
   std::map<std::string, ArchChanges> arches;  ///< only architectures with changes
   bool empty() const;
+  /// Whether B may let through a call A does not: a name added on some
+  /// architecture, a name both let through under other conditions (B's may
+  /// be wider), or a default action changed to one that lets calls run
+  /// (SCMP_ACT_ALLOW, SCMP_ACT_LOG).
+  bool allows_more() const;
 };
 
 /// Compares what two profiles let through on each architecture either lists

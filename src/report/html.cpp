@@ -542,7 +542,8 @@ std::string report_html(const ReportInput& in) {
   for (const auto& a : t.target.command) command += (command.empty() ? "" : " ") + a;
   s += fmt::format("<p class=\"meta\">engine {} · image {} · command <code>{}</code></p>\n",
                    html_escape(t.target.engine.empty() ? "?" : t.target.engine),
-                   html_escape(t.target.image.substr(0, 12)), html_escape(command));
+                   html_escape(t.target.image.substr(0, t.target.image.starts_with("sha256:") ? 19 : 12)),
+                   html_escape(command));
   if (t.partial)
     s += "<p class=\"bad\">Mining did not complete (" + html_escape(t.partial_reason) +
          "): the trace is a lower bound and no profile was written.</p>\n";

@@ -30,7 +30,8 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
                              const profile::Profile* profile, const explore::CheckResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
   md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine,
-                    result.trace.target.image.substr(0, 12));
+                    // A config digest keeps its "sha256:" prefix: it is not a recipe hash.
+                    result.trace.target.image.substr(0, result.trace.target.image.starts_with("sha256:") ? 19 : 12));
   md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n",
                     result.mining_seconds, result.image_seconds);
   md += fmt::format(

@@ -47,9 +47,10 @@ struct Entry {
   Field value;
 };
 
-constexpr std::string_view kTopFields[] = {"name",  "image",   "command",  "env",   "user", "workdir",
-                                           "ready", "explore", "validate", "bench", "stop"};
-constexpr std::string_view kImageKinds[] = {"debian", "rootfs", "busybox", "ref"};
+constexpr std::string_view kTopFields[] = {"name",    "image",    "command", "args", "env",
+                                           "user",    "workdir",  "ready",   "explore",
+                                           "validate", "bench",   "stop"};
+constexpr std::string_view kImageKinds[] = {"debian", "rootfs", "busybox", "ref", "oci", "archive"};
 constexpr std::string_view kProbeKinds[] = {"tcp", "http", "exec", "log"};
 constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart", "sleep"};
 constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "signal",
@@ -95,7 +96,7 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
-Error spec_error(const std::string& file, int line, const std::string& what) {
+Error error_at(const std::string& file, int line, const std::string& what) {
   return Error{one_line("spec " + file + ":" + std::to_string(line) + ": " + what), EINVAL};
 }
 
@@ -195,7 +196,7 @@ class Parser {
 
  private:
   Error fail(int line, const std::string& path, const std::string& what) const {
-    return spec_error(file_, line, (path.empty() ? "top level" : path) + ": " + what);
+    return error_at(file_, line, (path.empty() ? "top level" : path) + ": " + what);
   }
   Error fail(const Field& f, const std::string& what) const { return fail(f.line, f.path, what); }
 
@@ -217,9 +218,11 @@ class Parser {
   Status image(const Field& f, Image& out) const;
   Status debian(const Field& f, DebianImage& out) const;
   Status rootfs(const Field& f, RootfsImage& out) const;
+  Status path_beside_spec(const Field& f, std::string& out) const;
+  Status oci(const Field& f, OciImage& out) const;
   Status busybox(const Field& f, BusyboxImage& out) const;
   Status env(const Field& f, std::map<std::string, std::string>& out) const;
-  Status user(const Field& f, std::string& out) const;
+  Status user(const Field& f, bool names, std::string& out) const;
   Status ready(const Field& f, ReadyProbe& out) const;
   Status metric(const Field& f, Metric& out) const;
   Status step(const Field& f, const std::string& default_name, bool bench, Step& out) const;
@@ -356,11 +359,48 @@ Status Parser::image(const Field& f, Image& out) const {
     BusyboxImage b;
     if (Status st = busybox(kind, b); !st) return st;
     out = std::move(b);
-  } else {
+  } else if (kinds[0] == "ref") {
     RefImage r;
     if (Status st = nonempty_text(kind, r.ref); !st) return st;
     if (has_space_or_control(r.ref)) return fail(kind, "an image reference has no spaces");
     out = std::move(r);
+  } else if (kinds[0] == "oci") {
+    OciImage o;
+    if (Status st = oci(kind, o); !st) return st;
+    out = std::move(o);
+  } else {
+    ArchiveImage a;
+    if (Status st = path_beside_spec(kind, a.path); !st) return st;
+    out = std::move(a);
+  }
+  return {};
+}
+
+// A path as written, relative to the spec's folder, made absolute.
+Status Parser::path_beside_spec(const Field& f, std::string& out) const {
+  std::string given;
+  if (Status st = nonempty_text(f, given); !st) return st;
+  std::filesystem::path p = std::filesystem::path(file_).parent_path() / given;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(p, ec);
+  if (ec) return fail(f, "cannot resolve " + in_quotes(given) + ": " + ec.message());
+  out = abs.lexically_normal().string();
+  return {};
+}
+
+// "oci: DIR" or "oci: {path: DIR, tag: TAG}".
+Status Parser::oci(const Field& f, OciImage& out) const {
+  if (f.node.IsScalar()) return path_beside_spec(f, out.dir);
+  constexpr std::string_view known[] = {"path", "tag"};
+  auto m = fields(f, known, "expected a layout directory, or a mapping with path (and optionally tag)");
+  if (!m) return m.error();
+  auto path = required(*m, "path");
+  if (!path) return path.error();
+  if (Status st = path_beside_spec(*path, out.dir); !st) return st;
+  if (const Field* tag = m->get("tag")) {
+    if (Status st = nonempty_text(*tag, out.tag); !st) return st;
+    if (has_space_or_control(out.tag) || out.tag.find(':') != std::string::npos)
+      return fail(*tag, "a tag has no spaces or colons");
   }
   return {};
 }
@@ -393,16 +433,7 @@ Status Parser::debian(const Field& f, DebianImage& out) const {
   return {};
 }
 
-Status Parser::rootfs(const Field& f, RootfsImage& out) const {
-  std::string given;
-  if (Status st = nonempty_text(f, given); !st) return st;
-  std::filesystem::path p = std::filesystem::path(file_).parent_path() / given;
-  std::error_code ec;
-  std::filesystem::path abs = std::filesystem::absolute(p, ec);
-  if (ec) return fail(f, "cannot resolve " + in_quotes(given) + ": " + ec.message());
-  out.tarball = abs.lexically_normal().string();
-  return {};
-}
+Status Parser::rootfs(const Field& f, RootfsImage& out) const { return path_beside_spec(f, out.tarball); }
 
 Status Parser::busybox(const Field& f, BusyboxImage& out) const {
   constexpr std::string_view known[] = {"files"};
@@ -433,19 +464,30 @@ Status Parser::env(const Field& f, std::map<std::string, std::string>& out) cons
   return {};
 }
 
-Status Parser::user(const Field& f, std::string& out) const {
-  const std::string expected = "expected \"uid\" or \"uid:gid\" in digits, like \"101:101\"";
+Status Parser::user(const Field& f, bool names, std::string& out) const {
+  const std::string expected =
+      names ? "expected \"user\", \"user:group\", \"uid\" or \"uid:gid\", like \"app\" or \"101:101\""
+            : "expected \"uid\" or \"uid:gid\" in digits, like \"101:101\" (names need an image with its own "
+              "config: ref, oci or archive)";
   if (Status st = text(f, out, expected); !st) return st;
-  auto id_ok = [](std::string_view s) {
+  // A name as /etc/passwd and /etc/group hold it: no ':', no spaces.
+  auto name_ok = [&](std::string_view s) {
+    return names && !s.empty() && s.size() <= 256 && !has_space_or_control(s) && s.find(':') == std::string_view::npos;
+  };
+  auto id_ok = [&](std::string_view s) {
     if (s.empty() || s.size() > 10) return false;
     for (char c : s)
       if (c < '0' || c > '9') return false;
     return std::stoull(std::string(s)) <= 4294967294ULL;  // (uid_t)-1 means "no change"
   };
+  auto part_ok = [&](std::string_view s) {
+    bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+    return digits ? id_ok(s) : name_ok(s);
+  };
   std::string_view s = out;
   size_t colon = s.find(':');
-  bool ok =
-      colon == std::string_view::npos ? id_ok(s) : id_ok(s.substr(0, colon)) && id_ok(s.substr(colon + 1));
+  bool ok = colon == std::string_view::npos ? part_ok(s)
+                                            : part_ok(s.substr(0, colon)) && part_ok(s.substr(colon + 1));
   if (!ok) return fail(f, expected);
   return {};
 }
@@ -605,6 +647,7 @@ Status Parser::stop(const Field& f, Stop& out) const {
   if (!m) return m.error();
   if (const Field* sig = m->get("signal")) {
     if (Status st = signal(*sig, out.signal); !st) return st;
+    out.signal_given = true;
   }
   if (const Field* timeout = m->get("timeout")) {
     if (Status st = duration(*timeout, out.timeout); !st) return st;
@@ -633,15 +676,34 @@ Result<Spec> Parser::spec(const Field& top) const {
   if (!image) return image.error();
   if (Status st = this->image(*image, s.image); !st) return st.error();
 
-  auto command = required(*m, "command");
-  if (!command) return command.error();
-  if (Status st = argv(*command, s.command); !st) return st.error();
+  s.image_line = image->line;
+  const bool configured = has_image_config(s.image);
+
+  // An image with a config says what to run; the others need command.
+  if (const Field* command = configured ? m->get("command") : nullptr) {
+    if (Status st = argv(*command, s.command); !st) return st.error();
+    s.command_line = command->line;
+  } else if (!configured) {
+    auto required_command = required(*m, "command");
+    if (!required_command) return required_command.error();
+    if (Status st = argv(*required_command, s.command); !st) return st.error();
+    s.command_line = required_command->line;
+  }
+  if (const Field* f = m->get("args")) {
+    auto& args = s.args.emplace();
+    // [] is allowed: no Cmd at all.
+    bool none = f->node.IsSequence() && f->node.size() == 0;
+    if (!none) {
+      if (Status st = strings(*f, args); !st) return st.error();
+    }
+  }
 
   if (const Field* f = m->get("env")) {
     if (Status st = env(*f, s.env); !st) return st.error();
   }
   if (const Field* f = m->get("user")) {
-    if (Status st = user(*f, s.user); !st) return st.error();
+    if (Status st = user(*f, configured, s.user); !st) return st.error();
+    s.user_line = f->line;
   }
   if (const Field* f = m->get("workdir")) {
     if (Status st = text(*f, s.workdir); !st) return st.error();
@@ -674,7 +736,7 @@ Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& f
     return YAML::LoadAll(std::string(yaml));
   } catch (const YAML::Exception& e) {
     int line = e.mark.is_null() ? 1 : e.mark.line + 1;
-    return spec_error(file, line, "YAML syntax error: " + e.msg);
+    return error_at(file, line, "YAML syntax error: " + e.msg);
   }
 }
 
@@ -685,11 +747,22 @@ Result<Spec> parse_spec(std::string_view yaml, const std::string& file) {
   if (!loaded) return loaded.error();
   const std::vector<YAML::Node>& docs = *loaded;
   if (docs.size() > 1) {
-    return spec_error(file, line_of(docs[1], 1),
+    return error_at(file, line_of(docs[1], 1),
                       "top level: more than one YAML document; a spec is one document");
   }
   YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
   return Parser(file).spec(Field(root, "", line_of(root, 1)));
+}
+
+bool has_image_config(const Image& image) {
+  return std::holds_alternative<RefImage>(image) || std::holds_alternative<OciImage>(image) ||
+         std::holds_alternative<ArchiveImage>(image);
+}
+
+std::optional<int> parse_signal(std::string_view s) { return signal_number(s); }
+
+Error spec_error(const std::string& file, int line, const std::string& what) {
+  return error_at(file, line, what);
 }
 
 Result<Spec> read_spec(const std::string& path) {

@@ -34,12 +34,31 @@ struct BusyboxImage {
   std::map<std::string, std::string> files;  ///< absolute path in the image -> content
 };
 
-/// An image already in Docker's or Podman's store (not usable with runc).
+/// An image in Docker's or Podman's store, by reference (name:tag, name@digest
+/// or an image ID). Every engine runs it: runc from its unpacked layers.
 struct RefImage {
   std::string ref;
 };
 
-using Image = std::variant<DebianImage, RootfsImage, BusyboxImage, RefImage>;
+/// An image in an OCI image layout directory (path resolved against the
+/// spec's folder); tag: the org.opencontainers.image.ref.name to take, empty
+/// when the layout holds one image.
+struct OciImage {
+  std::string dir;
+  std::string tag;
+};
+
+/// An image in a `docker save` or `podman save` tarball (docker-archive or
+/// oci-archive; path resolved against the spec's folder).
+struct ArchiveImage {
+  std::string path;
+};
+
+using Image = std::variant<DebianImage, RootfsImage, BusyboxImage, RefImage, OciImage, ArchiveImage>;
+
+/// Whether the image has a config of its own (Entrypoint, Cmd, Env, User, ...)
+/// that is the default for what a spec leaves out: ref, oci and archive.
+bool has_image_config(const Image& image);
 
 /// When the container is ready for steps.
 struct ReadyProbe {
@@ -83,6 +102,7 @@ struct Step {
 struct Stop {
   int signal = 15;  ///< SIGTERM
   Duration timeout{10000};
+  bool signal_given = false;  ///< the spec said signal (else the image's StopSignal may set it)
 };
 
 /// A whole spec.
@@ -90,15 +110,32 @@ struct Spec {
   std::string file;  ///< the file it was read from
   std::string name;  ///< [a-z0-9][a-z0-9_.-]*: names containers, images and outputs
   Image image;
+  /// The main process's argv. Empty only for an image with a config before
+  /// resolve (explore::resolve_spec): then the image's Entrypoint and Cmd.
   std::vector<std::string> command;
+  /// Replaces the image's Cmd (after command, or the image's Entrypoint).
+  std::optional<std::vector<std::string>> args;
   std::map<std::string, std::string> env;
-  std::string user;     ///< "uid" or "uid:gid"; empty: the image's default (root)
-  std::string workdir;  ///< empty: /
+  /// "uid" or "uid:gid" in digits; with an image config also names
+  /// ("name", "name:group", "uid:group"), resolved through the image's own
+  /// /etc/passwd and /etc/group. Empty: the image's User (root).
+  std::string user;
+  /// Supplementary groups of user, filled in by resolving it through the
+  /// image's /etc/group (as Docker does); never read from the YAML.
+  std::vector<unsigned> additional_gids;
+  std::string workdir;  ///< empty: the image's WorkingDir, else /
   std::optional<ReadyProbe> ready;
   std::vector<Step> explore;
   std::vector<Step> validate;
   std::vector<Step> bench;
   Stop stop;
+  /// Where fields are in the file, for errors found when the image is
+  /// resolved (0: not given).
+  int image_line = 0;
+  int user_line = 0;
+  int command_line = 0;
+  /// The config digest ("sha256:...") of an image with a config, once resolved.
+  std::string image_digest;
 };
 
 /// Parses and validates a spec. Errors are one line naming the file, the line
@@ -107,5 +144,12 @@ Result<Spec> parse_spec(std::string_view yaml, const std::string& file);
 
 /// Reads and parses a spec file.
 Result<Spec> read_spec(const std::string& path);
+
+/// A signal as specs give it: "HUP", "SIGHUP", "hup" or "1" (1..64); names
+/// are the C library's.
+std::optional<int> parse_signal(std::string_view s);
+
+/// The error of a spec, one line: "spec FILE:LINE: WHAT" (control characters escaped).
+Error spec_error(const std::string& file, int line, const std::string& what);
 
 }  // namespace sandmine::spec

@@ -316,9 +316,8 @@ TEST(RefImage, IsAnErrorForBuild) {
   auto b = build(spec::RefImage{"nginx:1.25"}, cache.path(), "nginx");
   ASSERT_FALSE(b.rootfs.ok());
   EXPECT_EQ(b.rootfs.error().message,
-            "cannot build image nginx: image.ref (nginx:1.25) only works with --engine docker or podman; "
-            "runc needs "
-            "a debian, rootfs or busybox image");
+            "cannot build image nginx: image.ref (nginx:1.25) has no recipe to build: it is fetched by its "
+            "digest (image::fetch)");
   EXPECT_TRUE(fs::is_empty(cache.path()));
   EXPECT_TRUE(b.progress.empty());
 }

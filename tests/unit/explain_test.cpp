@@ -386,6 +386,50 @@ TEST(DiffCli, ExitCodesAndListing) {
   EXPECT_NE(back.out.find("architectures removed: x86\n"), std::string::npos) << back.out;
 }
 
+TEST(DiffCli, FailOnAddedFailsOnlyWhenTheNewProfileAllowsMore) {
+  TempDir dir;
+  auto profile = [&](const std::string& file, const std::string& names, const std::string& more = "") {
+    write_text(dir.file(file), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+      "syscalls": [{"names": [)" + names + R"(], "action": "SCMP_ACT_ALLOW"})" + more + "]}");
+  };
+  profile("old.json", R"("read", "write", "close")");
+  profile("fewer.json", R"("read", "write")");
+  profile("more.json", R"("read", "write", "close", "mkdir")");
+  profile("swap.json", R"("read", "write", "mkdir")");
+  profile("cond.json", R"("read", "write", "close")",
+          R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]})");
+  profile("cond2.json", R"("read", "write", "close")",
+          R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]})");
+  write_text(dir.file("log.json"), R"({"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64"],
+      "syscalls": [{"names": ["read", "write", "close"], "action": "SCMP_ACT_ALLOW"}]})");
+  auto fail_on = [&](const std::string& a, const std::string& b) {
+    return sandmine({"diff", dir.file(a), dir.file(b), "--fail-on", "added"});
+  };
+  // The same: 0 and nothing printed, with or without the flag.
+  Outcome same = fail_on("old.json", "old.json");
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out, "");
+  // Only removed: printed, but 0 (today's diff says 1).
+  Outcome fewer = fail_on("old.json", "fewer.json");
+  EXPECT_EQ(fewer.exit_code, 0) << fewer.err;
+  EXPECT_EQ(fewer.out, "--- " + dir.file("old.json") + "\n+++ " + dir.file("fewer.json") +
+                           "\nx86_64: 0 added, 1 removed\n- close\n");
+  EXPECT_EQ(sandmine({"diff", dir.file("old.json"), dir.file("fewer.json")}).exit_code, 1);
+  // Added, added with one removed, a conditional rule that differs, a default that lets calls run: 1.
+  Outcome more = fail_on("old.json", "more.json");
+  EXPECT_EQ(more.exit_code, 1) << more.err;
+  EXPECT_NE(more.out.find("+ mkdir\n"), std::string::npos) << more.out;
+  EXPECT_EQ(fail_on("old.json", "swap.json").exit_code, 1);
+  EXPECT_EQ(fail_on("cond.json", "cond2.json").exit_code, 1);
+  EXPECT_EQ(fail_on("old.json", "log.json").exit_code, 1);
+  // The other way round those are removals (and a stricter default): 0.
+  EXPECT_EQ(fail_on("more.json", "old.json").exit_code, 0);
+  EXPECT_EQ(fail_on("log.json", "old.json").exit_code, 0);
+  EXPECT_EQ(fail_on("cond.json", "old.json").exit_code, 0);
+  expect_one_line_error(sandmine({"diff", dir.file("old.json"), dir.file("more.json"), "--fail-on", "removed"}),
+                        "--fail-on");
+}
+
 TEST(DiffCli, BadInput) {
   TempDir dir;
   write_text(dir.file("a.json"), kA);

@@ -176,6 +176,45 @@ TEST(SpecParse, RefImageKeepsTheReference) {
   EXPECT_EQ(std::get<RefImage>(r->image).ref, "docker.io/library/nginx:1.25");
 }
 
+TEST(SpecParse, ImagesWithAConfigNeedNoCommand) {
+  auto r = parse_spec("name: t\nimage: {ref: myorg/api:1.4}\nuser: app:staff\nexplore: [{sleep: 1s}]\n", "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(has_image_config(r->image));
+  EXPECT_TRUE(r->command.empty());
+  EXPECT_FALSE(r->args);
+  EXPECT_EQ(r->user, "app:staff");
+  EXPECT_EQ(r->user_line, 3);
+  EXPECT_EQ(r->image_line, 2);
+  EXPECT_FALSE(r->stop.signal_given);
+
+  auto args = parse_spec("name: t\nimage: {ref: a}\nargs: [serve, -v]\nstop: {signal: QUIT}\nexplore: [{sleep: 1s}]\n",
+                         "t.yaml");
+  ASSERT_TRUE(args.ok()) << args.error().message;
+  ASSERT_TRUE(args->args);
+  EXPECT_EQ(*args->args, (Strings{"serve", "-v"}));
+  EXPECT_TRUE(args->stop.signal_given);
+  auto no_args = parse_spec("name: t\nimage: {ref: a}\nargs: []\nexplore: [{sleep: 1s}]\n", "t.yaml");
+  ASSERT_TRUE(no_args.ok()) << no_args.error().message;
+  ASSERT_TRUE(no_args->args);
+  EXPECT_TRUE(no_args->args->empty());
+  EXPECT_FALSE(has_image_config(BusyboxImage{}));
+}
+
+TEST(SpecParse, OciAndArchiveResolveAgainstTheSpecFolder) {
+  auto plain = with_image("{oci: ./layouts/api}", "/srv/specs/web.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  ASSERT_TRUE(std::holds_alternative<OciImage>(plain->image));
+  EXPECT_EQ(std::get<OciImage>(plain->image).dir, "/srv/specs/layouts/api");
+  EXPECT_EQ(std::get<OciImage>(plain->image).tag, "");
+  auto tagged = with_image("{oci: {path: ../api, tag: v1.4}}", "/srv/specs/web.yaml");
+  ASSERT_TRUE(tagged.ok()) << tagged.error().message;
+  EXPECT_EQ(std::get<OciImage>(tagged->image).dir, "/srv/api");
+  EXPECT_EQ(std::get<OciImage>(tagged->image).tag, "v1.4");
+  auto archive = with_image("{archive: api.tar}", "/srv/specs/web.yaml");
+  ASSERT_TRUE(archive.ok()) << archive.error().message;
+  EXPECT_EQ(std::get<ArchiveImage>(archive->image).path, "/srv/specs/api.tar");
+}
+
 TEST(SpecParse, RootfsResolvesAgainstTheSpecFolder) {
   auto r = with_image("{rootfs: ./images/../rootfs.tar}", "/srv/specs/web.yaml");
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -301,8 +340,8 @@ comand: [sleep, "100"]
 explore:
   - run: "true"
 )y",
-     "spec t.yaml:3: comand: unknown field (expected one of name, image, command, env, user, workdir, ready, "
-     "explore, validate, bench, stop)"},
+     "spec t.yaml:3: comand: unknown field (expected one of name, image, command, args, env, user, workdir, "
+     "ready, explore, validate, bench, stop)"},
     {"UnknownStepField", R"y(name: t
 image: {busybox: {}}
 command: [sleep, "100"]
@@ -489,7 +528,7 @@ image: {docker: nginx}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:2: image.docker: unknown image kind (expected one of debian, rootfs, busybox, ref)"},
+     "spec t.yaml:2: image.docker: unknown image kind (expected one of debian, rootfs, busybox, ref, oci, archive)"},
     {"TwoImageKinds", R"y(name: t
 image: {busybox: {}, ref: nginx}
 command: [sleep, "100"]
@@ -501,7 +540,7 @@ image: {}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:2: image: expected one of debian, rootfs, busybox, ref"},
+     "spec t.yaml:2: image: expected one of debian, rootfs, busybox, ref, oci, archive"},
     {"EmptyPackageList", R"y(name: t
 image:
   debian: {packages: []}
@@ -595,7 +634,43 @@ command: [sleep, "100"]
 user: nginx
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, like \"101:101\""},
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, like \"101:101\" (names need an image "
+     "with its own config: ref, oci or archive)"},
+    {"UserWithSpacesEvenWithAConfig", R"y(name: t
+image: {ref: app:1}
+user: "my user"
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:3: user: expected \"user\", \"user:group\", \"uid\" or \"uid:gid\", like \"app\" or \"101:101\""},
+    {"CommandStillRequiredWithoutAConfig", R"y(name: t
+image: {busybox: {}}
+args: [x]
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:1: command: required field is missing"},
+    {"ArgsAsAString", R"y(name: t
+image: {ref: app:1}
+args: serve
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:3: args: use a list of strings like [program, arg, ...], not a single string"},
+    {"OciWithoutPath", R"y(name: t
+image:
+  oci: {tag: v1}
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:3: image.oci.path: required field is missing"},
+    {"OciTagWithColon", R"y(name: t
+image:
+  oci: {path: ./l, tag: "a:b"}
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:3: image.oci.tag: a tag has no spaces or colons"},
+    {"EmptyArchive", R"y(name: t
+image: {archive: ""}
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:2: image.archive: must not be empty"},
     {"RelativeWorkdir", R"y(name: t
 image: {busybox: {}}
 command: [sleep, "100"]
