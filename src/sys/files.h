@@ -17,6 +17,13 @@ Result<std::string> read_file(const std::string& path);
 /// Writes data to an existing file in one write(2), as kernel files expect.
 Status write_file(const std::string& path, std::string_view data);
 
+/// Opens path for appending (created 0644 if missing), close-on-exec: a
+/// child's log.
+Result<UniqueFd> open_append(const std::string& path);
+
+/// Opens path for writing only (it must exist), close-on-exec: a cgroup.procs.
+Result<UniqueFd> open_write_only(const std::string& path);
+
 }  // namespace sandmine::sys
 
 namespace sandmine::sys {
