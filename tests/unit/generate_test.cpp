@@ -12,6 +12,7 @@
 #include "explore/generate/crawl.h"
 #include "explore/generate/fuzz.h"
 #include "explore/generate/generator.h"
+#include "explore/generate/health.h"
 #include "explore/generate/http.h"
 #include "explore/generate/lifecycle.h"
 #include "explore/generate/mutate.h"
@@ -466,6 +467,31 @@ TEST(Generator, NoStepStartsOrRunsPastTheBudget) {
   EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause", "auto/health"}));
   EXPECT_TRUE(source->stop_detail().starts_with("the budget of 0.4 s is spent after 4 generated steps in 0."))
       << source->stop_detail();
+}
+
+}  // namespace
+}  // namespace sandmine::explore::generate
+
+namespace sandmine::explore::generate {
+namespace {
+
+TEST(Health, TheImagesTestListBecomesACommand) {
+  using nlohmann::json;
+  EXPECT_EQ(health_check_command(json::parse(R"(["CMD", "pg_isready", "-q"])")),
+            (std::vector<std::string>{"pg_isready", "-q"}));
+  EXPECT_EQ(health_check_command(json::parse(R"(["CMD-SHELL", "curl -f http://localhost/ || exit 1"])")),
+            (std::vector<std::string>{"/bin/sh", "-c", "curl -f http://localhost/ || exit 1"}));
+  EXPECT_EQ(health_check_command(json::parse(R"(["NONE"])")), std::vector<std::string>{});
+  EXPECT_EQ(health_check_command(json::parse("[]")), std::vector<std::string>{});
+  EXPECT_EQ(health_check_command(json()), std::vector<std::string>{});
+  // docker image inspect, podman image inspect, an OCI image config.
+  EXPECT_EQ(health_check_in(json::parse(R"([{"Id": "x", "Config": {"Healthcheck": {"Test": ["CMD", "true"]}}}])")),
+            std::vector<std::string>{"true"});
+  EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {}, "HealthCheck": {"Test": ["CMD-SHELL", "exit 0"]}}])")),
+            (std::vector<std::string>{"/bin/sh", "-c", "exit 0"}));
+  EXPECT_EQ(health_check_in(json::parse(R"({"config": {"Healthcheck": {"Test": ["CMD", "/hc"]}}})")),
+            std::vector<std::string>{"/hc"});
+  EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {"Healthcheck": null}}])")), std::vector<std::string>{});
 }
 
 }  // namespace
