@@ -21,6 +21,8 @@ Result<Limit> nofile_limit(pid_t pid);
 
 /// Sets the open-file limit of process pid (prlimit(2)); the soft limit may
 /// be lowered below the descriptors it has open: its next open fails (EMFILE).
+/// Without CAP_SYS_RESOURCE it acts as pid's owner (its uid and gid, on a
+/// thread of its own), which the kernel allows as well.
 Status set_nofile_limit(pid_t pid, const Limit& limit);
 
 /// The number of descriptors process pid has open (/proc/PID/fd).

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "explore/generate/capture.h"
@@ -36,6 +37,11 @@ TEST(Procfs, CaughtSignalsAreTheSetBitsOfSigCgt) {
 TEST(Procfs, SignalsToSendLeaveOutTheStopSignalAndGlibcsOwn) {
   EXPECT_EQ(signals_to_send({1, 2, 10, 15, 32, 33, 34}, SIGTERM), (std::vector<int>{1, 2, 10, 34}));
   EXPECT_EQ(signals_to_send({1, 3, 15}, SIGQUIT), (std::vector<int>{1, 15}));
+  // Fault signals: one step for the crash handler, the lowest caught.
+  EXPECT_EQ(signals_to_send({1, 4, 6, 7, 8, 11, 15, 31}, SIGTERM), (std::vector<int>{1}));
+  EXPECT_EQ(fault_signal_to_send({1, 4, 6, 7, 8, 11, 15, 31}, SIGTERM), SIGILL);
+  EXPECT_EQ(fault_signal_to_send({11}, SIGSEGV), std::nullopt);
+  EXPECT_EQ(fault_signal_to_send({1, 10}, SIGTERM), std::nullopt);
 }
 
 constexpr const char* kTcp =
@@ -226,28 +232,25 @@ TEST(Mutate, AMutantAlwaysDiffersAndTheSeedReproducesIt) {
   }
 }
 
-TEST(Fuzz, SeedsFirstThenMutantsKeptOnlyWhenTheyAddedSomething) {
+TEST(Fuzz, MutantsAreKeptOnlyWhenTheyAddedSomething) {
   Fuzzer f({input({"A\n"}), input({"A\n"}), input({"B\n"}), input({})}, 3);
   EXPECT_EQ(f.seeds(), 2u);  // the duplicate and the empty one are dropped
-  auto s1 = f.next();
-  EXPECT_TRUE(s1.seed);
-  EXPECT_EQ(s1.input.messages, Strings{"A\n"});
-  EXPECT_EQ(s1.input.origin, "seed 1");
-  f.feedback(true);  // a seed adding something is no reason to keep it twice
-  auto s2 = f.next();
-  EXPECT_EQ(s2.input.origin, "seed 2");
-  f.feedback(false);
-  EXPECT_EQ(f.corpus().size(), 2u);
+  ASSERT_EQ(f.corpus().size(), 2u);
+  EXPECT_EQ(f.corpus()[0].origin, "seed 1");
+  EXPECT_EQ(f.corpus()[1].origin, "seed 2");
 
   auto m1 = f.next();
-  EXPECT_FALSE(m1.seed);
   EXPECT_EQ(m1.number, 1);
-  EXPECT_TRUE(m1.input.origin.starts_with("mutant 1 (")) << m1.input.origin;
+  EXPECT_TRUE(std::regex_match(m1.input.origin, std::regex(R"(mutant 1 \([a-z-]+\) of seed [12])")))
+      << m1.input.origin;
+  EXPECT_NE(m1.input.messages, Strings{"A\n"});
+  EXPECT_NE(m1.input.messages, Strings{"B\n"});
   f.feedback(false);
   EXPECT_EQ(f.corpus().size(), 2u);
   EXPECT_EQ(f.dropped(), 1u);
 
   auto m2 = f.next();
+  EXPECT_EQ(m2.number, 2);
   f.feedback(true);
   ASSERT_EQ(f.corpus().size(), 3u);
   EXPECT_EQ(f.corpus().back().messages, m2.input.messages);
@@ -261,12 +264,12 @@ TEST(Fuzz, SeedsFirstThenMutantsKeptOnlyWhenTheyAddedSomething) {
   EXPECT_EQ(f.corpus().size(), 3u);
   EXPECT_EQ(f.dropped(), 11u);
   EXPECT_EQ(f.kept(), 1u);
+  f.feedback(true);  // no pending mutant: nothing to keep
+  EXPECT_EQ(f.corpus().size(), 3u);
 }
 
 TEST(Fuzz, TheCorpusIsBoundedAndKeepsItsSeeds) {
   Fuzzer f({input({"A"}), input({"B"})}, 5, 4);
-  (void)f.next(), f.feedback(false);
-  (void)f.next(), f.feedback(false);
   for (int i = 0; i < 6; ++i) {
     (void)f.next();
     f.feedback(true);
@@ -274,6 +277,8 @@ TEST(Fuzz, TheCorpusIsBoundedAndKeepsItsSeeds) {
   ASSERT_EQ(f.corpus().size(), 4u);
   EXPECT_EQ(f.corpus()[0].origin, "seed 1");
   EXPECT_EQ(f.corpus()[1].origin, "seed 2");
+  EXPECT_TRUE(f.corpus()[2].origin.starts_with("mutant 5 (")) << f.corpus()[2].origin;
+  EXPECT_TRUE(f.corpus()[3].origin.starts_with("mutant 6 (")) << f.corpus()[3].origin;
   EXPECT_EQ(f.kept(), 6u);
 }
 

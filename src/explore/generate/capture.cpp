@@ -196,24 +196,31 @@ struct TcpCapture::Impl {
   }
 
   void run() {
-    while (!stopping.load()) {
-      int n = pcap_dispatch(handle, -1, &Impl::on_packet, reinterpret_cast<u_char*>(this));
-      if (n < 0 && n != PCAP_ERROR_BREAK) break;
-    }
+    while (!stopping.load())
+      if (pcap_dispatch(handle, -1, &Impl::on_packet, reinterpret_cast<u_char*>(this)) < 0) break;
   }
 
   void finish() {
     if (stopped) return;
     stopped = true;
     stopping = true;
+    // In immediate mode the reader's poll has no timeout: breakloop wakes it.
     if (handle) pcap_breakloop(handle);
     if (reader.joinable()) reader.join();
     if (!handle) return;
-    // What the kernel holds still: read it without waiting.
+    // What the kernel holds still (all of it, when the reader thread had no
+    // turn before the stop): read it without waiting. The first read may
+    // only report the break the reader never saw.
     char err[PCAP_ERRBUF_SIZE];
-    if (pcap_setnonblock(handle, 1, err) == 0)
-      while (pcap_dispatch(handle, -1, &Impl::on_packet, reinterpret_cast<u_char*>(this)) > 0) {
+    if (pcap_setnonblock(handle, 1, err) != 0) return;
+    for (int breaks = 0; breaks < 3;) {
+      int n = pcap_dispatch(handle, -1, &Impl::on_packet, reinterpret_cast<u_char*>(this));
+      if (n == PCAP_ERROR_BREAK) {
+        ++breaks;
+        continue;
       }
+      if (n <= 0) break;
+    }
   }
 };
 

@@ -19,17 +19,11 @@ Fuzzer::Fuzzer(std::vector<TcpInput> seeds, std::uint64_t rng_seed, std::size_t 
 
 FuzzCase Fuzzer::next() {
   FuzzCase c;
-  if (replayed_ < seeds_) {
-    c.input = corpus_[replayed_++];
-    c.seed = true;
-    c.number = static_cast<int>(replayed_);
-  } else {
-    const TcpInput& parent = corpus_[mutator_.below(corpus_.size())];
-    c.input = mutator_.mutate(parent, corpus_, c.mutation);
-    c.number = ++mutants_;
-    c.input.origin = "mutant " + std::to_string(c.number) + " (" + std::string(mutation_name(c.mutation)) +
-                     ") of " + parent.origin;
-  }
+  const TcpInput& parent = corpus_[mutator_.below(corpus_.size())];
+  c.input = mutator_.mutate(parent, corpus_, c.mutation);
+  c.number = ++mutants_;
+  c.input.origin = "mutant " + std::to_string(c.number) + " (" + std::string(mutation_name(c.mutation)) +
+                   ") of " + parent.origin;
   pending_ = c;
   return c;
 }
@@ -38,7 +32,6 @@ void Fuzzer::feedback(bool added) {
   if (!pending_) return;
   FuzzCase c = std::move(*pending_);
   pending_.reset();
-  if (c.seed) return;  // seeds are in the corpus already
   if (!added) {
     ++dropped_;
     return;

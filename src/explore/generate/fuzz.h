@@ -1,8 +1,10 @@
 #pragma once
-// A fuzzer guided by the recorder: it replays the captured inputs, then
-// mutants of what it keeps, and keeps a mutant only when the step that sent
+// A fuzzer guided by the recorder: it sends mutants of the captured inputs
+// and of the mutants it kept, and keeps a mutant only when the step that sent
 // it made the container use a syscall (or an argument value) that no earlier
-// step did. The recorder's per-step snapshots are its coverage map.
+// step did. The recorder's per-step snapshots are its coverage map. The
+// captured inputs themselves are not sent again: the spec's own steps sent
+// them, and the run recorded what they reached.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,12 +16,11 @@
 
 namespace sandmine::explore::generate {
 
-/// One input to try and where it came from.
+/// One mutant to try and how it was made.
 struct FuzzCase {
   TcpInput input;
-  bool seed = false;  ///< a captured input as it was
-  Mutation mutation = Mutation::FlipBit;  ///< how a mutant was made
-  int number = 0;  ///< seeds and mutants are counted apart from 1
+  Mutation mutation = Mutation::FlipBit;
+  int number = 0;  ///< mutants are counted from 1
 };
 
 class Fuzzer {
@@ -31,7 +32,7 @@ class Fuzzer {
 
   /// Whether there is anything to try (at least one seed).
   bool empty() const { return corpus_.empty(); }
-  /// The next input: each seed once as it is, then mutants of the corpus.
+  /// The next mutant: one mutation of a corpus input chosen at random.
   FuzzCase next();
   /// What the input from the last next() added: a mutant that added
   /// something is kept, one that did not is dropped.
@@ -45,7 +46,6 @@ class Fuzzer {
  private:
   std::vector<TcpInput> corpus_;
   std::size_t seeds_ = 0;
-  std::size_t replayed_ = 0;  // seeds sent as they are so far
   std::size_t max_corpus_;
   Mutator mutator_;
   std::optional<FuzzCase> pending_;

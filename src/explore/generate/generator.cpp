@@ -61,24 +61,37 @@ class ListStage final : public Stage {
   std::size_t at_ = 0;
 };
 
-// The crawl of every HTTP site, a page a step, until each frontier is
-// empty or has given max_pages.
+// The crawl of one HTTP site, a page a step, until its frontier is empty or
+// it has given max_pages.
 class CrawlStage final : public Stage {
  public:
-  CrawlStage(std::shared_ptr<Discovery> d, int max_pages) : d_(std::move(d)), max_pages_(max_pages) {}
-  std::optional<Recipe> next() override {
-    for (auto& site : d_->sites)
-      if (auto r = crawl_recipe(d_, site.listener.port, max_pages_)) return r;
-    return std::nullopt;
-  }
+  CrawlStage(std::shared_ptr<Discovery> d, int port, int max_pages)
+      : d_(std::move(d)), port_(port), max_pages_(max_pages) {}
+  std::optional<Recipe> next() override { return crawl_recipe(d_, port_, max_pages_); }
 
  private:
   std::shared_ptr<Discovery> d_;
+  int port_;
   int max_pages_;
 };
 
-// The captured inputs, then mutants kept or dropped by feedback; endless
-// while there is a seed.
+// Stages run one after the other: one part of the plan.
+struct Stream {
+  std::vector<std::unique_ptr<Stage>> stages;
+  std::size_t at = 0;
+  // The next recipe and the stage that gave it.
+  std::optional<Recipe> next(Stage*& from) {
+    for (; at < stages.size(); ++at)
+      if (auto r = stages[at]->next()) {
+        from = stages[at].get();
+        return r;
+      }
+    return std::nullopt;
+  }
+};
+
+// Mutants of the captured inputs, kept or dropped by feedback; endless while
+// there is a captured input.
 class FuzzStage final : public Stage {
  public:
   FuzzStage(std::shared_ptr<Discovery> d, std::shared_ptr<std::vector<TcpInput>> seeds, std::uint64_t rng_seed)
@@ -88,8 +101,7 @@ class FuzzStage final : public Stage {
     if (fuzzer_->empty()) return std::nullopt;
     FuzzCase c = fuzzer_->next();
     int port = c.input.port;
-    std::string what = c.seed ? fmt::format("seed {}", c.number)
-                              : fmt::format("mutant {} ({})", c.number, mutation_name(c.mutation));
+    std::string what = fmt::format("mutant {} ({})", c.number, mutation_name(c.mutation));
     return Recipe{.name = fmt::format("auto/tcp:{}/{}", port, what),
                   .part = "tcp",
                   .body = [d = d_, input = std::move(c.input)](Target& t, Clock::time_point deadline) {
@@ -115,9 +127,7 @@ class Generator final : public StepSource {
  public:
   Generator(Target& target, GenerateOptions options)
       : target_(target), options_(std::move(options)), d_(std::make_shared<Discovery>()),
-        seeds_(std::make_shared<std::vector<TcpInput>>()) {
-    plan();
-  }
+        seeds_(std::make_shared<std::vector<TcpInput>>()) {}
 
   std::optional<GeneratedStep> next() override {
     if (reason_ != StopReason::Running) return std::nullopt;
@@ -132,17 +142,33 @@ class Generator final : public StepSource {
       return stop(StopReason::Budget, fmt::format("the budget of {:.1f} s is spent", seconds(options_.budget)));
     if (failed_) return stop(StopReason::Failed, "a generated step failed: " + failure_);
     if (options_.quiet > 0 && quiet_run_ >= options_.quiet)
-      return stop(StopReason::Quiet,
-                  fmt::format("{} generated steps in a row added nothing", options_.quiet));
-    while (stage_ < stages_.size()) {
-      if (auto r = stages_[stage_]->next()) return hand_out(std::move(*r), std::min(end, now + options_.step_timeout));
-      ++stage_;
+      return stop(StopReason::Quiet, fmt::format("{} generated steps in a row added nothing", options_.quiet));
+    const auto deadline = std::min(end, now + options_.step_timeout);
+    // The probes first: every other part depends on what they find.
+    if (!probed_) {
+      if (!probes_) probes_ = probe_stage();
+      if (auto r = probes_->next()) {
+        given_from_ = probes_.get();
+        return hand_out(std::move(*r), deadline);
+      }
+      probed_ = true;
+      plan();
+    }
+    // Then the parts in turn, a step from each: the quiet rule stops only
+    // once every part has had its say.
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      std::size_t at = (turn_ + i) % streams_.size();
+      if (auto r = streams_[at].next(given_from_)) {
+        turn_ = at + 1;
+        return hand_out(std::move(*r), deadline);
+      }
     }
     return stop(StopReason::Exhausted, "nothing more to generate");
   }
 
   void feedback(const Feedback& f) override {
-    if (given_stage_ < stages_.size()) stages_[given_stage_]->feedback(f);
+    if (given_from_) given_from_->feedback(f);
+    given_from_ = nullptr;
     quiet_run_ = f.added() ? 0 : quiet_run_ + 1;
   }
 
@@ -164,7 +190,6 @@ class Generator final : public StepSource {
 
   GeneratedStep hand_out(Recipe r, Clock::time_point deadline) {
     ++given_;
-    given_stage_ = stage_;
     std::string name = r.name;
     for (int n = 2; !names_.insert(name).second; ++n) name = r.name + " #" + std::to_string(n);
     return {.name = name,
@@ -179,57 +204,71 @@ class Generator final : public StepSource {
             }};
   }
 
-  // The stages, in the order they run: the most distinct first, the endless
-  // fuzzer last.
-  void plan() {
-    auto d = d_;
-    Target* t = &target_;
-    // The listening sockets, then a probe of each.
-    stages_.push_back(std::make_unique<ListStage>([this, d, t] {
+  // The listening sockets (read when first needed), then a probe of each.
+  std::unique_ptr<Stage> probe_stage() {
+    return std::make_unique<ListStage>([this] {
       std::vector<Recipe> out;
-      auto listeners = read_listeners(t->main_pid());
+      auto listeners = read_listeners(target_.main_pid());
       if (!listeners) return out;
       std::vector<int> ports;
       for (const auto& l : *listeners) {
-        d->sites.push_back({.listener = l});
+        d_->sites.push_back({.listener = l});
         ports.push_back(l.port);
       }
       *seeds_ = inputs_from(options_.traffic, ports);
       if (options_.http || options_.tcp || options_.edges)
-        for (int p : ports) out.push_back(probe_recipe(d, p));
+        for (int p : ports) out.push_back(probe_recipe(d_, p));
       return out;
-    }));
+    });
+  }
+
+  // The parts, once the probes have run: lifecycle, edges, each HTTP site
+  // (its crawl, then its request shapes), the fuzzer (endless).
+  void plan() {
+    auto d = d_;
+    Target* t = &target_;
+    auto add = [&](std::vector<std::unique_ptr<Stage>> stages) {
+      streams_.push_back(Stream{.stages = std::move(stages)});
+    };
+    auto one = [](std::unique_ptr<Stage> s) {
+      std::vector<std::unique_ptr<Stage>> v;
+      v.push_back(std::move(s));
+      return v;
+    };
     if (options_.lifecycle)
-      stages_.push_back(std::make_unique<ListStage>([this, t] {
+      add(one(std::make_unique<ListStage>([this, t] {
         std::vector<Recipe> out;
-        for (int sig : signals_to_send(read_caught_signals(t->main_pid()).value_or(std::vector<int>{}), t->stop_signal()))
-          out.push_back(signal_recipe(sig));
+        auto caught = read_caught_signals(t->main_pid()).value_or(std::vector<int>{});
+        for (int sig : signals_to_send(caught, t->stop_signal())) out.push_back(signal_recipe(sig));
         out.push_back(pause_recipe(options_.pause_for));
         if (!options_.health_check.empty()) out.push_back(health_recipe(options_.health_check));
         out.push_back(restart_recipe());
+        // Last: its crash handler ends the process's useful life.
+        if (auto fault = fault_signal_to_send(caught, t->stop_signal()))
+          out.push_back(fault_signal_recipe(*fault, options_.quiescence));
         return out;
-      }));
+      })));
     if (options_.edges)
-      stages_.push_back(std::make_unique<ListStage>([this, d, t] {
+      add(one(std::make_unique<ListStage>([this, d, t] {
         std::vector<Recipe> out;
         for (const auto& site : d->sites) out.push_back(reset_recipe(d, site.listener.port, *seeds_));
         out.push_back(nofile_recipe(d, *seeds_, options_.quiescence));
         if (!t->writable_layer().empty()) out.push_back(enospc_recipe(d, *seeds_, options_.quiescence));
         return out;
-      }));
-    if (options_.http) {
-      stages_.push_back(std::make_unique<CrawlStage>(d, options_.max_pages));
-      stages_.push_back(std::make_unique<ListStage>([d] {
-        std::vector<Recipe> out;
-        for (const auto& site : d->sites)
-          for (auto& r : shape_recipes(d, site.listener.port)) out.push_back(std::move(r));
-        return out;
-      }));
-    }
+      })));
+    if (options_.http)
+      for (const auto& site : d->sites) {
+        if (site.kind != Site::Kind::Http) continue;
+        int port = site.listener.port;
+        std::vector<std::unique_ptr<Stage>> stages;
+        stages.push_back(std::make_unique<CrawlStage>(d, port, options_.max_pages));
+        stages.push_back(std::make_unique<ListStage>([d, port] { return shape_recipes(d, port); }));
+        add(std::move(stages));
+      }
     if (options_.tcp) {
       auto fuzz = std::make_unique<FuzzStage>(d, seeds_, options_.seed);
       fuzz_ = fuzz.get();
-      stages_.push_back(std::move(fuzz));
+      add(one(std::move(fuzz)));
     }
   }
 
@@ -237,9 +276,12 @@ class Generator final : public StepSource {
   GenerateOptions options_;
   std::shared_ptr<Discovery> d_;
   std::shared_ptr<std::vector<TcpInput>> seeds_;
-  std::vector<std::unique_ptr<Stage>> stages_;
+  std::unique_ptr<Stage> probes_;
+  bool probed_ = false;
+  std::vector<Stream> streams_;
+  std::size_t turn_ = 0;
+  Stage* given_from_ = nullptr;
   FuzzStage* fuzz_ = nullptr;
-  std::size_t stage_ = 0, given_stage_ = 0;
   bool started_ = false;
   Clock::time_point start_;
   int quiet_run_ = 0;

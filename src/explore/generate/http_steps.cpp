@@ -213,7 +213,8 @@ std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> d, int port) {
   add(request_shape(port, "method GET " + file, get(file), d));
   add(request_shape(port, "method HEAD " + file, {.method = "HEAD", .target = file}, d));
   add(request_shape(port, "method POST " + file, {.method = "POST", .target = file, .headers = {form_type}, .body = "sandmine=1"}, d));
-  add(request_shape(port, "method PUT /sandmine-put.txt", {.method = "PUT", .target = "/sandmine-put.txt", .headers = {{"Content-Type", "text/plain"}}, .body = "written by sandmine\n"}, d));
+  // With a Date, as clients send it: a WebDAV server may give the file that time.
+  add(request_shape(port, "method PUT /sandmine-put.txt", {.method = "PUT", .target = "/sandmine-put.txt", .headers = {{"Content-Type", "text/plain"}, {"Date", http_date(std::time(nullptr) - 3600)}}, .body = "written by sandmine\n"}, d));
   add(request_shape(port, "method PATCH /sandmine-put.txt", {.method = "PATCH", .target = "/sandmine-put.txt", .headers = {{"Content-Type", "text/plain"}}, .body = "patched\n"}, d));
   add(request_shape(port, "method OPTIONS " + file, {.method = "OPTIONS", .target = file}, d));
   add(request_shape(port, "method OPTIONS *", {.method = "OPTIONS", .target = "*"}, d));
@@ -222,6 +223,7 @@ std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> d, int port) {
   add(request_shape(port, "method PROPFIND " + dir, {.method = "PROPFIND", .target = dir, .headers = {{"Depth", "1"}, xml}, .body = kPropfind}, d));
   add(request_shape(port, "method PROPPATCH " + file, {.method = "PROPPATCH", .target = file, .headers = {xml}, .body = kProppatch}, d));
   add(request_shape(port, "method MKCOL /sandmine-collection/", {.method = "MKCOL", .target = "/sandmine-collection/"}, d));
+  add(request_shape(port, "method DELETE /sandmine-collection/", {.method = "DELETE", .target = "/sandmine-collection/"}, d));
   add(request_shape(port, "method COPY " + file, {.method = "COPY", .target = file, .headers = {{"Destination", self + "/sandmine-copy"}, {"Overwrite", "T"}}}, d));
   add(request_shape(port, "method MOVE /sandmine-copy", {.method = "MOVE", .target = "/sandmine-copy", .headers = {{"Destination", self + "/sandmine-moved"}}}, d));
   add(request_shape(port, "method LOCK " + file, {.method = "LOCK", .target = file, .headers = {{"Timeout", "Second-60"}, xml}, .body = kLockinfo}, d));

@@ -9,11 +9,23 @@
 
 namespace sandmine::explore::generate {
 
+bool is_fault_signal(int sig) {
+  return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE || sig == SIGSEGV ||
+         sig == SIGSYS;
+}
+
 std::vector<int> signals_to_send(const std::vector<int>& caught, int stop_signal) {
   std::vector<int> out;
   for (int sig : caught)
-    if (sig != stop_signal && sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33) out.push_back(sig);
+    if (sig != stop_signal && sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33 && !is_fault_signal(sig))
+      out.push_back(sig);
   return out;
+}
+
+std::optional<int> fault_signal_to_send(const std::vector<int>& caught, int stop_signal) {
+  for (int sig : caught)
+    if (is_fault_signal(sig) && sig != stop_signal) return sig;
+  return std::nullopt;
 }
 
 Recipe signal_recipe(int sig) {
@@ -22,6 +34,27 @@ Recipe signal_recipe(int sig) {
           .body = [sig](Target& t, Clock::time_point) {
             StepOutcome o;
             if (auto st = t.signal(sig); !st) note(o, "not sent: " + st.error().message);
+            return o;
+          }};
+}
+
+Recipe fault_signal_recipe(int sig, QuietRule rule) {
+  return {.name = "auto/signal/" + signal_text(sig),
+          .part = "lifecycle",
+          .body = [sig, rule](Target& t, Clock::time_point deadline) {
+            StepOutcome o;
+            if (auto st = t.signal(sig); !st) {
+              note(o, "not sent: " + st.error().message);
+              return o;
+            }
+            (void)wait_quiescent(t, rule, deadline);
+            if (!t.running()) return o;  // it ended: settle() restarts it
+            if (auto st = t.restart(); !st) {
+              o.ok = false;
+              o.failure = "the container could not be restarted after its crash handler ran: " + st.error().message;
+              return o;
+            }
+            note(o, "restarted after its crash handler ran");
             return o;
           }};
 }
