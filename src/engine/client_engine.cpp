@@ -98,7 +98,8 @@ class ClientContainer final : public ProcessContainer {
   Status client_verb(const std::string& verb) {
     auto r = client({verb, name_});
     if (!r) return r.error();
-    if (r->exit_code != 0) return Error{flavor_.name + " " + verb + " " + name_ + " failed: " + r->last_line()};
+    if (r->exit_code != 0)
+      return Error{flavor_.name + " " + verb + " " + name_ + " failed: " + r->last_line()};
     return {};
   }
 

@@ -58,7 +58,8 @@ constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "sign
 constexpr std::string_view kExploreActions[] = {"run", "exec", "signal", "restart", "sleep", "auto"};
 constexpr std::string_view kExploreStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
                                                    "sleep", "timeout", "expect", "auto"};
-constexpr std::string_view kAutoFields[] = {"budget", "quiet", "step_timeout", "parts", "max_pages", "seed", "health"};
+constexpr std::string_view kAutoFields[] = {"budget",    "quiet", "step_timeout", "parts",
+                                            "max_pages", "seed",  "health"};
 constexpr std::string_view kAutoParts[] = {"lifecycle", "http", "tcp", "edges"};
 // Bench steps also say where their throughput is in their output.
 constexpr std::string_view kBenchStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
@@ -541,8 +542,9 @@ Status Parser::step(const Field& f, const std::string& default_name, List list, 
   }
   const std::string expected =
       "expected a step: a mapping with " + (explore ? one_of(kExploreActions) : one_of(kStepActions));
-  auto m = bench ? fields(f, kBenchStepFields, expected)
-               : explore ? fields(f, kExploreStepFields, expected) : fields(f, kStepFields, expected);
+  auto m = bench     ? fields(f, kBenchStepFields, expected)
+           : explore ? fields(f, kExploreStepFields, expected)
+                     : fields(f, kStepFields, expected);
   if (!m) return m.error();
   out.line = f.line;
   auto actions = present(*m, kExploreActions);
@@ -603,7 +605,8 @@ Status Parser::step(const Field& f, const std::string& default_name, List list, 
 }
 
 Status Parser::auto_explore(const Field& f, AutoExplore& out) const {
-  auto m = fields(f, kAutoFields, "expected a mapping like {budget: 120s, quiet: 40} (or {} for the defaults)");
+  auto m =
+      fields(f, kAutoFields, "expected a mapping like {budget: 120s, quiet: 40} (or {} for the defaults)");
   if (!m) return m.error();
   if (const Field* budget = m->get("budget")) {
     if (Status st = duration(*budget, out.budget); !st) return st;
@@ -626,11 +629,13 @@ Status Parser::auto_explore(const Field& f, AutoExplore& out) const {
     }
   }
   if (const Field* max_pages = m->get("max_pages")) {
-    if (Status st = integer(*max_pages, 0, 100000, "expected a number of pages 0..100000", out.max_pages); !st)
+    if (Status st = integer(*max_pages, 0, 100000, "expected a number of pages 0..100000", out.max_pages);
+        !st)
       return st;
   }
   if (const Field* seed = m->get("seed")) {
-    if (Status st = integer(*seed, 0, 2147483647, "expected a number 0..2147483647", out.seed); !st) return st;
+    if (Status st = integer(*seed, 0, 2147483647, "expected a number 0..2147483647", out.seed); !st)
+      return st;
   }
   if (const Field* health = m->get("health")) {
     if (Status st = argv(*health, out.health); !st) return st;

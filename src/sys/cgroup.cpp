@@ -205,8 +205,9 @@ Status freeze_cgroup(const std::string& dir, bool frozen, int timeout_ms) {
     if (!events) return events.error();
     if (events->find(want) != std::string::npos) return {};
     if (std::chrono::steady_clock::now() > deadline)
-      return Error{"cgroup " + dir + " did not become " + want + " within " + std::to_string(timeout_ms) + " ms",
-                   ETIMEDOUT};
+      return Error{
+          "cgroup " + dir + " did not become " + want + " within " + std::to_string(timeout_ms) + " ms",
+          ETIMEDOUT};
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }

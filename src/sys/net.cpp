@@ -110,10 +110,12 @@ Status send_all(int fd, std::string_view data, std::chrono::steady_clock::time_p
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN) return errno_error("cannot send");
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Error{"sending timed out", ETIMEDOUT};
     pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return errno_error("cannot poll");
+    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
+      return errno_error("cannot poll");
   }
   return {};
 }

@@ -41,9 +41,10 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
     // fails leaves a mark on /dev/shm, a file system of its own.
     auto c = (*runc)->start(
         {.name = "sandmine-generate-" + std::to_string(getpid()),
-         .command = {"/bin/sh", "-c",
-                     "trap 'exit 0' TERM; mkfifo /tmp/tick; i=0; while :; do i=$((i+1)); "
-                     "echo x > /tmp/f$i 2>/dev/null || touch /dev/shm/failed; read -t 0.05 x <> /tmp/tick; done"},
+         .command =
+             {"/bin/sh", "-c",
+              "trap 'exit 0' TERM; mkfifo /tmp/tick; i=0; while :; do i=$((i+1)); "
+              "echo x > /tmp/f$i 2>/dev/null || touch /dev/shm/failed; read -t 0.05 x <> /tmp/tick; done"},
          .rootfs = rootfs,
          .cgroup_parent = (*target)->cgroup.relative_path(),
          .log_file = dir.file("container.log")});
@@ -56,19 +57,17 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
     EXPECT_EQ(st.f_type, TMPFS_MAGIC);
 
     int restarts = 0;
-    explore::generate::ContainerTarget t(
-        container, {.restart =
-                        [&]() -> Status {
-                          ++restarts;
-                          return container.restart(SIGTERM, std::chrono::seconds(5));
-                        },
-                    .syscalls =
-                        [&]() -> std::optional<std::uint64_t> {
-                          auto counts = (*rec)->snapshot(**target);
-                          if (!counts) return std::nullopt;
-                          return explore::generate::total_syscalls(*counts);
-                        },
-                    .cgroup_dir = (*target)->cgroup.path()});
+    explore::generate::ContainerTarget t(container, {.restart = [&]() -> Status {
+                                                       ++restarts;
+                                                       return container.restart(SIGTERM,
+                                                                                std::chrono::seconds(5));
+                                                     },
+                                                     .syscalls = [&]() -> std::optional<std::uint64_t> {
+                                                       auto counts = (*rec)->snapshot(**target);
+                                                       if (!counts) return std::nullopt;
+                                                       return explore::generate::total_syscalls(*counts);
+                                                     },
+                                                     .cgroup_dir = (*target)->cgroup.path()});
     explore::generate::GenerateOptions options;
     options.http = options.tcp = false;
     options.quiet = 0;
@@ -109,7 +108,9 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
     EXPECT_EQ(names[3], "auto/edge/enospc");
     // The warm restart, and one more for each signal that ended the shell.
     std::size_t exits = 0;
-    for (std::size_t at = 0; (at = log.find("the container exited; restarted", at)) != std::string::npos; ++at) ++exits;
+    for (std::size_t at = 0; (at = log.find("the container exited; restarted", at)) != std::string::npos;
+         ++at)
+      ++exits;
     EXPECT_EQ(restarts, 1 + static_cast<int>(exits)) << log;
 
     auto stopped = container.stop(SIGTERM, std::chrono::seconds(5));

@@ -71,19 +71,18 @@ class Harness {
 
   // Starts argv in the namespace and target; ready when ready() holds (polled).
   ProcessTarget& start(const std::vector<std::string>& argv, std::function<bool(Target&)> ready) {
-    auto t = ProcessTarget::start(
-        {.argv = argv,
-         .cgroup_dir = target_->cgroup.path(),
-         .netns_fd = netns_.get(),
-         .ready = [ready](Target& t) -> Status {
-           if (wait_until([&] { return ready(t); })) return {};
-           return Error{"the test server never became ready"};
-         },
-         .syscalls = [this]() -> std::optional<std::uint64_t> {
-           auto c = rec_->snapshot(*target_);
-           if (!c) return std::nullopt;
-           return explore::generate::total_syscalls(*c);
-         }});
+    auto t = ProcessTarget::start({.argv = argv,
+                                   .cgroup_dir = target_->cgroup.path(),
+                                   .netns_fd = netns_.get(),
+                                   .ready = [ready](Target& t) -> Status {
+                                     if (wait_until([&] { return ready(t); })) return {};
+                                     return Error{"the test server never became ready"};
+                                   },
+                                   .syscalls = [this]() -> std::optional<std::uint64_t> {
+                                     auto c = rec_->snapshot(*target_);
+                                     if (!c) return std::nullopt;
+                                     return explore::generate::total_syscalls(*c);
+                                   }});
     if (!t) throw std::runtime_error(t.error().message);
     server_ = std::move(*t);
     return *server_;
@@ -128,7 +127,9 @@ class Harness {
   Clock::time_point started_, ended_;
 };
 
-bool accepts(Target& t, int port) { return sys::connect_in_netns(t.netns_fd(), port, milliseconds(200)).ok(); }
+bool accepts(Target& t, int port) {
+  return sys::connect_in_netns(t.netns_fd(), port, milliseconds(200)).ok();
+}
 
 // The steps that used name, and the first that added it.
 Names steps_using(const std::vector<Ran>& ran, const std::string& name) {
@@ -177,8 +178,8 @@ TEST_F(Generate, SignalHandlersSyscallsBelongToTheirSignalsStep) {
   });
   auto source = explore::generate::make_generator(server, only(true, false, false, false));
   auto ran = h.drive(*source, server);
-  EXPECT_EQ(names_of(ran), (std::vector<std::string>{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause",
-                                                     "auto/restart"}));
+  EXPECT_EQ(names_of(ran), (std::vector<std::string>{"auto/signal/SIGHUP", "auto/signal/SIGUSR1",
+                                                     "auto/pause", "auto/restart"}));
   for (const auto& r : ran) EXPECT_TRUE(r.outcome.ok) << r.name << ": " << r.outcome.failure;
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted) << source->stop_detail();
   ASSERT_EQ(ran.size(), 4u);
@@ -203,10 +204,11 @@ TEST_F(Generate, RequestShapesReachThePathsOnlyTheyReach) {
   auto names = names_of(ran);
   ASSERT_GE(names.size(), 7u);
   // The probe, then the crawl breadth first: links, a listed directory, the form.
-  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 7),
-            (std::vector<std::string>{"auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /a.html",
-                                      "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
-                                      "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
+  EXPECT_EQ(
+      std::vector<std::string>(names.begin(), names.begin() + 7),
+      (std::vector<std::string>{"auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /a.html",
+                                "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
+                                "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(steps_using(ran, "x86_64:getpgid"), Names{"auto/http:8080/GET /deep/secret.html"});
   EXPECT_EQ(steps_using(ran, "x86_64:sched_get_priority_max"), Names{"auto/http:8080/form POST /submit"});
   EXPECT_EQ(steps_using(ran, "x86_64:getsid"), Names{"auto/http:8080/method PROPFIND /dir/"});
@@ -296,8 +298,8 @@ TEST_F(Generate, CaptureGivesTheClientsMessagesAndTheFuzzerKeepsOnlyWhatAddedASy
   for (std::size_t i = 1; i < ran.size(); ++i) (ran[i].added.empty() ? nothing : added) += 1;
   EXPECT_GE(added, 1u);
   EXPECT_GE(nothing, 25u);
-  EXPECT_NE(source->stop_detail().find(
-                "(fuzzer: 1 seeds, " + std::to_string(added) + " mutants kept, " + std::to_string(nothing) + " dropped)"),
+  EXPECT_NE(source->stop_detail().find("(fuzzer: 1 seeds, " + std::to_string(added) + " mutants kept, " +
+                                       std::to_string(nothing) + " dropped)"),
             std::string::npos)
       << source->stop_detail();
   // The last 25 added nothing: that is why it stopped.
@@ -317,8 +319,8 @@ TEST_F(Generate, TheTimeBudgetIsKept) {
   // From the first next() to the end of the last step (snapshots included).
   EXPECT_LE(h.elapsed(), milliseconds(3000 + 200));
   EXPECT_GE(h.elapsed(), milliseconds(3000 - 500));
-  EXPECT_TRUE(source->stop_detail().starts_with("the budget of 3.0 s is spent after " + std::to_string(ran.size()) +
-                                                " generated steps"))
+  EXPECT_TRUE(source->stop_detail().starts_with("the budget of 3.0 s is spent after " +
+                                                std::to_string(ran.size()) + " generated steps"))
       << source->stop_detail();
 }
 

@@ -12,8 +12,12 @@ class RuncPause : public RuncTest {
   TempDir cache_;
 };
 
-TEST_F(RuncPause, PausedContainerGetsNoCpuUntilResumed) { expect_engine_pauses_and_resumes("runc", cache_.path()); }
+TEST_F(RuncPause, PausedContainerGetsNoCpuUntilResumed) {
+  expect_engine_pauses_and_resumes("runc", cache_.path());
+}
 
-TEST_F(RuncPause, PausedContainerIsRemovedWhole) { expect_paused_container_is_removed("runc", cache_.path()); }
+TEST_F(RuncPause, PausedContainerIsRemovedWhole) {
+  expect_paused_container_is_removed("runc", cache_.path());
+}
 
 }  // namespace sandmine::test

@@ -14,7 +14,8 @@ namespace {
 
 TEST(ProcessLimits, AnotherUsersOpenFileLimitIsLoweredAndRestored) {
   if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
-  Background sleeper({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "30"});
+  Background sleeper(
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "30"});
   const std::string proc = "/proc/" + std::to_string(sleeper.pid());
   ASSERT_TRUE(wait_until([&] {
     auto status = sys::read_file(proc + "/status");
@@ -33,7 +34,8 @@ TEST(ProcessLimits, AnotherUsersOpenFileLimitIsLoweredAndRestored) {
   ASSERT_TRUE(lowered.ok()) << lowered.error().message;
   auto limits = sys::read_file(proc + "/limits");
   ASSERT_TRUE(limits.ok());
-  EXPECT_TRUE(std::regex_search(*limits, std::regex("Max open files +3 +" + std::to_string(before->hard) + " ")))
+  EXPECT_TRUE(
+      std::regex_search(*limits, std::regex("Max open files +3 +" + std::to_string(before->hard) + " ")))
       << *limits;
   EXPECT_EQ(sys::nofile_limit(sleeper.pid())->soft, 3u);
 

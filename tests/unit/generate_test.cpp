@@ -46,15 +46,20 @@ TEST(Procfs, SignalsToSendLeaveOutTheStopSignalAndGlibcsOwn) {
 
 constexpr const char* kTcp =
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-    "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n"
-    "   1: 0100007F:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
-    "   2: 0500000A:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0\n"
-    "   3: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0 20 4 30 10 -1\n";
+    "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 "
+    "0 10 0\n"
+    "   1: 0100007F:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 "
+    "0 10 0\n"
+    "   2: 0500000A:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 "
+    "0 10 0\n"
+    "   3: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0 20 4 "
+    "30 10 -1\n";
 constexpr const char* kTcp6 =
     "  sl  local_address                         remote_address                        st tx_queue rx_queue\n"
     "   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000\n"
     "   1: 00000000000000000000000001000000:2328 00000000000000000000000000000000:0000 0A 00000000:00000000\n"
-    "   2: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000\n";
+    "   2: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A "
+    "00000000:00000000\n";
 
 TEST(Procfs, ListenersReachableFromTheLoopback) {
   using sys::Loopback;
@@ -82,12 +87,15 @@ TEST(Procfs, StateIsAfterTheLastParenthesis) {
 }
 
 TEST(Http, RequestsAreWrittenAsGiven) {
-  EXPECT_EQ(to_wire({.method = "PROPFIND", .target = "/d/", .headers = {{"Depth", "1"}}, .body = "<x/>"}, 8080),
-            "PROPFIND /d/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nDepth: 1\r\nContent-Length: 4\r\n\r\n<x/>");
+  EXPECT_EQ(
+      to_wire({.method = "PROPFIND", .target = "/d/", .headers = {{"Depth", "1"}}, .body = "<x/>"}, 8080),
+      "PROPFIND /d/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nDepth: 1\r\nContent-Length: 4\r\n\r\n<x/>");
   EXPECT_EQ(to_wire({.target = "/", .version = "HTTP/1.0", .host = false}, 80), "GET / HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(to_wire({.method = "POST", .headers = {{"Transfer-Encoding", "chunked"}}, .body = chunked({"ab", "c"})},
-                    1),
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1:1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n");
+  EXPECT_EQ(
+      to_wire({.method = "POST", .headers = {{"Transfer-Encoding", "chunked"}}, .body = chunked({"ab", "c"})},
+              1),
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1:1\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n");
   EXPECT_EQ(chunked({"xyz"}, "T: 1\r\n"), "3\r\nxyz\r\n0\r\nT: 1\r\n\r\n");
 }
 
@@ -100,9 +108,11 @@ TEST(Http, ResponsesAreParsedByTheirFraming) {
   EXPECT_EQ(r.reason, "OK");
   EXPECT_EQ(r.body, "abc");
   EXPECT_EQ(used, two.find("HTTP/1.1 404"));
-  EXPECT_EQ(parse_response(std::string_view(two).substr(used), false, false, r, used), ParseState::Incomplete);
+  EXPECT_EQ(parse_response(std::string_view(two).substr(used), false, false, r, used),
+            ParseState::Incomplete);
 
-  std::string chunk = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4;x=y\r\nwiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n";
+  std::string chunk =
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4;x=y\r\nwiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n";
   ASSERT_EQ(parse_response(chunk, false, false, r, used), ParseState::Complete);
   EXPECT_EQ(r.body, "wikipedia");
   EXPECT_EQ(used, chunk.size());
@@ -157,8 +167,9 @@ TEST(Crawl, LinksAndFormsOfAPage) {
 
 TEST(Mutate, NumbersGetBoundaryValues) {
   auto r = number_replacements("5");
-  EXPECT_EQ(r, (Strings{"-1", "0", "1", "11", "18446744073709551615", "2147483647", "2147483648", "255", "256",
-                        "4", "4294967295", "4294967296", "6", "65535", "65536", "65537", "99999999999999999999"}));
+  EXPECT_EQ(
+      r, (Strings{"-1", "0", "1", "11", "18446744073709551615", "2147483647", "2147483648", "255", "256", "4",
+                  "4294967295", "4294967296", "6", "65535", "65536", "65537", "99999999999999999999"}));
   auto zero = number_replacements("0");
   EXPECT_EQ(std::count(zero.begin(), zero.end(), "0"), 0);
 }
@@ -283,8 +294,8 @@ TEST(Fuzz, TheCorpusIsBoundedAndKeepsItsSeeds) {
 }
 
 // An IPv4 TCP packet from a:ap to b:bp.
-std::vector<std::uint8_t> packet(std::uint8_t a, int ap, std::uint8_t b, int bp, std::uint32_t seq, std::uint8_t flags,
-                                 const std::string& payload) {
+std::vector<std::uint8_t> packet(std::uint8_t a, int ap, std::uint8_t b, int bp, std::uint32_t seq,
+                                 std::uint8_t flags, const std::string& payload) {
   std::vector<std::uint8_t> p(40 + payload.size(), 0);
   p[0] = 0x45;
   p[2] = static_cast<std::uint8_t>(p.size() >> 8);
@@ -311,8 +322,8 @@ TEST(Reassembly, StreamsInOrderWithoutRetransmissions) {
   feed(packet(1, 6379, 1, 40000, 1000, kSyn | kAck, ""));
   feed(packet(1, 40000, 1, 6379, 0xffffffff, kAck | kPsh, "PIN"));
   feed(packet(1, 40000, 1, 6379, 0xffffffff, kAck | kPsh, "PIN"));  // retransmitted
-  feed(packet(1, 40000, 1, 6379, 4, kAck | kPsh, "\n"));          // early: waits for "G\r"
-  feed(packet(1, 40000, 1, 6379, 1, kAck | kPsh, "NG\r"));         // overlaps "N" by one byte
+  feed(packet(1, 40000, 1, 6379, 4, kAck | kPsh, "\n"));            // early: waits for "G\r"
+  feed(packet(1, 40000, 1, 6379, 1, kAck | kPsh, "NG\r"));          // overlaps "N" by one byte
   feed(packet(1, 6379, 1, 40000, 1001, kAck | kPsh, "+PONG\r\n"));
   feed(packet(1, 40000, 1, 6379, 5, kAck | kPsh, "QUIT\r\n"));
   feed(packet(1, 6379, 1, 40000, 1008, kAck | kPsh, "+OK\r\n"));
@@ -323,10 +334,9 @@ TEST(Reassembly, StreamsInOrderWithoutRetransmissions) {
   ASSERT_EQ(streams.size(), 2u);
   EXPECT_EQ(streams[0].server_port, 6379);
   EXPECT_EQ(streams[0].client_port, 40000);
-  EXPECT_EQ(streams[0].messages, (std::vector<TcpMessage>{{true, "PING\r\n"},
-                                                          {false, "+PONG\r\n"},
-                                                          {true, "QUIT\r\n"},
-                                                          {false, "+OK\r\n"}}));
+  EXPECT_EQ(streams[0].messages,
+            (std::vector<TcpMessage>{
+                {true, "PING\r\n"}, {false, "+PONG\r\n"}, {true, "QUIT\r\n"}, {false, "+OK\r\n"}}));
   EXPECT_EQ(streams[0].client_messages(), (Strings{"PING\r\n", "QUIT\r\n"}));
   EXPECT_EQ(streams[1].server_port, 6379);  // the lower port serves when no SYN said so
   EXPECT_EQ(streams[1].client_port, 40001);
@@ -420,8 +430,10 @@ TEST(Generator, LifecyclePlanFromWhatTheMainProcessCatches) {
     }
     source->feedback({.new_syscalls = {"x86_64:getpid"}});
   }
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause", "auto/health", "auto/restart"}));
-  EXPECT_EQ(target.calls, (Strings{"signal 1", "signal 10", "pause", "resume", "exec /bin/check", "restart"}));
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause", "auto/health",
+                            "auto/restart"}));
+  EXPECT_EQ(target.calls,
+            (Strings{"signal 1", "signal 10", "pause", "resume", "exec /bin/check", "restart"}));
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted);
   EXPECT_TRUE(source->stop_detail().starts_with("nothing more to generate after 5 generated steps in "))
       << source->stop_detail();
@@ -444,7 +456,8 @@ TEST(Generator, StopsAfterKStepsInARowThatAddedNothing) {
   }
   EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause"}));
   EXPECT_EQ(source->stop_reason(), StopReason::Quiet);
-  EXPECT_TRUE(source->stop_detail().starts_with("2 generated steps in a row added nothing after 3 generated steps"))
+  EXPECT_TRUE(
+      source->stop_detail().starts_with("2 generated steps in a row added nothing after 3 generated steps"))
       << source->stop_detail();
 }
 
@@ -490,13 +503,16 @@ TEST(Health, TheImagesTestListBecomesACommand) {
   EXPECT_EQ(health_check_command(json::parse("[]")), std::vector<std::string>{});
   EXPECT_EQ(health_check_command(json()), std::vector<std::string>{});
   // docker image inspect, podman image inspect, an OCI image config.
-  EXPECT_EQ(health_check_in(json::parse(R"([{"Id": "x", "Config": {"Healthcheck": {"Test": ["CMD", "true"]}}}])")),
-            std::vector<std::string>{"true"});
-  EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {}, "HealthCheck": {"Test": ["CMD-SHELL", "exit 0"]}}])")),
-            (std::vector<std::string>{"/bin/sh", "-c", "exit 0"}));
+  EXPECT_EQ(
+      health_check_in(json::parse(R"([{"Id": "x", "Config": {"Healthcheck": {"Test": ["CMD", "true"]}}}])")),
+      std::vector<std::string>{"true"});
+  EXPECT_EQ(
+      health_check_in(json::parse(R"([{"Config": {}, "HealthCheck": {"Test": ["CMD-SHELL", "exit 0"]}}])")),
+      (std::vector<std::string>{"/bin/sh", "-c", "exit 0"}));
   EXPECT_EQ(health_check_in(json::parse(R"({"config": {"Healthcheck": {"Test": ["CMD", "/hc"]}}})")),
             std::vector<std::string>{"/hc"});
-  EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {"Healthcheck": null}}])")), std::vector<std::string>{});
+  EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {"Healthcheck": null}}])")),
+            std::vector<std::string>{});
 }
 
 }  // namespace

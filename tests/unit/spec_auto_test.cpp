@@ -59,27 +59,33 @@ TEST(SpecAuto, EveryFieldIsRead) {
 
 TEST(SpecAuto, ErrorsNameTheField) {
   std::string head(kHead);
-  EXPECT_EQ(error_of(head + "explore:\n  - auto: {parts: [http, smtp]}\n"),
-            "spec t.yaml:5: explore[0].auto.parts[1]: unknown part \"smtp\" (expected one of lifecycle, http, tcp, "
-            "edges)");
+  EXPECT_EQ(
+      error_of(head + "explore:\n  - auto: {parts: [http, smtp]}\n"),
+      "spec t.yaml:5: explore[0].auto.parts[1]: unknown part \"smtp\" (expected one of lifecycle, http, tcp, "
+      "edges)");
   EXPECT_EQ(error_of(head + "explore:\n  - auto: {quiet: -1}\n"),
             "spec t.yaml:5: explore[0].auto.quiet: expected a number of steps 0..1000000 (0: no quiet rule)");
   EXPECT_EQ(error_of(head + "explore:\n  - auto: {budget: soon}\n"),
             "spec t.yaml:5: explore[0].auto.budget: expected a duration like 10s");
   EXPECT_EQ(error_of(head + "explore:\n  - auto: {fuzz: yes}\n"),
-            "spec t.yaml:5: explore[0].auto.fuzz: unknown field (expected one of budget, quiet, step_timeout, parts, "
+            "spec t.yaml:5: explore[0].auto.fuzz: unknown field (expected one of budget, quiet, "
+            "step_timeout, parts, "
             "max_pages, seed, health)");
-  EXPECT_EQ(error_of(head + "explore:\n  - auto: true\n"),
-            "spec t.yaml:5: explore[0].auto: expected a mapping like {budget: 120s, quiet: 40} (or {} for the "
-            "defaults)");
-  EXPECT_EQ(error_of(head + "explore:\n  - auto: {}\n    timeout: 5s\n"),
-            "spec t.yaml:6: explore[0].timeout: an auto step has a budget, not a timeout (auto: {budget: 120s})");
-  EXPECT_EQ(error_of(head + "explore:\n  - run: 'true'\nvalidate:\n  - run: 'true'\n  - auto: {}\n"),
-            "spec t.yaml:8: validate[1].auto: auto steps belong in explore: validate and bench steps are the same "
-            "at every run");
-  EXPECT_EQ(error_of(head + "explore:\n  - run: 'true'\nbench:\n  - auto: {budget: 5s}\n"),
-            "spec t.yaml:7: bench[0].auto: auto steps belong in explore: validate and bench steps are the same "
-            "at every run");
+  EXPECT_EQ(
+      error_of(head + "explore:\n  - auto: true\n"),
+      "spec t.yaml:5: explore[0].auto: expected a mapping like {budget: 120s, quiet: 40} (or {} for the "
+      "defaults)");
+  EXPECT_EQ(
+      error_of(head + "explore:\n  - auto: {}\n    timeout: 5s\n"),
+      "spec t.yaml:6: explore[0].timeout: an auto step has a budget, not a timeout (auto: {budget: 120s})");
+  EXPECT_EQ(
+      error_of(head + "explore:\n  - run: 'true'\nvalidate:\n  - run: 'true'\n  - auto: {}\n"),
+      "spec t.yaml:8: validate[1].auto: auto steps belong in explore: validate and bench steps are the same "
+      "at every run");
+  EXPECT_EQ(
+      error_of(head + "explore:\n  - run: 'true'\nbench:\n  - auto: {budget: 5s}\n"),
+      "spec t.yaml:7: bench[0].auto: auto steps belong in explore: validate and bench steps are the same "
+      "at every run");
   EXPECT_EQ(error_of(head + "explore:\n  - run: 'true'\nvalidate:\n  - name: idle\n"),
             "spec t.yaml:7: validate[0]: no action; a step has one of run, exec, signal, restart, sleep");
 }

@@ -1,8 +1,8 @@
 #include "explore/generate/capture.h"
 
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
 #include <linux/capability.h>
+#include <pcap/pcap.h>
 
 #include <algorithm>
 #include <atomic>
@@ -77,10 +77,14 @@ void TcpReassembler::add_tcp(const std::string& src, const std::string& dst, con
     auto serves = [&](int port) {
       return std::find(server_ports_.begin(), server_ports_.end(), port) != server_ports_.end();
     };
-    if ((flags & kSyn) && !(flags & kAck)) src_serves = false;
-    else if ((flags & kSyn) && (flags & kAck)) src_serves = true;
-    else if (serves(dport) != serves(sport)) src_serves = serves(sport);
-    else src_serves = sport < dport;
+    if ((flags & kSyn) && !(flags & kAck))
+      src_serves = false;
+    else if ((flags & kSyn) && (flags & kAck))
+      src_serves = true;
+    else if (serves(dport) != serves(sport))
+      src_serves = serves(sport);
+    else
+      src_serves = sport < dport;
     Key key = src_serves ? backward : forward;
     c = &connections_[key];
     c->order = next_order_++;
@@ -138,7 +142,8 @@ void TcpReassembler::deliver(Connection& c, bool from_client, std::uint32_t seq,
       auto behind = static_cast<std::int32_t>(side.next - it->first);
       if (behind < 0) continue;
       side.early.erase(it);
-      if (fit(side.next - static_cast<std::uint32_t>(behind), bytes) && !bytes.empty()) append(std::move(bytes));
+      if (fit(side.next - static_cast<std::uint32_t>(behind), bytes) && !bytes.empty())
+        append(std::move(bytes));
       more = true;
       break;
     }

@@ -52,7 +52,7 @@ class TcpReassembler {
  private:
   struct Side {
     bool started = false;
-    std::uint32_t next = 0;                       // the next expected sequence number
+    std::uint32_t next = 0;                      // the next expected sequence number
     std::map<std::uint32_t, std::string> early;  // segments past a gap, by sequence number
   };
   struct Connection {

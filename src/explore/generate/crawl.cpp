@@ -19,7 +19,8 @@ std::string remove_dot_segments(std::string_view path) {
   std::vector<std::string_view> segments;
   for (size_t at = 1;;) {  // past the leading '/'
     size_t slash = path.find('/', at);
-    segments.push_back(path.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at));
+    segments.push_back(
+        path.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at));
     if (slash == std::string_view::npos) break;
     at = slash + 1;
   }
@@ -67,7 +68,8 @@ std::optional<std::string> resolve(std::string_view base, std::string_view ref) 
   if (l.starts_with("http://") || l.starts_with("https://") || l.starts_with("//")) {
     size_t host_at = l.find("//") + 2;
     size_t path_at = l.find('/', host_at);
-    std::string host = l.substr(host_at, path_at == std::string::npos ? std::string::npos : path_at - host_at);
+    std::string host =
+        l.substr(host_at, path_at == std::string::npos ? std::string::npos : path_at - host_at);
     host = host.substr(0, host.find(':'));
     if (host != "localhost" && host != "127.0.0.1") return std::nullopt;
     r = path_at == std::string::npos ? "/" : r.substr(path_at);

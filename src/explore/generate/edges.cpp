@@ -40,9 +40,13 @@ std::string drive_services(Target& t, const Discovery& d, const std::vector<TcpI
     if (site.kind == Site::Kind::Http) {
       std::string page = largest_page(site);
       HttpRequest get{.method = "GET", .target = page, .headers = {{"Connection", "close"}}};
-      HttpRequest put{.method = "PUT", .target = "/sandmine-edge.bin", .headers = {{"Connection", "close"}},
+      HttpRequest put{.method = "PUT",
+                      .target = "/sandmine-edge.bin",
+                      .headers = {{"Connection", "close"}},
                       .body = std::string(64 * 1024, 'e')};
-      HttpRequest post{.method = "POST", .target = page, .headers = {{"Connection", "close"}},
+      HttpRequest post{.method = "POST",
+                       .target = page,
+                       .headers = {{"Connection", "close"}},
                        .body = std::string(64 * 1024, 'e')};
       line += "GET " + status_of(http_exchange(t.netns_fd(), site.listener, get, deadline));
       line += ", PUT " + status_of(http_exchange(t.netns_fd(), site.listener, put, deadline));
@@ -60,7 +64,8 @@ std::string drive_services(Target& t, const Discovery& d, const std::vector<TcpI
     } else if (const TcpInput* seed = first_seed(seeds, site.listener.port)) {
       line += replay(t, site.listener, *seed, deadline);
     } else {
-      auto conn = HttpConnection::open(t.netns_fd(), site.listener, std::min(left(deadline), milliseconds(2000)));
+      auto conn =
+          HttpConnection::open(t.netns_fd(), site.listener, std::min(left(deadline), milliseconds(2000)));
       line += conn ? "connected" : "cannot connect: " + conn.error().message;
     }
     out += (out.empty() ? "" : "\n") + line;
@@ -74,7 +79,8 @@ Recipe reset_recipe(std::shared_ptr<Discovery> d, int port, std::vector<TcpInput
           .body = [d, port, seeds](Target& t, Clock::time_point deadline) {
             StepOutcome o;
             const Site* site = d->site(port);
-            auto conn = HttpConnection::open(t.netns_fd(), site->listener, std::min(left(deadline), milliseconds(2000)));
+            auto conn = HttpConnection::open(t.netns_fd(), site->listener,
+                                             std::min(left(deadline), milliseconds(2000)));
             if (!conn) {
               note(o, "cannot connect: " + conn.error().message);
               return o;

@@ -7,9 +7,8 @@ namespace sandmine::explore::generate {
 Fuzzer::Fuzzer(std::vector<TcpInput> seeds, std::uint64_t rng_seed, std::size_t max_corpus)
     : max_corpus_(std::max<std::size_t>(max_corpus, 1)), mutator_(rng_seed) {
   for (auto& s : seeds) {
-    bool known = std::any_of(corpus_.begin(), corpus_.end(), [&](const TcpInput& c) {
-      return c.port == s.port && c.messages == s.messages;
-    });
+    bool known = std::any_of(corpus_.begin(), corpus_.end(),
+                             [&](const TcpInput& c) { return c.port == s.port && c.messages == s.messages; });
     if (known || s.messages.empty()) continue;
     s.origin = "seed " + std::to_string(corpus_.size() + 1);
     corpus_.push_back(std::move(s));
@@ -37,7 +36,8 @@ void Fuzzer::feedback(bool added) {
     return;
   }
   ++kept_;
-  if (corpus_.size() >= max_corpus_ && corpus_.size() > seeds_) corpus_.erase(corpus_.begin() + static_cast<long>(seeds_));
+  if (corpus_.size() >= max_corpus_ && corpus_.size() > seeds_)
+    corpus_.erase(corpus_.begin() + static_cast<long>(seeds_));
   corpus_.push_back(std::move(c.input));
 }
 

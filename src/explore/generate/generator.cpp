@@ -94,7 +94,8 @@ struct Stream {
 // there is a captured input.
 class FuzzStage final : public Stage {
  public:
-  FuzzStage(std::shared_ptr<Discovery> d, std::shared_ptr<std::vector<TcpInput>> seeds, std::uint64_t rng_seed)
+  FuzzStage(std::shared_ptr<Discovery> d, std::shared_ptr<std::vector<TcpInput>> seeds,
+            std::uint64_t rng_seed)
       : d_(std::move(d)), seeds_(std::move(seeds)), rng_seed_(rng_seed) {}
   std::optional<Recipe> next() override {
     if (!fuzzer_) fuzzer_ = std::make_unique<Fuzzer>(*seeds_, rng_seed_);
@@ -126,7 +127,9 @@ class FuzzStage final : public Stage {
 class Generator final : public StepSource {
  public:
   Generator(Target& target, GenerateOptions options)
-      : target_(target), options_(std::move(options)), d_(std::make_shared<Discovery>()),
+      : target_(target),
+        options_(std::move(options)),
+        d_(std::make_shared<Discovery>()),
         seeds_(std::make_shared<std::vector<TcpInput>>()) {}
 
   std::optional<GeneratedStep> next() override {
@@ -139,10 +142,12 @@ class Generator final : public StepSource {
     const auto end = start_ + options_.budget;
     // A step needs room for at least one quiescence window.
     if (now + options_.quiescence.window + milliseconds(50) >= end)
-      return stop(StopReason::Budget, fmt::format("the budget of {:.1f} s is spent", seconds(options_.budget)));
+      return stop(StopReason::Budget,
+                  fmt::format("the budget of {:.1f} s is spent", seconds(options_.budget)));
     if (failed_) return stop(StopReason::Failed, "a generated step failed: " + failure_);
     if (options_.quiet > 0 && quiet_run_ >= options_.quiet)
-      return stop(StopReason::Quiet, fmt::format("{} generated steps in a row added nothing", options_.quiet));
+      return stop(StopReason::Quiet,
+                  fmt::format("{} generated steps in a row added nothing", options_.quiet));
     const auto deadline = std::min(end, now + options_.step_timeout);
     // The probes first: every other part depends on what they find.
     if (!probed_) {
@@ -192,9 +197,7 @@ class Generator final : public StepSource {
     ++given_;
     std::string name = r.name;
     for (int n = 2; !names_.insert(name).second; ++n) name = r.name + " #" + std::to_string(n);
-    return {.name = name,
-            .part = r.part,
-            .body = [this, body = std::move(r.body), deadline](Target& t) {
+    return {.name = name, .part = r.part, .body = [this, body = std::move(r.body), deadline](Target& t) {
               StepOutcome o = settle(t, body(t, deadline), options_.quiescence, deadline);
               if (!o.ok && !failed_) {
                 failed_ = true;

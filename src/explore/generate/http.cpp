@@ -37,7 +37,8 @@ ParseState dechunk(std::string_view data, size_t from, std::string& body, size_t
     if (nl == std::string_view::npos) return ParseState::Incomplete;
     std::string_view size_line = trim(data.substr(at, nl - at));
     size_line = size_line.substr(0, size_line.find(';'));
-    if (size_line.empty() || !std::isxdigit(static_cast<unsigned char>(size_line[0]))) return ParseState::Invalid;
+    if (size_line.empty() || !std::isxdigit(static_cast<unsigned char>(size_line[0])))
+      return ParseState::Invalid;
     unsigned long long size = std::strtoull(std::string(size_line).c_str(), nullptr, 16);
     at = nl + 1;
     if (size == 0) {
@@ -122,7 +123,8 @@ ParseState parse_response(std::string_view data, bool head, bool eof, HttpRespon
     if (line.empty()) break;
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;  // tolerated, as clients do
-    out.headers.push_back({std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
+    out.headers.push_back(
+        {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
   }
   // No body: HEAD, 1xx, 204, 304.
   if (head || out.status / 100 == 1 || out.status == 204 || out.status == 304) {
@@ -171,8 +173,7 @@ Result<HttpResponse> HttpConnection::read_response(bool head, Clock::time_point 
     HttpResponse r;
     size_t consumed = 0;
     auto st = parse_response(buffer_, head, eof_, r, consumed);
-    if (st == ParseState::Invalid)
-      return Error{fmt::format("not an HTTP response: {:.40}", buffer_), EPROTO};
+    if (st == ParseState::Invalid) return Error{fmt::format("not an HTTP response: {:.40}", buffer_), EPROTO};
     if (st == ParseState::Complete) {
       buffer_.erase(0, consumed);
       if (r.status / 100 == 1 && r.status != 101 && !want_interim) continue;

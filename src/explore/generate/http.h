@@ -64,7 +64,8 @@ ParseState parse_response(std::string_view data, bool head, bool eof, HttpRespon
 class HttpConnection {
  public:
   /// Connects to listener (each of its loopback addresses in turn).
-  static Result<HttpConnection> open(int netns_fd, const Listener& listener, std::chrono::milliseconds timeout);
+  static Result<HttpConnection> open(int netns_fd, const Listener& listener,
+                                     std::chrono::milliseconds timeout);
 
   /// Sends bytes as they are.
   Status send(std::string_view bytes, std::chrono::steady_clock::time_point deadline);

@@ -10,14 +10,15 @@
 namespace sandmine::explore::generate {
 
 bool is_fault_signal(int sig) {
-  return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE || sig == SIGSEGV ||
-         sig == SIGSYS;
+  return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE ||
+         sig == SIGSEGV || sig == SIGSYS;
 }
 
 std::vector<int> signals_to_send(const std::vector<int>& caught, int stop_signal) {
   std::vector<int> out;
   for (int sig : caught)
-    if (sig != stop_signal && sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33 && !is_fault_signal(sig))
+    if (sig != stop_signal && sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33 &&
+        !is_fault_signal(sig))
       out.push_back(sig);
   return out;
 }
@@ -51,7 +52,8 @@ Recipe fault_signal_recipe(int sig, QuietRule rule) {
             if (!t.running()) return o;  // it ended: settle() restarts it
             if (auto st = t.restart(); !st) {
               o.ok = false;
-              o.failure = "the container could not be restarted after its crash handler ran: " + st.error().message;
+              o.failure =
+                  "the container could not be restarted after its crash handler ran: " + st.error().message;
               return o;
             }
             note(o, "restarted after its crash handler ran");
@@ -60,9 +62,7 @@ Recipe fault_signal_recipe(int sig, QuietRule rule) {
 }
 
 Recipe pause_recipe(std::chrono::milliseconds hold) {
-  return {.name = "auto/pause",
-          .part = "lifecycle",
-          .body = [hold](Target& t, Clock::time_point deadline) {
+  return {.name = "auto/pause", .part = "lifecycle", .body = [hold](Target& t, Clock::time_point deadline) {
             StepOutcome o;
             if (auto st = t.pause(); !st) {
               note(o, "not paused: " + st.error().message);
@@ -78,9 +78,7 @@ Recipe pause_recipe(std::chrono::milliseconds hold) {
 }
 
 Recipe health_recipe(std::vector<std::string> argv) {
-  return {.name = "auto/health",
-          .part = "lifecycle",
-          .body = [argv](Target& t, Clock::time_point deadline) {
+  return {.name = "auto/health", .part = "lifecycle", .body = [argv](Target& t, Clock::time_point deadline) {
             StepOutcome o;
             auto r = t.exec(argv, std::min(left(deadline), std::chrono::milliseconds(30000)));
             if (!r) {

@@ -34,10 +34,10 @@ enum class Mutation {
 };
 
 /// Every mutation, in declaration order.
-inline constexpr Mutation kMutations[] = {Mutation::FlipBit,     Mutation::SetByte,      Mutation::InsertBytes,
-                                          Mutation::DeleteBytes, Mutation::Number,       Mutation::BinaryLength,
-                                          Mutation::Truncate,    Mutation::DropMessage,  Mutation::Reorder,
-                                          Mutation::Repeat,      Mutation::Splice};
+inline constexpr Mutation kMutations[] = {
+    Mutation::FlipBit, Mutation::SetByte,      Mutation::InsertBytes, Mutation::DeleteBytes,
+    Mutation::Number,  Mutation::BinaryLength, Mutation::Truncate,    Mutation::DropMessage,
+    Mutation::Reorder, Mutation::Repeat,       Mutation::Splice};
 
 /// "flip-bit", "set-byte", "insert", "delete", "number", "binary-length",
 /// "truncate", "drop", "reorder", "repeat", "splice".

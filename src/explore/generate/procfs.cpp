@@ -64,9 +64,12 @@ std::vector<Listener> listening_sockets(std::string_view text, bool v6) {
     Listener& l = by_port[port];
     l.port = port;
     std::vector<sys::Loopback> reach;
-    if (!v6) reach = {sys::Loopback::V4};
-    else if (bound == Bound::Any) reach = {sys::Loopback::V4, sys::Loopback::V6};
-    else reach = {sys::Loopback::V6};
+    if (!v6)
+      reach = {sys::Loopback::V4};
+    else if (bound == Bound::Any)
+      reach = {sys::Loopback::V4, sys::Loopback::V6};
+    else
+      reach = {sys::Loopback::V6};
     for (auto r : reach)
       if (std::find(l.reach.begin(), l.reach.end(), r) == l.reach.end()) l.reach.push_back(r);
   }

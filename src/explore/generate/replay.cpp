@@ -23,7 +23,8 @@ std::vector<TcpInput> inputs_from(const std::vector<TcpStream>& streams, const s
   return out;
 }
 
-std::string replay(Target& target, const Listener& listener, const TcpInput& input, Clock::time_point deadline) {
+std::string replay(Target& target, const Listener& listener, const TcpInput& input,
+                   Clock::time_point deadline) {
   auto conn = HttpConnection::open(target.netns_fd(), listener, std::min(left(deadline), milliseconds(2000)));
   if (!conn) return "cannot connect: " + conn.error().message;
   std::size_t sent = 0, sent_bytes = 0, received = 0;
@@ -50,7 +51,8 @@ std::string replay(Target& target, const Listener& listener, const TcpInput& inp
     received += conn->drain(milliseconds(100), std::min(deadline, Clock::now() + milliseconds(500))).size();
   }
   return fmt::format("{}: sent {} of {} messages ({} bytes), received {} bytes{}", input.origin, sent,
-                     input.messages.size(), sent_bytes, received, closed ? ", the server closed or reset" : "");
+                     input.messages.size(), sent_bytes, received,
+                     closed ? ", the server closed or reset" : "");
 }
 
 }  // namespace sandmine::explore::generate

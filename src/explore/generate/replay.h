@@ -19,6 +19,7 @@ std::vector<TcpInput> inputs_from(const std::vector<TcpStream>& streams, const s
 /// each, reads until the server has answered and then been silent for 30 ms
 /// (at most a second per message); at the end closes its side and reads
 /// what is left. Returns one line: what was sent and what came back.
-std::string replay(Target& target, const Listener& listener, const TcpInput& input, Clock::time_point deadline);
+std::string replay(Target& target, const Listener& listener, const TcpInput& input,
+                   Clock::time_point deadline);
 
 }  // namespace sandmine::explore::generate

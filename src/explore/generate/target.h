@@ -74,8 +74,10 @@ struct GeneratedStep {
 
 /// What the last step added to the run, from the recorder's snapshot after it.
 struct Feedback {
-  std::vector<std::string> new_syscalls;  ///< "x86_64:sysinfo": seen in this step for the first time in the run
-  std::vector<std::string> new_values;    ///< argument values first seen in it (with argument rules; else empty)
+  std::vector<std::string>
+      new_syscalls;  ///< "x86_64:sysinfo": seen in this step for the first time in the run
+  std::vector<std::string>
+      new_values;  ///< argument values first seen in it (with argument rules; else empty)
   bool added() const { return !new_syscalls.empty() || !new_values.empty(); }
 };
 
