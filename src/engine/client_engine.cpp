@@ -35,6 +35,7 @@ class ClientContainer final : public ProcessContainer {
  public:
   ClientContainer(const ClientFlavor& flavor, std::string name) : flavor_(flavor), name_(std::move(name)) {}
   ~ClientContainer() override {
+    if (paused_) (void)resume();
     detach();
     (void)client({"rm", "-f", name_}, std::chrono::seconds(30));
   }
@@ -84,7 +85,26 @@ class ClientContainer final : public ProcessContainer {
     return started();
   }
 
+  Status pause() override {
+    if (auto st = client_verb("pause"); !st) return st;
+    paused_ = true;
+    return {};
+  }
+  Status resume() override {
+    if (auto st = client_verb("unpause"); !st) return st;
+    paused_ = false;
+    return {};
+  }
+
  private:
+  Status client_verb(const std::string& verb) {
+    auto r = client({verb, name_});
+    if (!r) return r.error();
+    if (r->exit_code != 0)
+      return Error{flavor_.name + " " + verb + " " + name_ + " failed: " + r->last_line()};
+    return {};
+  }
+
   // The main process has ended, but the engine marks the container exited a
   // moment later, and `start` of a container it thinks still runs does nothing.
   Status wait_exited() {
@@ -111,6 +131,7 @@ class ClientContainer final : public ProcessContainer {
   }
   const ClientFlavor& flavor_;
   std::string name_;
+  bool paused_ = false;
 };
 
 }  // namespace

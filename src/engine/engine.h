@@ -82,6 +82,15 @@ class Container {
   /// cgroup parent stay; main_pid() and netns_fd() are then the new main
   /// process's. Returns once that process runs (not once it is ready).
   virtual Status restart(int sig, std::chrono::milliseconds timeout) = 0;
+  /// Freezes every process of the container (the cgroup freezer), as
+  /// `docker pause` does: they stay where they are until resume().
+  virtual Status pause() = 0;
+  /// Thaws a container pause() froze; its processes go on where they stopped.
+  virtual Status resume() = 0;
+  /// The container's writable layer when it is a file system of its own
+  /// (runc: a tmpfs under the overlay's upper and work directories), which a
+  /// step may make full; empty when the engine keeps it on shared storage.
+  virtual std::string writable_layer() const { return ""; }
 };
 
 /// The profile a container spec asks for: its own, or the recording profile.

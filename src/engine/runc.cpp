@@ -35,19 +35,23 @@ const std::vector<std::string> kCapabilities = {
 class RuncContainer final : public ProcessContainer {
  public:
   RuncContainer(std::string runc, std::string root, std::string name, std::string bundle,
-                std::unique_ptr<sys::OverlayMount> overlay, std::string log_file)
+                std::unique_ptr<sys::TmpfsMount> layer, std::unique_ptr<sys::OverlayMount> overlay,
+                std::string log_file)
       : runc_(std::move(runc)),
         root_(std::move(root)),
         name_(std::move(name)),
         bundle_(std::move(bundle)),
         log_file_(std::move(log_file)),
+        layer_(std::move(layer)),
         overlay_(std::move(overlay)) {}
 
   ~RuncContainer() override {
+    if (paused_) (void)resume();  // a frozen process would not die of SIGKILL
     if (running()) (void)stop(SIGKILL, std::chrono::milliseconds(5000));
     detach();
     (void)sys::run_command({runc_, "--root", root_, "delete", "--force", name_});
     overlay_.reset();
+    layer_.reset();
     std::error_code ec;
     fs::remove_all(bundle_, ec);
   }
@@ -118,9 +122,32 @@ class RuncContainer final : public ProcessContainer {
     return launch();
   }
 
+  Status pause() override {
+    if (auto st = runc_command("pause"); !st) return st;
+    paused_ = true;
+    return {};
+  }
+
+  Status resume() override {
+    if (auto st = runc_command("resume"); !st) return st;
+    paused_ = false;
+    return {};
+  }
+
+  std::string writable_layer() const override { return layer_ ? layer_->target() : ""; }
+
  private:
+  Status runc_command(const std::string& verb) {
+    auto r = sys::run_command({runc_, "--root", root_, verb, name_});
+    if (!r) return r.error();
+    if (r->exit_code != 0) return Error{"runc " + verb + " " + name_ + " failed: " + r->last_line()};
+    return {};
+  }
+
   std::string runc_, root_, name_, bundle_, log_file_;
+  std::unique_ptr<sys::TmpfsMount> layer_;
   std::unique_ptr<sys::OverlayMount> overlay_;
+  bool paused_ = false;
 };
 
 // The numeric uid and gid of "uid[:gid]".
@@ -232,17 +259,35 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;
   std::error_code ec;
-  for (const auto& dir : {root, bundle + "/upper", bundle + "/work", bundle + "/rootfs"}) {
+  for (const auto& dir : {root, bundle + "/layer", bundle + "/rootfs"}) {
     fs::create_directories(dir, ec);
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
-  auto overlay =
-      sys::OverlayMount::mount(spec.rootfs, bundle + "/upper", bundle + "/work", bundle + "/rootfs");
+  // The writable layer (the overlay's upper and work directories) is a tmpfs
+  // of its own: a step can make it full (ENOSPC) by shrinking its limit to
+  // what is in use, without filling the host's disk.
+  auto layer = sys::TmpfsMount::mount(bundle + "/layer");
+  if (!layer) {
+    fs::remove_all(bundle, ec);
+    return layer.error();
+  }
+  auto layer_mount = std::make_unique<sys::TmpfsMount>(std::move(*layer));
+  for (const auto& dir : {bundle + "/layer/upper", bundle + "/layer/work"}) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      layer_mount.reset();
+      fs::remove_all(bundle, ec);
+      return Error{"cannot create " + dir + ": " + ec.message()};
+    }
+  }
+  auto overlay = sys::OverlayMount::mount(spec.rootfs, bundle + "/layer/upper", bundle + "/layer/work",
+                                          bundle + "/rootfs");
   if (!overlay) {
+    layer_mount.reset();
     fs::remove_all(bundle, ec);
     return overlay.error();
   }
-  auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle,
+  auto container = std::make_unique<RuncContainer>(runc_, root, spec.name, bundle, std::move(layer_mount),
                                                    std::make_unique<sys::OverlayMount>(std::move(*overlay)),
                                                    spec.log_file);
   std::string hostname = spec.name.substr(0, 63);

@@ -220,6 +220,8 @@ StepOutcome Driver::run(const spec::Step& s) {
       }
       return {};
     }
+    case Kind::Auto:
+      return failed(at + "an auto step is run by the mining loop (explore::generate), not by the driver");
     case Kind::Sleep: {
       // In slices: Ctrl-C and a container that dies end it early.
       auto until = Clock::now() + s.sleep;

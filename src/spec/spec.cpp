@@ -55,6 +55,13 @@ constexpr std::string_view kProbeKinds[] = {"tcp", "http", "exec", "log"};
 constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart", "sleep"};
 constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "signal",
                                             "restart", "sleep", "timeout", "expect"};
+// Explore steps may also be generated.
+constexpr std::string_view kExploreActions[] = {"run", "exec", "signal", "restart", "sleep", "auto"};
+constexpr std::string_view kExploreStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
+                                                   "sleep", "timeout", "expect", "auto"};
+constexpr std::string_view kAutoFields[] = {"budget",    "quiet", "step_timeout", "parts",
+                                            "max_pages", "seed",  "health"};
+constexpr std::string_view kAutoParts[] = {"lifecycle", "http", "tcp", "edges"};
 // Bench steps also say where their throughput is in their output.
 constexpr std::string_view kBenchStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
                                                  "sleep", "timeout", "expect", "metric"};
@@ -225,8 +232,10 @@ class Parser {
   Status user(const Field& f, bool names, std::string& out) const;
   Status ready(const Field& f, ReadyProbe& out) const;
   Status metric(const Field& f, Metric& out) const;
-  Status step(const Field& f, const std::string& default_name, bool bench, Step& out) const;
-  Status steps(const Field& f, bool at_least_one, bool bench, std::vector<Step>& out) const;
+  Status auto_explore(const Field& f, AutoExplore& out) const;
+  enum class List { Explore, Validate, Bench };
+  Status step(const Field& f, const std::string& default_name, List list, Step& out) const;
+  Status steps(const Field& f, bool at_least_one, List list, std::vector<Step>& out) const;
   Status stop(const Field& f, Stop& out) const;
 
   const std::string& file_;
@@ -564,13 +573,25 @@ Status Parser::metric(const Field& f, Metric& out) const {
   return {};
 }
 
-Status Parser::step(const Field& f, const std::string& default_name, bool bench, Step& out) const {
-  auto m = bench ? fields(f, kBenchStepFields, "expected a step: a mapping with " + one_of(kStepActions))
-                 : fields(f, kStepFields, "expected a step: a mapping with " + one_of(kStepActions));
+Status Parser::step(const Field& f, const std::string& default_name, List list, Step& out) const {
+  const bool bench = list == List::Bench, explore = list == List::Explore;
+  // Generated steps are exploration: what validate and bench run is the same at every run.
+  if (!explore && f.node.IsMap()) {
+    const YAML::Node& node = f.node;  // const: a lookup must not add the key
+    if (const YAML::Node generated = node["auto"])
+      return fail(line_of(generated, f.line), member(f.path, "auto"),
+                  "auto steps belong in explore: validate and bench steps are the same at every run");
+  }
+  const std::string expected =
+      "expected a step: a mapping with " + (explore ? one_of(kExploreActions) : one_of(kStepActions));
+  auto m = bench     ? fields(f, kBenchStepFields, expected)
+           : explore ? fields(f, kExploreStepFields, expected)
+                     : fields(f, kStepFields, expected);
   if (!m) return m.error();
   out.line = f.line;
-  auto actions = present(*m, kStepActions);
-  if (actions.empty()) return fail(f, "no action; a step has " + one_of(kStepActions));
+  auto actions = present(*m, kExploreActions);
+  if (actions.empty())
+    return fail(f, "no action; a step has " + (explore ? one_of(kExploreActions) : one_of(kStepActions)));
   if (actions.size() > 1)
     return fail(f, "more than one action (" + std::string(actions[0]) + " and " + std::string(actions[1]) +
                        "); a step has exactly one");
@@ -596,10 +617,17 @@ Status Parser::step(const Field& f, const std::string& default_name, bool bench,
     std::string value;
     if (Status st = text(action, value, "expected true"); !st) return st;
     if (value != "true" && value != "True" && value != "TRUE") return fail(action, "expected true");
+  } else if (actions[0] == "auto") {
+    out.kind = Step::Kind::Auto;
+    if (Status st = auto_explore(action, out.generate); !st) return st;
   } else {
     out.kind = Step::Kind::Sleep;
     if (Status st = duration(action, out.sleep); !st) return st;
   }
+  if (out.kind == Step::Kind::Auto)
+    for (const char* other : {"timeout", "expect"})
+      if (const Field* f = m->get(other))
+        return fail(*f, "an auto step has a budget, not a " + std::string(other) + " (auto: {budget: 120s})");
   if (const Field* timeout = m->get("timeout")) {
     if (Status st = duration(*timeout, out.timeout); !st) return st;
   }
@@ -618,7 +646,46 @@ Status Parser::step(const Field& f, const std::string& default_name, bool bench,
   return {};
 }
 
-Status Parser::steps(const Field& f, bool at_least_one, bool bench, std::vector<Step>& out) const {
+Status Parser::auto_explore(const Field& f, AutoExplore& out) const {
+  auto m =
+      fields(f, kAutoFields, "expected a mapping like {budget: 120s, quiet: 40} (or {} for the defaults)");
+  if (!m) return m.error();
+  if (const Field* budget = m->get("budget")) {
+    if (Status st = duration(*budget, out.budget); !st) return st;
+  }
+  if (const Field* quiet = m->get("quiet")) {
+    if (Status st = integer(*quiet, 0, 1'000'000, "expected a number of steps 0..1000000 (0: no quiet rule)",
+                            out.quiet);
+        !st)
+      return st;
+  }
+  if (const Field* step_timeout = m->get("step_timeout")) {
+    if (Status st = duration(*step_timeout, out.step_timeout); !st) return st;
+  }
+  if (const Field* parts = m->get("parts")) {
+    if (Status st = strings(*parts, out.parts); !st) return st;
+    for (size_t i = 0; i < out.parts.size(); ++i) {
+      if (!contains(kAutoParts, out.parts[i]))
+        return fail(line_of(parts->node[i], parts->line), element(parts->path, i),
+                    "unknown part " + in_quotes(out.parts[i]) + " (expected " + one_of(kAutoParts) + ")");
+    }
+  }
+  if (const Field* max_pages = m->get("max_pages")) {
+    if (Status st = integer(*max_pages, 0, 100000, "expected a number of pages 0..100000", out.max_pages);
+        !st)
+      return st;
+  }
+  if (const Field* seed = m->get("seed")) {
+    if (Status st = integer(*seed, 0, 2147483647, "expected a number 0..2147483647", out.seed); !st)
+      return st;
+  }
+  if (const Field* health = m->get("health")) {
+    if (Status st = argv(*health, out.health); !st) return st;
+  }
+  return {};
+}
+
+Status Parser::steps(const Field& f, bool at_least_one, List list, std::vector<Step>& out) const {
   if (!f.node.IsSequence()) return fail(f, "expected a list of steps");
   if (at_least_one && f.node.size() == 0) return fail(f, "needs at least one step");
   std::map<std::string, int> first_line;
@@ -626,7 +693,7 @@ Status Parser::steps(const Field& f, bool at_least_one, bool bench, std::vector<
   for (size_t i = 0; i < f.node.size(); ++i) {
     Field item(f.node[i], element(f.path, i), line_of(f.node[i], f.line));
     Step s;
-    if (Status st = step(item, item.path, bench, s); !st) return st;
+    if (Status st = step(item, item.path, list, s); !st) return st;
     auto [first, fresh] = first_line.emplace(s.name, s.line);
     if (!fresh) {
       const YAML::Node& step_node = item.node;  // const: a lookup must not add the key
@@ -717,12 +784,12 @@ Result<Spec> Parser::spec(const Field& top) const {
 
   auto explore = required(*m, "explore");
   if (!explore) return explore.error();
-  if (Status st = steps(*explore, true, false, s.explore); !st) return st.error();
+  if (Status st = steps(*explore, true, List::Explore, s.explore); !st) return st.error();
   if (const Field* f = m->get("validate")) {
-    if (Status st = steps(*f, false, false, s.validate); !st) return st.error();
+    if (Status st = steps(*f, false, List::Validate, s.validate); !st) return st.error();
   }
   if (const Field* f = m->get("bench")) {
-    if (Status st = steps(*f, false, true, s.bench); !st) return st.error();
+    if (Status st = steps(*f, false, List::Bench, s.bench); !st) return st.error();
   }
   if (const Field* f = m->get("stop")) {
     if (Status st = stop(*f, s.stop); !st) return st.error();

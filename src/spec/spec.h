@@ -81,9 +81,24 @@ struct Metric {
   int line = 0;      ///< where it is in the spec, for messages
 };
 
+/// Generated exploration (explore steps only; docs/explore-auto.md): steps
+/// sandmine derives from the running container, within a time budget.
+struct AutoExplore {
+  Duration budget{120000};
+  /// Stop after this many generated steps in a row added nothing; 0: never.
+  int quiet = 40;
+  Duration step_timeout{10000};  ///< the longest one generated step may take
+  /// What to generate: lifecycle, http, tcp, edges (all by default).
+  std::vector<std::string> parts = {"lifecycle", "http", "tcp", "edges"};
+  int max_pages = 30;  ///< pages the crawler fetches per HTTP port
+  int seed = 1;        ///< makes the fuzzer's mutations reproducible
+  /// The image's health check command (run inside the container); empty: none.
+  std::vector<std::string> health;
+};
+
 /// One step of explore, validate or bench.
 struct Step {
-  enum class Kind { Run, Exec, Signal, Restart, Sleep };
+  enum class Kind { Run, Exec, Signal, Restart, Sleep, Auto };
   Kind kind = Kind::Run;
   std::string name;               ///< given, or "explore[2]"
   std::string run;                ///< run: a shell command on the host, in the container's netns
@@ -95,6 +110,7 @@ struct Step {
   int line = 0;    ///< where it is in the spec, for messages
   /// Bench run and exec steps only; none: the throughput is 1 / wall time.
   std::optional<Metric> metric;
+  AutoExplore generate;  ///< auto
 };
 
 /// How the container is stopped at the end (recorded too: shutdown paths

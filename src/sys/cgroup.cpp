@@ -207,4 +207,58 @@ Status Cgroup::remove(int timeout_ms) {
   return {};
 }
 
+Status freeze_cgroup(const std::string& dir, bool frozen, int timeout_ms) {
+  if (auto st = write_file(dir + "/cgroup.freeze", frozen ? "1" : "0"); !st) return st;
+  std::string want = frozen ? "frozen 1" : "frozen 0";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto events = read_file(dir + "/cgroup.events");
+    if (!events) return events.error();
+    if (events->find(want) != std::string::npos) return {};
+    if (std::chrono::steady_clock::now() > deadline)
+      return Error{
+          "cgroup " + dir + " did not become " + want + " within " + std::to_string(timeout_ms) + " ms",
+          ETIMEDOUT};
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+Result<std::uint64_t> cgroup_cpu_usec(const std::string& dir) {
+  auto text = read_file(dir + "/cpu.stat");
+  if (!text) return text.error();
+  auto at = text->find("usage_usec ");
+  if (at == std::string::npos) return Error{dir + "/cpu.stat has no usage_usec", EPROTO};
+  return std::strtoull(text->c_str() + at + 11, nullptr, 10);
+}
+
+namespace {
+
+// The ids listed in file (cgroup.threads, cgroup.procs) of dir and every group below it.
+Result<std::vector<pid_t>> ids_below(const std::string& dir, const char* file) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  std::vector<fs::path> groups{dir};
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_directory(ec)) groups.push_back(it->path());
+  if (ec) return Error{"cannot list the groups below " + dir + ": " + ec.message()};
+  for (const auto& g : groups) {
+    auto text = read_file((g / file).string());
+    if (!text) continue;  // removed meanwhile
+    const char* p = text->c_str();
+    char* end = nullptr;
+    for (long id = std::strtol(p, &end, 10); end != p; id = std::strtol(p, &end, 10)) {
+      out.push_back(static_cast<pid_t>(id));
+      p = end;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<pid_t>> cgroup_threads(const std::string& dir) { return ids_below(dir, "cgroup.threads"); }
+
+Result<std::vector<pid_t>> cgroup_processes(const std::string& dir) { return ids_below(dir, "cgroup.procs"); }
+
 }  // namespace sandmine::sys

@@ -33,6 +33,20 @@ Result<std::uint64_t> cgroup_id(const std::string& path);
 /// which are left alone.
 std::vector<std::string> remove_stale_groups(const std::string& parent, const std::string& prefix);
 
+/// Freezes (or thaws) every process in the cgroup v2 directory dir and below
+/// (cgroup.freeze), and waits up to timeout_ms until cgroup.events says so.
+Status freeze_cgroup(const std::string& dir, bool frozen, int timeout_ms = 5000);
+
+/// The CPU time used by the processes in dir and below so far (usage_usec
+/// of cpu.stat, which cgroup v2 keeps in every group, controllers or not).
+Result<std::uint64_t> cgroup_cpu_usec(const std::string& dir);
+
+/// The ids of every thread in dir and below (cgroup.threads of each group).
+Result<std::vector<pid_t>> cgroup_threads(const std::string& dir);
+
+/// The ids of every process in dir and below (cgroup.procs of each group).
+Result<std::vector<pid_t>> cgroup_processes(const std::string& dir);
+
 /// A cgroup v2 group this process created. Destruction kills whatever is
 /// still inside, waits for it to empty and removes it with all its children.
 class Cgroup {

@@ -33,6 +33,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const Co
   UniqueFd out_r(out[0]), out_w(out[1]), in_r(in[0]), in_w(in[1]);
   auto child = spawn({.argv = argv,
                       .executable = *executable,
+                      .cgroup_procs_fd = options.cgroup_procs_fd,
+                      .allow_all_filter = options.allow_all_filter,
                       .netns_fd = options.netns_fd,
                       .stdin_fd = in_r.get(),
                       .stdout_fd = out_w.get(),

@@ -83,6 +83,12 @@ Status write_file(const std::string& path, std::string_view data) {
   return {};
 }
 
+Result<UniqueFd> open_write_only(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open " + path);
+  return fd;
+}
+
 }  // namespace sandmine::sys
 
 namespace sandmine::sys {

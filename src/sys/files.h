@@ -50,6 +50,9 @@ class TempDir {
   std::string path_;
 };
 
+/// Opens path for writing only (it must exist), close-on-exec: a cgroup.procs.
+Result<UniqueFd> open_write_only(const std::string& path);
+
 }  // namespace sandmine::sys
 
 namespace sandmine::sys {

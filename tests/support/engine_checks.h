@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -199,6 +200,102 @@ inline void expect_mining_with_a_restart(const std::string& engine_name, const s
   auto profile = read_json(dir.file("out/profile.json"));
   auto names = profile["syscalls"][0]["names"].get<std::vector<std::string>>();
   EXPECT_NE(std::find(names.begin(), names.end(), "sync"), names.end());
+}
+
+/// A container that keeps one CPU busy with a shell loop that makes no
+/// syscall: whether it is frozen shows in its cgroup's CPU time.
+inline const std::string kBusySpec = R"(name: pause
+image:
+  busybox: {}
+command: [/bin/sh, -c, "trap 'exit 0' TERM; while :; do :; done"]
+explore:
+  - sleep: 1ms
+stop: {signal: TERM, timeout: 5s}
+)";
+
+/// usage_usec of a cgroup v2 directory's cpu.stat (it and its descendants).
+inline std::uint64_t cpu_usage_usec(const std::string& dir) {
+  auto text = sys::read_file(dir + "/cpu.stat");
+  if (!text) return 0;
+  auto at = text->find("usage_usec ");
+  return at == std::string::npos ? 0 : std::stoull(text->substr(at + 11));
+}
+
+/// The busy container under engine_name: pause() stops its CPU time dead
+/// (the same microsecond count 300 ms later) while its main process still
+/// exists, resume() lets it run again, and it then stops on its signal.
+inline void expect_engine_pauses_and_resumes(const std::string& engine_name, const std::string& cache_dir) {
+  auto spec = spec::parse_spec(kBusySpec, "pause.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto engine = engine::make_engine(engine_name);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  auto image = explore::prepare_image(*spec, **engine, cache_dir, {});
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  auto rec = trace::EbpfRecorder::open();
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  auto target = (*rec)->add_target("pause");
+  ASSERT_TRUE(target.ok()) << target.error().message;
+  TempDir dir;
+  auto cs = explore::container_for(*spec, *image, "sandmine-pause-" + std::to_string(getpid()));
+  cs.cgroup_parent = (*target)->cgroup.relative_path();
+  cs.log_file = dir.file("container.log");
+  cs.work_dir = dir.path();
+  const std::string group = (*target)->cgroup.path();
+  {
+    auto c = (*engine)->start(cs);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    auto& container = **c;
+    std::uint64_t started = cpu_usage_usec(group);
+    ASSERT_TRUE(wait_until([&] { return cpu_usage_usec(group) > started + 10000; }))
+        << "the busy loop never ran";
+
+    auto paused = container.pause();
+    ASSERT_TRUE(paused.ok()) << paused.error().message;
+    std::uint64_t frozen = cpu_usage_usec(group);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(cpu_usage_usec(group), frozen) << "the container ran while paused";
+    EXPECT_TRUE(container.running());
+
+    auto resumed = container.resume();
+    ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+    EXPECT_TRUE(wait_until([&] { return cpu_usage_usec(group) > frozen + 10000; }, 5000))
+        << "the container did not run again after resume";
+
+    auto stopped = container.stop(SIGTERM, std::chrono::seconds(5));
+    ASSERT_TRUE(stopped.ok()) << stopped.error().message;
+    EXPECT_TRUE(*stopped);
+  }
+  EXPECT_TRUE((*rec)->remove_target(*target).ok());
+}
+
+/// A paused container is removed with everything made for it: destruction
+/// thaws it first, so its processes die.
+inline void expect_paused_container_is_removed(const std::string& engine_name, const std::string& cache_dir) {
+  auto spec = spec::parse_spec(kBusySpec, "pause.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto engine = engine::make_engine(engine_name);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  auto image = explore::prepare_image(*spec, **engine, cache_dir, {});
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  auto rec = trace::EbpfRecorder::open();
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  auto target = (*rec)->add_target("pause");
+  ASSERT_TRUE(target.ok()) << target.error().message;
+  TempDir dir;
+  auto cs = explore::container_for(*spec, *image, "sandmine-pause-" + std::to_string(getpid()));
+  cs.cgroup_parent = (*target)->cgroup.relative_path();
+  cs.log_file = dir.file("container.log");
+  cs.work_dir = dir.path();
+  pid_t pid = -1;
+  {
+    auto c = (*engine)->start(cs);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    pid = (*c)->main_pid();
+    auto paused = (*c)->pause();
+    ASSERT_TRUE(paused.ok()) << paused.error().message;
+  }
+  EXPECT_FALSE(engine::process_running(pid));
+  EXPECT_TRUE((*rec)->remove_target(*target).ok());
 }
 
 /// One resource limit a container must run with: its line in /proc/PID/limits

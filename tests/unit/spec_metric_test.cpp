@@ -54,7 +54,7 @@ TEST(SpecMetric, OnlyOnBenchRunAndExecSteps) {
                "  - run: curl -sf http://127.0.0.1/\n"
                "    metric: {regex: '(1)', unit: u}\n"),
       "spec t.yaml:7: explore[0].metric: unknown field (expected one of name, run, exec, signal, restart, "
-      "sleep, timeout, expect)");
+      "sleep, timeout, expect, auto)");
   EXPECT_EQ(
       error_of("name: web\nimage:\n  busybox: {}\ncommand: [httpd]\nexplore:\n  - sleep: 1s\nvalidate:\n"
                "  - run: curl -sf http://127.0.0.1/\n"

@@ -350,8 +350,7 @@ explore:
     timout: 5s
 )y",
      "spec t.yaml:6: explore[0].timout: unknown field (expected one of name, run, exec, signal, restart, "
-     "sleep, "
-     "timeout, expect)"},
+     "sleep, timeout, expect, auto)"},
     {"TwoActionsInAStep", R"y(name: t
 image: {busybox: {}}
 command: [sleep, "100"]
@@ -368,7 +367,7 @@ command: [sleep, "100"]
 explore:
   - name: idle
 )y",
-     "spec t.yaml:5: explore[0]: no action; a step has one of run, exec, signal, restart, sleep"},
+     "spec t.yaml:5: explore[0]: no action; a step has one of run, exec, signal, restart, sleep, auto"},
     {"MissingNameNamesTheParentLine", R"y(# a spec without a name
 image: {busybox: {}}
 command: [sleep, "100"]
