@@ -19,6 +19,7 @@
 #include "sys/fd.h"
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
+#include "util/json.h"
 
 namespace sandmine::explore {
 
@@ -414,6 +415,7 @@ json bench_json(const std::string& spec_name, const std::string& engine, const B
     doc["failure"] = result.failure;
     if (result.failed_under) doc["failed_under"] = to_string(*result.failed_under);
   }
+  repair_utf8(doc);  // a tool's output need not be UTF-8, and its tail may cut a character
   return doc;
 }
 

@@ -1,10 +1,10 @@
 #include "trace/trace.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "syscalls/syscalls.h"
+#include "util/json.h"
 
 namespace sandmine::trace {
 
@@ -43,51 +43,32 @@ json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
   return out;
 }
 
-// Field access with errors that say where: "trace.json: syscalls[3].count: expected a number".
-struct Reader {
-  const std::string& source;
-  Error fail(const std::string& where, const std::string& what) const {
-    return Error{source + ": " + where + ": " + what, EINVAL};
-  }
-};
-
-Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char* field, const Reader& r) {
+// A list of syscall entries (syscalls, unarmed), checked against libseccomp's names.
+std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
   std::vector<SyscallEntry> out;
-  if (!doc.contains(field)) return out;
-  const json& list = doc.at(field);
-  if (!list.is_array()) return r.fail(field, "expected an array");
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& j = list[i];
-    std::string where = std::string(field) + "[" + std::to_string(i) + "]";
-    if (!j.is_object()) return r.fail(where, "expected an object");
+  for (const JsonValue& j : list.elements()) {
     SyscallEntry e;
-    if (!j.contains("arch") || !j["arch"].is_string()) return r.fail(where + ".arch", "expected a string");
-    e.arch = j["arch"];
-    if (!syscalls::is_known_arch(e.arch))
-      return r.fail(where + ".arch", "unknown architecture \"" + e.arch +
-                                         "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
-    if (!j.contains("nr") || !j["nr"].is_number_integer())
-      return r.fail(where + ".nr", "expected an integer");
-    e.nr = j["nr"];
-    if (j.contains("name") && !j["name"].is_null()) {
-      if (!j["name"].is_string()) return r.fail(where + ".name", "expected a string or null");
-      e.name = j["name"];
+    std::optional<std::string> name;
+    if (!j.get("arch", e.arch) || !j.get("nr", e.nr) || !j.get_if("name", name) ||
+        !j.get("count", e.count, std::uint64_t{0}) || !j.get_if("first_seen_ms", e.first_seen_ms, 0.0) ||
+        !j.get_if("first_step", e.first_step))
+      return out;
+    if (!syscalls::is_known_arch(e.arch)) {
+      j.required("arch")->fail("unknown architecture \"" + e.arch +
+                               "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
+      return out;
+    }
+    if (name) {
+      e.name = *name;
       auto known = syscalls::number_of(e.arch, e.name);
-      if (!known) return r.fail(where + ".name", "no syscall \"" + e.name + "\" on " + e.arch);
-      if (*known != e.nr)
-        return r.fail(where, e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " +
-                                 std::to_string(e.nr));
-    }
-    if (!j.contains("count") || !j["count"].is_number_integer() || j["count"].get<std::int64_t>() < 0)
-      return r.fail(where + ".count", "expected a non-negative integer");
-    e.count = j["count"].get<std::uint64_t>();
-    if (j.contains("first_seen_ms")) {
-      if (!j["first_seen_ms"].is_number()) return r.fail(where + ".first_seen_ms", "expected a number");
-      e.first_seen_ms = j["first_seen_ms"];
-    }
-    if (j.contains("first_step")) {
-      if (!j["first_step"].is_string()) return r.fail(where + ".first_step", "expected a string");
-      e.first_step = j["first_step"];
+      if (!known) {
+        j.required("name")->fail("no syscall \"" + e.name + "\" on " + e.arch);
+        return out;
+      }
+      if (*known != e.nr) {
+        j.fail(e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " + std::to_string(e.nr));
+        return out;
+      }
     }
     out.push_back(std::move(e));
   }
@@ -113,38 +94,13 @@ json coverage_json(const CoverageEstimate& c) {
   return j;
 }
 
-Result<std::size_t> count_field(const json& j, const char* field, const Reader& r) {
-  if (!j.contains(field) || !j[field].is_number_integer() || j[field].get<std::int64_t>() < 0)
-    return r.fail(std::string("coverage.") + field, "expected a non-negative integer");
-  return j[field].get<std::size_t>();
-}
-
-Result<std::optional<double>> optional_number_field(const json& j, const char* field, const Reader& r) {
-  if (!j.contains(field) || j[field].is_null()) return std::optional<double>{};
-  if (!j[field].is_number()) return r.fail(std::string("coverage.") + field, "expected a number or null");
-  return std::optional<double>(j[field].get<double>());
-}
-
-Result<CoverageEstimate> coverage_from_json(const json& j, const Reader& r) {
-  if (!j.is_object()) return r.fail("coverage", "expected an object");
+CoverageEstimate coverage_from_json(const JsonValue& j) {
   CoverageEstimate c;
-  for (auto [field, into] :
-       {std::pair{"steps", &c.steps}, std::pair{"incidences", &c.incidences},
-        std::pair{"observed", &c.observed}, std::pair{"q1", &c.q1}, std::pair{"q2", &c.q2}}) {
-    auto v = count_field(j, field, r);
-    if (!v) return v.error();
-    *into = *v;
-  }
-  c.observed_in_steps = j.value("observed_in_steps", std::size_t{0});
-  for (auto [field, into] :
-       {std::pair{"sample_coverage", &c.sample_coverage}, std::pair{"unseen_estimate", &c.unseen_estimate},
-        std::pair{"chao2", &c.chao2}}) {
-    auto v = optional_number_field(j, field, r);
-    if (!v) return v.error();
-    *into = *v;
-  }
-  c.method = j.value("method", "");
-  c.note = j.value("note", "");
+  j.get("steps", c.steps) && j.get("incidences", c.incidences) && j.get("observed", c.observed) &&
+      j.get_if("observed_in_steps", c.observed_in_steps) && j.get("q1", c.q1) && j.get("q2", c.q2) &&
+      j.get_if("sample_coverage", c.sample_coverage, 0.0, 1.0) &&
+      j.get_if("unseen_estimate", c.unseen_estimate, 0.0) && j.get_if("chao2", c.chao2, 0.0) &&
+      j.get_if("method", c.method) && j.get_if("note", c.note);
   return c;
 }
 
@@ -181,86 +137,59 @@ json to_json(const Trace& trace) {
                          {"saturated", s->saturated},
                          {"reason", s->reason}};
   doc["unarmed"] = entries_json(trace.unarmed, false);
+  repair_utf8(doc);  // argv and names come from outside
   return doc;
 }
 
 Result<Trace> trace_from_json(const json& doc, const std::string& source) {
-  Reader r{source};
-  if (!doc.is_object()) return r.fail("top level", "expected a JSON object (a sandmine trace.json)");
+  JsonReader reader(doc, source);
+  JsonValue top = reader.root();
+  if (!doc.is_object())
+    return Error{one_line(source + ": top level: expected a JSON object (a sandmine trace.json)"), EINVAL};
   Trace t;
   if (!doc.contains("version") || !doc["version"].is_number_integer())
-    return r.fail("version", "missing; is this a sandmine trace.json?");
-  t.version = doc["version"];
+    return Error{one_line(source + ": version: missing; is this a sandmine trace.json?"), EINVAL};
+  if (!top.get("version", t.version)) return reader.error();
   if (t.version != 1)
-    return r.fail("version", "unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
-  if (!doc.contains("backend") || !doc["backend"].is_string()) return r.fail("backend", "expected a string");
-  t.backend = doc["backend"];
-  if (doc.contains("partial")) {
-    if (!doc["partial"].is_boolean()) return r.fail("partial", "expected true or false");
-    t.partial = doc["partial"];
+    top.required("version")->fail("unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
+  top.get("backend", t.backend) && top.get_if("partial", t.partial) &&
+      top.get_if("partial_reason", t.partial_reason);
+  if (auto tg = top.optional("target")) {
+    std::optional<int> exit_code;
+    tg->get_if("kind", t.target.kind) && tg->get_if("command", t.target.command) &&
+        tg->get_if("exit_code", exit_code, 0, 255) && tg->get_if("exit_signal", t.target.exit_signal, 0, 64) &&
+        tg->get_if("duration_ms", t.target.duration_ms, 0.0) && tg->get_if("name", t.target.name) &&
+        tg->get_if("engine", t.target.engine) && tg->get_if("image", t.target.image);
+    t.target.exit_code = exit_code;
   }
-  if (doc.contains("partial_reason") && doc["partial_reason"].is_string())
-    t.partial_reason = doc["partial_reason"];
-  if (doc.contains("target") && doc["target"].is_object()) {
-    const json& tg = doc["target"];
-    if (tg.contains("kind") && tg["kind"].is_string()) t.target.kind = tg["kind"];
-    if (tg.contains("command") && tg["command"].is_array())
-      for (const auto& a : tg["command"])
-        if (a.is_string()) t.target.command.push_back(a);
-    if (tg.contains("exit_code") && tg["exit_code"].is_number_integer())
-      t.target.exit_code = tg["exit_code"].get<int>();
-    if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer())
-      t.target.exit_signal = tg["exit_signal"];
-    if (tg.contains("duration_ms") && tg["duration_ms"].is_number()) t.target.duration_ms = tg["duration_ms"];
-  }
-  if (doc.contains("steps") && doc["steps"].is_array())
-    for (const auto& st : doc["steps"]) {
-      if (!st.is_object()) return r.fail("steps", "expected objects");
+  if (auto steps = top.optional("steps"))
+    for (const JsonValue& st : steps->elements()) {
       StepRecord rec;
-      rec.name = st.value("name", "");
-      rec.phase = st.value("phase", "");
-      rec.started_ms = st.value("started_ms", 0.0);
-      rec.duration_ms = st.value("duration_ms", 0.0);
-      rec.exit_code = st.value("exit_code", 0);
-      rec.new_syscalls = st.value("new_syscalls", std::vector<std::string>{});
-      rec.total = st.value("total", std::size_t{0});
-      rec.used = st.value("used", std::vector<std::string>{});
+      if (!(st.get_if("name", rec.name) && st.get_if("phase", rec.phase) &&
+            st.get_if("started_ms", rec.started_ms, 0.0) && st.get_if("duration_ms", rec.duration_ms, 0.0) &&
+            st.get_if("exit_code", rec.exit_code) && st.get_if("new_syscalls", rec.new_syscalls) &&
+            st.get_if("total", rec.total) && st.get_if("used", rec.used)))
+        break;
       t.steps.push_back(std::move(rec));
     }
-  if (doc.contains("coverage")) {
-    auto c = coverage_from_json(doc["coverage"], r);
-    if (!c) return c.error();
-    t.coverage = std::move(*c);
+  if (auto c = top.optional("coverage")) t.coverage = coverage_from_json(*c);
+  if (auto s = top.optional("saturation")) {
+    Saturation sat;
+    s->get_if("wanted", sat.wanted, 0) && s->get_if("max_rounds", sat.max_rounds, 0) &&
+        s->get_if("rounds", sat.rounds, 0) && s->get_if("saturated", sat.saturated) &&
+        s->get_if("reason", sat.reason);
+    t.saturation = sat;
   }
-  if (doc.contains("saturation") && doc["saturation"].is_object()) {
-    const json& s = doc["saturation"];
-    t.saturation = Saturation{.wanted = s.value("wanted", 0),
-                              .max_rounds = s.value("max_rounds", 0),
-                              .rounds = s.value("rounds", 0),
-                              .saturated = s.value("saturated", false),
-                              .reason = s.value("reason", "")};
-  }
-  if (doc.contains("target") && doc["target"].is_object()) {
-    t.target.name = doc["target"].value("name", "");
-    t.target.engine = doc["target"].value("engine", "");
-    t.target.image = doc["target"].value("image", "");
-  }
-  if (!doc.contains("syscalls")) return r.fail("syscalls", "missing");
-  auto syscalls = entries_from_json(doc, "syscalls", r);
-  if (!syscalls) return syscalls.error();
-  t.syscalls = std::move(*syscalls);
-  auto unarmed = entries_from_json(doc, "unarmed", r);
-  if (!unarmed) return unarmed.error();
-  t.unarmed = std::move(*unarmed);
+  if (auto syscalls = top.required("syscalls")) t.syscalls = entries_from_json(*syscalls);
+  if (auto unarmed = top.optional("unarmed")) t.unarmed = entries_from_json(*unarmed);
+  if (!reader.ok()) return reader.error();
   return t;
 }
 
 Result<Trace> read_trace(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return errno_error("cannot read trace " + path);
-  json doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded()) return Error{path + ": not valid JSON", EINVAL};
-  return trace_from_json(doc, path);
+  auto doc = read_json_file(path, "trace");
+  if (!doc) return doc.error();
+  return trace_from_json(*doc, path);
 }
 
 }  // namespace sandmine::trace

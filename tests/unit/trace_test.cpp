@@ -94,7 +94,7 @@ TEST(Trace, MalformedDocumentsAreRejectedWithTheField) {
   EXPECT_EQ(error_of(mismatch), "t.json: syscalls[0]: x86_64 read is number 0, not 1");
   json count = good;
   count["syscalls"][0]["count"] = -1;
-  EXPECT_EQ(error_of(count), "t.json: syscalls[0].count: expected a non-negative integer");
+  EXPECT_EQ(error_of(count), "t.json: syscalls[0].count: expected a non-negative integer, got -1");
 }
 
 }  // namespace sandmine::trace
