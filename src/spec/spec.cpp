@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "sys/files.h"
+#include "util/json.h"
 
 namespace sandmine::spec {
 
@@ -62,6 +63,8 @@ constexpr std::string_view kDebianVariants[] = {"extract",     "custom",  "essen
                                                 "required",    "minbase", "buildd",    "important",
                                                 "debootstrap", "-",       "standard"};
 
+constexpr long long kMaxDurationMs = 24LL * 60 * 60 * 1000;
+
 int line_of(const YAML::Node& node, int fallback) {
   YAML::Mark mark = node.Mark();
   return mark.is_null() ? fallback : mark.line + 1;
@@ -74,26 +77,6 @@ std::string member(const std::string& parent, std::string_view name) {
 std::string element(const std::string& parent, size_t i) { return parent + "[" + std::to_string(i) + "]"; }
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-// An error is one line whatever the spec holds: control characters from the
-// user's values and keys are written as escapes.
-std::string one_line(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (std::iscntrl(c)) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 Error spec_error(const std::string& file, int line, const std::string& what) {
   return Error{one_line("spec " + file + ":" + std::to_string(line) + ": " + what), EINVAL};
@@ -206,7 +189,8 @@ class Parser {
                         const std::string& noun = "field") const;
   Result<Field> required(const Fields& m, std::string_view name) const;
 
-  Status text(const Field& f, std::string& out, const std::string& expected = "expected a string") const;
+  Status text(const Field& f, std::string& out, const std::string& expected = "expected a string",
+              bool any_bytes = false) const;
   Status nonempty_text(const Field& f, std::string& out) const;
   Status integer(const Field& f, long long lo, long long hi, const std::string& expected, int& out) const;
   Status duration(const Field& f, Duration& out) const;
@@ -268,9 +252,11 @@ Result<Field> Parser::required(const Fields& m, std::string_view name) const {
   return fail(m.self.line, member(m.self.path, name), "required field is missing");
 }
 
-Status Parser::text(const Field& f, std::string& out, const std::string& expected) const {
+Status Parser::text(const Field& f, std::string& out, const std::string& expected, bool any_bytes) const {
   if (!f.node.IsScalar()) return fail(f, expected);
   out = f.node.Scalar();
+  // Strings go into JSON (trace.json, runc's config.json, Docker's API), which holds only UTF-8.
+  if (!any_bytes && !valid_utf8(out)) return fail(f, "not valid UTF-8 text");
   return {};
 }
 
@@ -298,8 +284,9 @@ Status Parser::duration(const Field& f, Duration& out) const {
   std::string_view unit = s.substr(digits);
   long long ms_per_unit = unit == "ms" ? 1 : unit == "m" ? 60'000 : (unit == "s" || unit.empty()) ? 1000 : 0;
   auto n = decimal(s.substr(0, digits));
-  // The bound keeps the product far from overflow; nobody waits 30 years for a step.
-  if (ms_per_unit == 0 || !n || *n <= 0 || *n > 1'000'000'000'000LL / ms_per_unit) return fail(f, expected);
+  if (ms_per_unit == 0 || !n || *n <= 0) return fail(f, expected);
+  // A day at most: waits are poll(2) timeouts in int milliseconds, and nothing waits longer.
+  if (*n > kMaxDurationMs / ms_per_unit) return fail(f, "expected a duration of at most a day (1440m)");
   out = Duration(*n * ms_per_unit);
   return {};
 }
@@ -415,7 +402,7 @@ Status Parser::busybox(const Field& f, BusyboxImage& out) const {
   for (const auto& e : *list) {
     if (!valid_image_path(e.key))
       return fail(e.value, "expected an absolute path in the image, without .. components");
-    if (Status st = text(e.value, out.files[e.key], "expected the file's content as a string"); !st)
+    if (Status st = text(e.value, out.files[e.key], "expected the file's content as a string", true); !st)
       return st;
   }
   return {};
