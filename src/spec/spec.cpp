@@ -1,5 +1,6 @@
 #include "spec/spec.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "sys/files.h"
 #include "util/json.h"
@@ -655,10 +657,65 @@ Result<Spec> Parser::spec(const Field& top) const {
   return s;
 }
 
-// The documents of the text; yaml-cpp reports syntax errors by exception.
-Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& file) {
+// Watches the documents of a stream go by: for each, where its root is and
+// whether it is a null (empty) document.
+class DocumentRoots : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  bool root_is_null = false;
+  YAML::Mark root_mark;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++documents;
+    depth_ = 0;
+    root_is_null = false;
+    root_mark = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (depth_ == 0) root(mark, true);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (depth_ == 0) root(mark, false);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    if (depth_ == 0) root(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    if (depth_++ == 0) root(mark, false);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    if (depth_++ == 0) root(mark, false);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void root(const YAML::Mark& mark, bool null) {
+    root_mark = mark;
+    root_is_null = null;
+  }
+  int depth_ = 0;
+};
+
+// The spec's one document; yaml-cpp reports syntax errors by exception. Not
+// YAML::LoadAll: on some invalid text (a lone ",") yaml-cpp 0.7 hands out
+// empty documents forever, and LoadAll collects them until memory runs out.
+// So the documents are counted here up to the second, stopping at the first
+// empty one as later yaml-cpp does, and the first is loaded on its own.
+Result<YAML::Node> load(std::string_view yaml, const std::string& file) {
   try {
-    return YAML::LoadAll(std::string(yaml));
+    std::istringstream in{std::string(yaml)};
+    YAML::Parser parser(in);
+    DocumentRoots roots;
+    while (roots.documents < 2 && parser.HandleNextDocument(roots)) {
+      if (roots.root_is_null) break;
+      if (roots.documents == 2)
+        return spec_error(file, roots.root_mark.is_null() ? 1 : roots.root_mark.line + 1,
+                          "top level: more than one YAML document; a spec is one document");
+    }
+    return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     int line = e.mark.is_null() ? 1 : e.mark.line + 1;
     return spec_error(file, line, "YAML syntax error: " + e.msg);
@@ -668,15 +725,9 @@ Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& f
 }  // namespace
 
 Result<Spec> parse_spec(std::string_view yaml, const std::string& file) {
-  auto loaded = load(yaml, file);
-  if (!loaded) return loaded.error();
-  const std::vector<YAML::Node>& docs = *loaded;
-  if (docs.size() > 1) {
-    return spec_error(file, line_of(docs[1], 1),
-                      "top level: more than one YAML document; a spec is one document");
-  }
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-  return Parser(file).spec(Field(root, "", line_of(root, 1)));
+  auto root = load(yaml, file);
+  if (!root) return root.error();
+  return Parser(file).spec(Field(*root, "", line_of(*root, 1)));
 }
 
 Result<Spec> read_spec(const std::string& path) {

@@ -12,12 +12,15 @@ using nlohmann::json;
 Result<json> parse_json(std::string_view text, const std::string& source) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax
     // error while parsing value - invalid literal; last read: '...'": what is
     // wrong and where, without the library's prefix and the text it quotes.
+    // A number too large for a double is an out_of_range error (406), not a
+    // parse_error.
     std::string what = e.what();
-    if (auto at = what.find("parse error"); at != std::string::npos) what = what.substr(at);
+    if (auto bracket = what.find("] "); what.starts_with("[json.exception.") && bracket != std::string::npos)
+      what.erase(0, bracket + 2);
     if (auto quote = what.find("; last read"); quote != std::string::npos) what.erase(quote);
     return Error{one_line(source + ": not valid JSON (" + what + ")"), EINVAL};
   }

@@ -750,5 +750,17 @@ TEST_F(SpecRead, MissingFile) {
   EXPECT_EQ(r.error().errnum, ENOENT);
 }
 
+// Found by fuzz_spec: yaml-cpp 0.7's LoadAll hands out empty documents
+// forever for a lone comma (and collects them until memory runs out); the
+// spec is now an error at once.
+TEST(SpecParse, ALoneCommaIsAnErrorNotAHang) {
+  for (std::string text : {",", ",e|m n(wzb#\x8a", " ,\n", ",a|b"}) {
+    auto r = parse_spec(text, "t.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message, "spec t.yaml:1: top level: the spec is empty; it needs name, image, command and explore")
+        << text;
+  }
+}
+
 }  // namespace
 }  // namespace sandmine::spec
