@@ -130,11 +130,12 @@ class RuncContainer final : public ProcessContainer {
   std::unique_ptr<sys::OverlayMount> overlay_;
 };
 
-// A uid or gid in decimal, 0..4294967294 ((uid_t)-1 means "no change").
+// A uid or gid in decimal, 0..2147483647: runc refuses larger ones ("uids and
+// gids must be in range 0-2147483647").
 std::optional<std::uint32_t> parse_id(std::string_view s) {
   std::uint32_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v == UINT32_MAX) return std::nullopt;
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > INT32_MAX) return std::nullopt;
   return v;
 }
 
@@ -250,7 +251,7 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (spec.seccomp == ContainerSpec::Seccomp::EngineDefault)
     return Error{"runc has no default seccomp profile: give one as a file", EINVAL};
   if (!parse_user(spec.user))
-    return Error{"container user \"" + spec.user + "\" is not \"uid\" or \"uid:gid\" in digits (0 to 4294967294)",
+    return Error{"container user \"" + spec.user + "\" is not \"uid\" or \"uid:gid\" in digits (0 to 2147483647)",
                  EINVAL};
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;

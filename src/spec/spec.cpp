@@ -423,13 +423,14 @@ Status Parser::env(const Field& f, std::map<std::string, std::string>& out) cons
 }
 
 Status Parser::user(const Field& f, std::string& out) const {
-  const std::string expected = "expected \"uid\" or \"uid:gid\" in digits, like \"101:101\"";
+  const std::string expected =
+      "expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), like \"101:101\"";
   if (Status st = text(f, out, expected); !st) return st;
+  // runc refuses ids above INT32_MAX ("uids and gids must be in range 0-2147483647"),
+  // and so Docker and Podman, which run containers with it, refuse them too.
   auto id_ok = [](std::string_view s) {
-    if (s.empty() || s.size() > 10) return false;
-    for (char c : s)
-      if (c < '0' || c > '9') return false;
-    return std::stoull(std::string(s)) <= 4294967294ULL;  // (uid_t)-1 means "no change"
+    auto n = decimal(s);
+    return n && s.find_first_not_of("0123456789") == std::string_view::npos && *n <= 2147483647;
   };
   std::string_view s = out;
   size_t colon = s.find(':');

@@ -595,7 +595,16 @@ command: [sleep, "100"]
 user: nginx
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, like \"101:101\""},
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "like \"101:101\""},
+    {"GidAboveWhatRuncTakes", R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+user: "2147483647:2147483648"
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "like \"101:101\""},
     {"RelativeWorkdir", R"y(name: t
 image: {busybox: {}}
 command: [sleep, "100"]
