@@ -20,6 +20,7 @@
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
 #include "util/json.h"
+#include "util/regex_search.h"
 
 namespace sandmine::explore {
 
@@ -271,13 +272,14 @@ Result<double> step_throughput(const spec::Step& step, const std::string& output
     if (seconds <= 0) return Error{at + "took no measurable time", EINVAL};
     return 1.0 / seconds;
   }
-  std::smatch m;
-  std::regex re(step.metric->regex);
-  if (!std::regex_search(output, m, re) || !m[1].matched)
+  auto found = search_by_line(output, std::regex(step.metric->regex));
+  if (!found) return Error{at + "metric: " + found.error().message, EINVAL};
+  if (!*found || (*found)->groups.size() < 2 || !(*found)->groups[1])
     return Error{at + "metric: nothing in the output matches " + step.metric->regex, EINVAL};
-  auto v = number(m[1].str());
+  const std::string& text = *(*found)->groups[1];
+  auto v = number(text);
   if (!v || !std::isfinite(*v) || *v <= 0)
-    return Error{at + "metric: \"" + line_of_text(m[1].str()) + "\" (matched by " + step.metric->regex +
+    return Error{at + "metric: \"" + line_of_text(text) + "\" (matched by " + step.metric->regex +
                      ") is not a positive number",
                  EINVAL};
   return *v;

@@ -43,6 +43,11 @@ json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
   return out;
 }
 
+// Times in a trace are milliseconds since the target started, written
+// rounded to microseconds: far below this bound (31,000 years), whose
+// thousandfold is still a finite double.
+constexpr double kMaxMs = 1e15;
+
 // A list of syscall entries (syscalls, unarmed), checked against libseccomp's names.
 std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
   std::vector<SyscallEntry> out;
@@ -50,7 +55,7 @@ std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
     SyscallEntry e;
     std::optional<std::string> name;
     if (!j.get("arch", e.arch) || !j.get("nr", e.nr) || !j.get_if("name", name) ||
-        !j.get("count", e.count, std::uint64_t{0}) || !j.get_if("first_seen_ms", e.first_seen_ms, 0.0) ||
+        !j.get("count", e.count, std::uint64_t{0}) || !j.get_if("first_seen_ms", e.first_seen_ms, 0.0, kMaxMs) ||
         !j.get_if("first_step", e.first_step))
       return out;
     if (!syscalls::is_known_arch(e.arch)) {
@@ -158,7 +163,7 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
     std::optional<int> exit_code;
     tg->get_if("kind", t.target.kind) && tg->get_if("command", t.target.command) &&
         tg->get_if("exit_code", exit_code, 0, 255) && tg->get_if("exit_signal", t.target.exit_signal, 0, 64) &&
-        tg->get_if("duration_ms", t.target.duration_ms, 0.0) && tg->get_if("name", t.target.name) &&
+        tg->get_if("duration_ms", t.target.duration_ms, 0.0, kMaxMs) && tg->get_if("name", t.target.name) &&
         tg->get_if("engine", t.target.engine) && tg->get_if("image", t.target.image);
     t.target.exit_code = exit_code;
   }
@@ -166,7 +171,8 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
     for (const JsonValue& st : steps->elements()) {
       StepRecord rec;
       if (!(st.get_if("name", rec.name) && st.get_if("phase", rec.phase) &&
-            st.get_if("started_ms", rec.started_ms, 0.0) && st.get_if("duration_ms", rec.duration_ms, 0.0) &&
+            st.get_if("started_ms", rec.started_ms, 0.0, kMaxMs) &&
+            st.get_if("duration_ms", rec.duration_ms, 0.0, kMaxMs) &&
             st.get_if("exit_code", rec.exit_code) && st.get_if("new_syscalls", rec.new_syscalls) &&
             st.get_if("total", rec.total) && st.get_if("used", rec.used)))
         break;
