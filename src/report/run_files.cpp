@@ -48,10 +48,12 @@ bool check_violation(const JsonValue& v) {
   std::int64_t nr = 0;
   std::uint64_t count = 0;
   std::vector<std::string> processes;
-  if (!(v.get("arch", arch) && v.get("nr", nr) && v.get("syscall", text) && v.get("count", count, std::uint64_t{0}) &&
-        v.get("processes", processes) && v.get("first_step", text)))
+  if (!(v.get("arch", arch) && v.get("nr", nr) && v.get("syscall", text) &&
+        v.get("count", count, std::uint64_t{0}) && v.get("processes", processes) &&
+        v.get("first_step", text)))
     return false;
-  if (!syscalls::is_known_arch(arch)) return v.required("arch")->fail("unknown architecture \"" + arch + "\"");
+  if (!syscalls::is_known_arch(arch))
+    return v.required("arch")->fail("unknown architecture \"" + arch + "\"");
   auto steps = v.required("steps");
   if (!steps) return false;
   for (const auto& [name, calls] : steps->members())
@@ -82,8 +84,8 @@ bool bench_result(const JsonValue& r) {
         for (const auto& s : steps->elements()) {
           std::string text;
           double seconds = 0;
-          if (!(s.get("name", text) && s.get_if("seconds", seconds, 0.0) && s.get_if("throughput", throughput, 0.0) &&
-                s.get_if("output", text)))
+          if (!(s.get("name", text) && s.get_if("seconds", seconds, 0.0) &&
+                s.get_if("throughput", throughput, 0.0) && s.get_if("output", text)))
             return false;
         }
     }
@@ -105,8 +107,9 @@ Status validate_check_json(const nlohmann::json& doc, const std::string& source)
   JsonValue top = reader.root();
   std::string text;
   bool passed = false;
-  if (top.expect_object() && top.get("spec", text) && top.get_if("profile", text) && top.get("engine", text) &&
-      one_of(top, "mode", {"complain", "enforce"}, true) && top.get("passed", passed)) {
+  if (top.expect_object() && top.get("spec", text) && top.get_if("profile", text) &&
+      top.get("engine", text) && one_of(top, "mode", {"complain", "enforce"}, true) &&
+      top.get("passed", passed)) {
     if (auto steps = top.required("steps"))
       for (const auto& s : steps->elements())
         if (!check_step(s)) break;
@@ -116,7 +119,8 @@ Status validate_check_json(const nlohmann::json& doc, const std::string& source)
     if (auto audit = top.optional("audit")) {
       std::uint64_t n = 0;
       bool lost = false;
-      audit->get("records", n) && audit->get("expected", n) && audit->get("lost", lost) && audit->get("why", text);
+      audit->get("records", n) && audit->get("expected", n) && audit->get("lost", lost) &&
+          audit->get("why", text);
     }
   }
   return reader.status();

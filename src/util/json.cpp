@@ -48,10 +48,10 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   for (std::size_t k = 1; k < n; ++k)
     if ((byte(i + k) & 0xc0) != 0x80) return 0;
   unsigned char second = byte(i + 1);
-  if (c == 0xe0 && second < 0xa0) return 0;   // overlong
-  if (c == 0xed && second > 0x9f) return 0;   // surrogates
-  if (c == 0xf0 && second < 0x90) return 0;   // overlong
-  if (c == 0xf4 && second > 0x8f) return 0;   // above U+10FFFF
+  if (c == 0xe0 && second < 0xa0) return 0;  // overlong
+  if (c == 0xed && second > 0x9f) return 0;  // surrogates
+  if (c == 0xf0 && second < 0x90) return 0;  // overlong
+  if (c == 0xf4 && second > 0x8f) return 0;  // above U+10FFFF
   return n;
 }
 
@@ -246,7 +246,9 @@ bool JsonValue::read_integer(std::int64_t& out, std::int64_t lo, std::int64_t hi
   const bool lo_written = !lo_is_type_min || (lo == 0 && hi_is_type_max);
   if (too_large || too_small)
     return fail("expected " + range() + ", got " + value_->dump() +
-                (too_large && hi_is_type_max ? " (too large)" : too_small && !lo_written ? " (too small)" : ""));
+                (too_large && hi_is_type_max ? " (too large)"
+                 : too_small && !lo_written  ? " (too small)"
+                                             : ""));
   out = v;
   return true;
 }

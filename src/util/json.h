@@ -9,12 +9,12 @@
 
 #include <concepts>
 #include <cstdint>
-#include <type_traits>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -104,8 +104,8 @@ class JsonValue {
   bool read(double& out, double lo = std::numeric_limits<double>::lowest(),
             double hi = std::numeric_limits<double>::max()) const;
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  bool read(I& out, I lo = std::numeric_limits<I>::min(), I hi = std::numeric_limits<I>::max()) const {
+  requires(!std::same_as<I, bool>) bool read(I& out, I lo = std::numeric_limits<I>::min(),
+                                             I hi = std::numeric_limits<I>::max()) const {
     std::int64_t v = 0;
     if (!read_integer(v, static_cast<std::int64_t>(lo), clamp_hi(hi), lo == std::numeric_limits<I>::min(),
                       hi == std::numeric_limits<I>::max()))

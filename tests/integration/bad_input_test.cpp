@@ -60,17 +60,19 @@ TEST_F(BadInputAsRoot, RejectedBeforeAnythingRuns) {
                   "spec " + dir_.file("gid.yaml") + ":5: user: expected \"uid\" or \"uid:gid\"");
   expect_one_line("mine: unknown ulimit type", mine(spec("ul", ""), {"--ulimit", "files=1:1"}),
                   "--ulimit files=1:1: unknown type files");
-  expect_one_line("mine: output under /proc", sandmine({"mine", spec("out", ""), "-o", "/proc/sandmine-nope"}),
+  expect_one_line("mine: output under /proc",
+                  sandmine({"mine", spec("out", ""), "-o", "/proc/sandmine-nope"}),
                   "cannot create output directory /proc/sandmine-nope");
   expect_one_line("trace: command not found", sandmine({"trace", "--", dir_.file("no-such-tool")}),
                   "command not found or not executable: " + dir_.file("no-such-tool"));
-  expect_one_line("trace: BTF file not BTF",
-                  sandmine({"trace", "--btf", spec("btf", ""), "--", "/bin/true"}), dir_.file("btf.yaml"));
+  expect_one_line("trace: BTF file not BTF", sandmine({"trace", "--btf", spec("btf", ""), "--", "/bin/true"}),
+                  dir_.file("btf.yaml"));
   write("notify.json", R"({"defaultAction": "SCMP_ACT_ALLOW",
                            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
-  expect_one_line("run: profile with SCMP_ACT_NOTIFY",
-                  sandmine({"run", "--profile", dir_.file("notify.json"), "--", "/bin/true"}),
-                  "profile " + dir_.file("notify.json") + ": syscalls[0].action: SCMP_ACT_NOTIFY needs a seccomp agent");
+  expect_one_line(
+      "run: profile with SCMP_ACT_NOTIFY",
+      sandmine({"run", "--profile", dir_.file("notify.json"), "--", "/bin/true"}),
+      "profile " + dir_.file("notify.json") + ": syscalls[0].action: SCMP_ACT_NOTIFY needs a seccomp agent");
   write("noexec.json", R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"],
                            "action": "SCMP_ACT_ALLOW"}]})");
   expect_one_line("run: profile without execve",
@@ -79,7 +81,8 @@ TEST_F(BadInputAsRoot, RejectedBeforeAnythingRuns) {
   expect_one_line("check: profile missing",
                   sandmine({"check", spec("chk", ""), "--profile", dir_.file("none.json")}),
                   "profile " + dir_.file("none.json") + ": cannot read it: No such file or directory");
-  expect_one_line("trace: unwritable output", sandmine({"trace", "-o", dir_.file("no/t.json"), "--", "/bin/true"}),
+  expect_one_line("trace: unwritable output",
+                  sandmine({"trace", "-o", dir_.file("no/t.json"), "--", "/bin/true"}),
                   "cannot write " + dir_.file("no/t.json") + ": No such file or directory");
 }
 
@@ -92,17 +95,20 @@ TEST_F(BadInputAsRoot, RejectedByTheRuntimeLeaveNothing) {
                    mine(spec("nofile", ""), {"--ulimit", "nofile=1073741816:1073741816"}),
                    "runc could not create container");
   expect_last_line("mine: rootfs tarball missing",
-                   mine(write("tar.yaml", "name: tar\nimage: {rootfs: missing.tar}\ncommand: [/bin/true]\n"
-                                          "explore:\n  - run: \"true\"\n")),
+                   mine(write("tar.yaml",
+                              "name: tar\nimage: {rootfs: missing.tar}\ncommand: [/bin/true]\n"
+                              "explore:\n  - run: \"true\"\n")),
                    dir_.file("missing.tar"));
 }
 
 // The largest uid and gid runc takes (one more made std::stoi throw after the
 // overlay was mounted): the container runs as them.
 TEST_F(BadInputAsRoot, TheLargestIdsRuncTakesRun) {
-  Outcome r = mine(spec("bigid", "user: \"2147483647:2147483646\"\nready: {log: \"uid=2147483647 gid=2147483646\", timeout: 10s}",
-                        "[/bin/busybox, sh, -c, 'echo uid=$(/bin/busybox id -u) gid=$(/bin/busybox id -g); "
-                        "exec /bin/busybox sleep 30']"));
+  Outcome r = mine(
+      spec("bigid",
+           "user: \"2147483647:2147483646\"\nready: {log: \"uid=2147483647 gid=2147483646\", timeout: 10s}",
+           "[/bin/busybox, sh, -c, 'echo uid=$(/bin/busybox id -u) gid=$(/bin/busybox id -g); "
+           "exec /bin/busybox sleep 30']"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir_.file("out/profile.json"))) << r.err;
 }

@@ -26,14 +26,37 @@ TEST(JsonRead, TypesAreCheckedAndTheFieldNamed) {
   auto elements = [&](auto&& f) {
     return error_of(doc, [&](const JsonValue& top) { f(top.required("a")->required("b")->elements()); });
   };
-  EXPECT_EQ(elements([](auto e) { int v; e[1].read(v); }),
+  EXPECT_EQ(elements([](auto e) {
+              int v;
+              e[1].read(v);
+            }),
             "f.json: a.b[1]: expected an integer, got the string \"two\"");
-  EXPECT_EQ(elements([](auto e) { int v; e[2].read(v); }),
+  EXPECT_EQ(elements([](auto e) {
+              int v;
+              e[2].read(v);
+            }),
             "f.json: a.b[2]: expected an integer, got the fractional number 3.5");
-  EXPECT_EQ(elements([](auto e) { std::string v; e[0].read(v); }), "f.json: a.b[0]: expected a string, got the number 1");
-  EXPECT_EQ(elements([](auto e) { bool v; e[3].read(v); }), "f.json: a.b[3]: expected true or false, got null");
-  EXPECT_EQ(elements([](auto e) { std::optional<int> v = 7; e[3].read(v); EXPECT_FALSE(v); }), "");
-  EXPECT_EQ(elements([](auto e) { double v; e[4].read(v); }), "f.json: a.b[4]: expected a number, got true");
+  EXPECT_EQ(elements([](auto e) {
+              std::string v;
+              e[0].read(v);
+            }),
+            "f.json: a.b[0]: expected a string, got the number 1");
+  EXPECT_EQ(elements([](auto e) {
+              bool v;
+              e[3].read(v);
+            }),
+            "f.json: a.b[3]: expected true or false, got null");
+  EXPECT_EQ(elements([](auto e) {
+              std::optional<int> v = 7;
+              e[3].read(v);
+              EXPECT_FALSE(v);
+            }),
+            "");
+  EXPECT_EQ(elements([](auto e) {
+              double v;
+              e[4].read(v);
+            }),
+            "f.json: a.b[4]: expected a number, got true");
   EXPECT_EQ(error_of(doc, [](const JsonValue& top) { top.required("z"); }), "f.json: z: missing");
   EXPECT_EQ(error_of(doc, [](const JsonValue& top) { top.required("a")->elements(); }),
             "f.json: a: expected an array, got an object");
@@ -43,21 +66,32 @@ TEST(JsonRead, TypesAreCheckedAndTheFieldNamed) {
 
 TEST(JsonRead, RangesAreCheckedAndSaidAsTheyAre) {
   auto read_int = [](const char* text, int lo, int hi) {
-    return error_of(json::parse(text), [&](const JsonValue& v) { int x; v.read(x, lo, hi); });
+    return error_of(json::parse(text), [&](const JsonValue& v) {
+      int x;
+      v.read(x, lo, hi);
+    });
   };
   EXPECT_EQ(read_int("300", 0, 255), "f.json: top level: expected an integer from 0 to 255, got 300");
   EXPECT_EQ(read_int("-1", 0, 255), "f.json: top level: expected an integer from 0 to 255, got -1");
   EXPECT_EQ(read_int("255", 0, 255), "");
-  EXPECT_EQ(read_int("5000000000", 1, INT32_MAX), "f.json: top level: expected an integer of at least 1, got 5000000000 (too large)");
-  EXPECT_EQ(read_int("-5000000000", INT32_MIN, INT32_MAX), "f.json: top level: expected an integer, got -5000000000 (too small)");
+  EXPECT_EQ(read_int("5000000000", 1, INT32_MAX),
+            "f.json: top level: expected an integer of at least 1, got 5000000000 (too large)");
+  EXPECT_EQ(read_int("-5000000000", INT32_MIN, INT32_MAX),
+            "f.json: top level: expected an integer, got -5000000000 (too small)");
   auto read_u64 = [](const char* text) {
-    return error_of(json::parse(text), [&](const JsonValue& v) { std::uint64_t x; v.read(x); });
+    return error_of(json::parse(text), [&](const JsonValue& v) {
+      std::uint64_t x;
+      v.read(x);
+    });
   };
   EXPECT_EQ(read_u64("-1"), "f.json: top level: expected a non-negative integer, got -1");
   EXPECT_EQ(read_u64("18446744073709551615"),
             "f.json: top level: expected a non-negative integer, got 18446744073709551615 (too large)");
   auto read_double = [](const char* text) {
-    return error_of(json::parse(text), [&](const JsonValue& v) { double x; v.read(x, 0.0, 1.0); });
+    return error_of(json::parse(text), [&](const JsonValue& v) {
+      double x;
+      v.read(x, 0.0, 1.0);
+    });
   };
   EXPECT_EQ(read_double("1.5"), "f.json: top level: expected a number from 0 to 1, got 1.5");
   EXPECT_EQ(read_double("0.25"), "");

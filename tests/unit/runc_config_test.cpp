@@ -41,7 +41,8 @@ TEST_F(RuncConfig, StartRefusesAUserItCannotTakeBeforeMakingAnything) {
   auto runc = engine::Runc::create(state_.path());
   ASSERT_TRUE(runc.ok()) << runc.error().message;
   for (const char* user : {"2147483648", "3000000000:0", "0:4294967295", "1:", ":1", "-1", "1:2:3", "root"}) {
-    auto c = (*runc)->start({.name = "bad", .command = {"/bin/true"}, .user = user, .rootfs = "/nonexistent"});
+    auto c =
+        (*runc)->start({.name = "bad", .command = {"/bin/true"}, .user = user, .rootfs = "/nonexistent"});
     ASSERT_FALSE(c.ok()) << user;
     EXPECT_EQ(c.error().message, std::string("container user \"") + user +
                                      "\" is not \"uid\" or \"uid:gid\" in digits (0 to 2147483647)");
