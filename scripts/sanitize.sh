@@ -15,7 +15,10 @@ for step in $steps; do
     build)
       mkdir -p "$build"
       {
-        cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDMINE_SANITIZE=ON &&
+        # -O1 -g1: what the sanitizers need (line tables for their reports) in
+        # half the compile time of -O2 -g; asserts stay on.
+        cmake -S . -B "$build" -G Ninja -DSANDMINE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Sanitize \
+          -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DCMAKE_C_FLAGS_SANITIZE="-O1 -g1" &&
           ninja -C "$build" sandmine unit_tests integration_tests sandmine_test_programs
       } > "$build/build.log" 2>&1 || { tail -40 "$build/build.log" >&2; exit 2; }
       ;;
