@@ -383,8 +383,12 @@ static __noinline int note_call(__u32 slot, __u32 abi_nr, __u32 watch, struct pt
 	for (__u32 i = 0; i < SM_CALL_ARGS; i++) {
 		__u32 m = sm_arg_mask_index(slot, watch, i);
 
-		if (m < SM_ARG_MASK_ENTRIES)
-			key.arg[i] = exit_arg(regs, abi, i) & arg_watch_masks[m];
+		/* The compiler knows m is in range from the checks above and
+		 * drops a check here; the verifier loses those bounds on the
+		 * way. A mask it cannot drop keeps the verifier's bound. */
+		barrier_var(m);
+		m &= SM_ARG_MASK_ENTRIES - 1;
+		key.arg[i] = exit_arg(regs, abi, i) & arg_watch_masks[m];
 	}
 	struct sm_call_value *v = bpf_map_lookup_elem(&calls, &key);
 	if (!v) {

@@ -78,7 +78,11 @@ struct sm_violation_value {
 #define SM_ARG_WATCH_MAX 64
 #define SM_CALL_ARGS 6
 #define SM_ARG_WATCH_ENTRIES (SM_MAX_TARGETS * SM_ABI_COUNT * SM_NR_MAX)
-#define SM_ARG_MASK_ENTRIES (SM_MAX_TARGETS * SM_ARG_WATCH_MAX * SM_CALL_ARGS)
+/* Eight masks per watched syscall (six used), so that the table's size is a
+ * power of two and an index masked with SM_ARG_MASK_ENTRIES - 1 is in range
+ * whatever bounds the verifier kept. */
+#define SM_ARG_MASK_STRIDE 8
+#define SM_ARG_MASK_ENTRIES (SM_MAX_TARGETS * SM_ARG_WATCH_MAX * SM_ARG_MASK_STRIDE)
 
 static inline __u32 sm_arg_watch_index(__u32 slot, __u32 abi, __u32 nr)
 {
@@ -87,7 +91,7 @@ static inline __u32 sm_arg_watch_index(__u32 slot, __u32 abi, __u32 nr)
 
 static inline __u32 sm_arg_mask_index(__u32 slot, __u32 watch, __u32 arg)
 {
-	return (slot * SM_ARG_WATCH_MAX + watch) * SM_CALL_ARGS + arg;
+	return (slot * SM_ARG_WATCH_MAX + watch) * SM_ARG_MASK_STRIDE + arg;
 }
 
 /* Key of the call map: one per (slot, abi, nr, comm, masked arguments). */

@@ -387,6 +387,7 @@ Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
     impl_->skel->bss->allowed[word] |= 1ULL << (nr % 64);
   }
   static_assert(SM_ARG_WATCH_MAX == kMaxArgumentWatches && SM_CALL_ARGS == std::tuple_size_v<CallArgs>);
+  static_assert((SM_ARG_MASK_ENTRIES & (SM_ARG_MASK_ENTRIES - 1)) == 0 && SM_CALL_ARGS <= SM_ARG_MASK_STRIDE);
   // The syscalls the profile decides by their arguments: one set of masks per
   // name (its numbers on every ABI share it).
   std::map<std::optional<std::string>, __u32> index_of;
