@@ -91,7 +91,7 @@ std::string check_markdown(const explore::CheckResult& result) {
   } else {
     md += "\n| arch | syscall or call | calls | processes | steps |\n|---|---|---:|---|---|\n";
     for (const auto& v : result.violations)
-      md += fmt::format("| {} | `{}` | {} | {} | {} |\n", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
+      md += fmt::format("| {} | {} | {} | {} | {} |\n", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
                         steps_of(v, result));
   }
   if (auto line = audit_line(result); !line.empty()) md += "\n" + line + "\n";
