@@ -315,6 +315,100 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return count_syscall(task, cgrp, regs, id);
 }
 
+/* Syscalls a watched profile decides by their arguments (bpf/recorder.h). */
+__u8 arg_watch[SM_ARG_WATCH_ENTRIES] = {};
+__u64 arg_watch_masks[SM_ARG_MASK_ENTRIES] = {};
+
+/* Per-CPU counts, so that a hot syscall the profile decides by its arguments
+ * (futex, mmap) costs plain increments on every CPU, not one contended atomic. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sm_call_key);
+	__type(value, struct sm_call_value);
+} calls SEC(".maps");
+
+/* Numbers per ABI of the calls that return twice, in the parent and (with 0)
+ * in the new child (clone, clone3, fork, vfork): the child's return is no
+ * call. Written by user space before load. */
+const volatile __u64 fork_nrs[SM_ABI_COUNT * SM_NR_WORDS] = {};
+
+/* Argument i of the call at sys_exit, through the ABI it entered by: the
+ * registers still hold the arguments on the way out (a syscall does not
+ * write them back, except execve and sigreturn, which have none to judge). */
+static __always_inline __u64 exit_arg(struct pt_regs *regs, __u32 abi, __u32 i)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (abi == SM_ABI_COMPAT) {
+		struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+
+		switch (i) {
+		case 0: return (__u32)r->bx;
+		case 1: return (__u32)r->cx;
+		case 2: return (__u32)r->dx;
+		case 3: return (__u32)r->si;
+		case 4: return (__u32)r->di;
+		default: return (__u32)r->bp;
+		}
+	}
+#endif
+	return syscall_arg(regs, i);
+}
+
+static __always_inline void note_offender(__u32 slot)
+{
+	struct sm_offender_key who = { .slot = slot, .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	if (!bpf_map_lookup_elem(&offenders, &who)) {
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&offenders, &who, &one, BPF_ANY) != 0)
+			note_error(SM_ERR_OFFENDERS_FULL);
+	}
+}
+
+/* Keeps one returning call of a syscall the profile decides by its arguments,
+ * with those arguments under the watch's masks. abi_nr: abi << 16 | nr. */
+static __noinline int note_call(__u32 slot, __u32 abi_nr, __u32 watch, struct pt_regs *regs, long ret)
+{
+	if (watch >= SM_ARG_WATCH_MAX)
+		return 0;
+	struct sm_call_key key = {};
+	__u32 abi = abi_nr >> 16;
+
+	key.slot = slot;
+	key.abi = abi;
+	key.nr = abi_nr & 0xffff;
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	for (__u32 i = 0; i < SM_CALL_ARGS; i++) {
+		__u32 m = sm_arg_mask_index(slot, watch, i);
+
+		/* The compiler knows m is in range from the checks above and
+		 * drops a check here; the verifier loses those bounds on the
+		 * way. A mask it cannot drop keeps the verifier's bound. */
+		barrier_var(m);
+		m &= SM_ARG_MASK_ENTRIES - 1;
+		key.arg[i] = exit_arg(regs, abi, i) & arg_watch_masks[m];
+	}
+	struct sm_call_value *v = bpf_map_lookup_elem(&calls, &key);
+	if (!v) {
+		struct sm_call_value zero = {};
+
+		/* EEXIST: another CPU inserted it first; then the lookup finds it. */
+		bpf_map_update_elem(&calls, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&calls, &key);
+		if (!v) {
+			note_error(SM_ERR_CALLS_FULL);
+			return 0;
+		}
+	}
+	v->count++;
+	if (ret < 0 && ret >= -4095)
+		v->denied++;
+	note_offender(slot);
+	return 0;
+}
+
 /* Names one returning call of a watched target that its profile does not
  * allow: seccomp skips sys_enter for a call it denies, but not sys_exit. */
 static __noinline int note_violation(struct task_struct *task, struct cgroup *cgrp, struct pt_regs *regs,
@@ -341,6 +435,13 @@ static __noinline int note_violation(struct task_struct *task, struct cgroup *cg
 		__u32 word = sm_allowed_word(slot, abi, (__u32)id);
 		if (word < SM_ALLOWED_WORDS && (allowed[word] >> (id & 63)) & 1)
 			return 0;
+		/* The new child's return from clone or fork: the call was the parent's. */
+		__u32 fw = abi * SM_NR_WORDS + (__u32)id / 64;
+		if (ret == 0 && fw < SM_ABI_COUNT * SM_NR_WORDS && (fork_nrs[fw] >> (id & 63)) & 1)
+			return 0;
+		__u32 w = sm_arg_watch_index(slot, abi, (__u32)id);
+		if (w < SM_ARG_WATCH_ENTRIES && arg_watch[w])
+			return note_call(slot, abi << 16 | (__u32)id, arg_watch[w] - 1, regs, ret);
 	}
 
 	struct sm_violation_key key = { .slot = slot, .abi = abi, .nr = id };
@@ -359,14 +460,7 @@ static __noinline int note_violation(struct task_struct *task, struct cgroup *cg
 	__sync_fetch_and_add(&v->count, 1);
 	if (ret < 0 && ret >= -4095)
 		__sync_fetch_and_add(&v->denied, 1);
-
-	struct sm_offender_key who = { .slot = slot, .tgid = bpf_get_current_pid_tgid() >> 32 };
-	if (!bpf_map_lookup_elem(&offenders, &who)) {
-		__u8 one = 1;
-
-		if (bpf_map_update_elem(&offenders, &who, &one, BPF_ANY) != 0)
-			note_error(SM_ERR_OFFENDERS_FULL);
-	}
+	note_offender(slot);
 	return 0;
 }
 

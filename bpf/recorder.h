@@ -70,6 +70,45 @@ struct sm_violation_value {
 	__u64 denied; /* of those, returned an error (-4095..-1) */
 };
 
+/* Syscalls a watched profile decides by their arguments (sys_exit). Per
+ * (slot, abi, nr) in arg_watch (.bss): 0, or 1 + the index of the syscall's
+ * six argument masks in arg_watch_masks. Every returning call of such a
+ * syscall is kept with its arguments under those masks, allowed or not:
+ * user space judges them with the profile (profile/judge.h). */
+#define SM_ARG_WATCH_MAX 64
+#define SM_CALL_ARGS 6
+#define SM_ARG_WATCH_ENTRIES (SM_MAX_TARGETS * SM_ABI_COUNT * SM_NR_MAX)
+/* Eight masks per watched syscall (six used), so that the table's size is a
+ * power of two and an index masked with SM_ARG_MASK_ENTRIES - 1 is in range
+ * whatever bounds the verifier kept. */
+#define SM_ARG_MASK_STRIDE 8
+#define SM_ARG_MASK_ENTRIES (SM_MAX_TARGETS * SM_ARG_WATCH_MAX * SM_ARG_MASK_STRIDE)
+
+static inline __u32 sm_arg_watch_index(__u32 slot, __u32 abi, __u32 nr)
+{
+	return (slot * SM_ABI_COUNT + abi) * SM_NR_MAX + nr;
+}
+
+static inline __u32 sm_arg_mask_index(__u32 slot, __u32 watch, __u32 arg)
+{
+	return (slot * SM_ARG_WATCH_MAX + watch) * SM_ARG_MASK_STRIDE + arg;
+}
+
+/* Key of the call map: one per (slot, abi, nr, comm, masked arguments). */
+struct sm_call_key {
+	__u32 slot;
+	__u16 abi;
+	__u16 nr;
+	char comm[SM_COMM_LEN];
+	__u64 arg[SM_CALL_ARGS];
+};
+
+/* Per CPU: calls that returned, and of those, how many with an error. */
+struct sm_call_value {
+	__u64 count;
+	__u64 denied;
+};
+
 /* A process that made a violation (tgid, as audit records give pid=). */
 struct sm_offender_key {
 	__u32 slot;
@@ -82,7 +121,8 @@ enum sm_error {
 	SM_ERR_ODD_FULL = 1,       /* rare-path map full: a syscall was not counted */
 	SM_ERR_VIOLATIONS_FULL = 2, /* violation map full: a violation was not named */
 	SM_ERR_OFFENDERS_FULL = 3,  /* offender map full: a process was not noted */
-	SM_ERR_COUNT = 4,
+	SM_ERR_CALLS_FULL = 4,      /* call map full: a call decided by its arguments was not kept */
+	SM_ERR_COUNT = 5,
 };
 
 static inline __u32 sm_counter_index(__u32 slot, __u32 armed, __u32 abi, __u32 nr)

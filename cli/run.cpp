@@ -8,8 +8,10 @@
 #include <set>
 
 #include "command.h"
-#include "profile/filter.h"
 #include "profile/docker_json.h"
+#include "profile/filter.h"
+#include "profile/judge.h"
+#include "report/check_report.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
 #include "sys/spawn.h"
@@ -32,9 +34,12 @@ struct RunCliOptions {
   std::vector<std::string> command;
 };
 
-/// One reported violation: calls to one syscall by one process name.
+/// One reported violation: calls to one syscall (or with one set of argument
+/// values) by one process name.
 struct Reported {
   trace::SyscallKey key;
+  std::string label;  ///< "mkdir", or the call: "socket(AF_NETLINK, SOCK_RAW, 0)"
+  std::vector<profile::CallArgument> args;  ///< for a call decided by its arguments
   std::string process;  ///< "?" when no call returned (exit, exit_group)
   std::uint64_t count = 0;
   std::uint64_t denied = 0;
@@ -44,29 +49,36 @@ std::string syscall_name(const trace::SyscallKey& key) {
   return syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr));
 }
 
-// Enforce: the rows as the recorder saw them return, except calls that
-// argument rules let through (none of them returned an error). Complain:
-// logged calls go through, so sys_enter counted each one (also exit and
-// exit_group, which never return); the rows name who made them, and calls no
-// row accounts for are "?".
+// Which calls were outside the profile (profile::judge, the rule `check`
+// applies too). A call the profile decides by its arguments is named with
+// them when its values are outside; then it ran in complain mode and was
+// denied in enforce mode. Enforce: the rows of syscalls outside whatever
+// their arguments, as the recorder saw them return. Complain: logged calls
+// go through, so sys_enter counted each one (also exit and exit_group, which
+// never return); the rows name who made them, and calls no row accounts for
+// are "?".
 std::vector<Reported> reported_violations(const trace::Recording& rec, const profile::Profile& prof,
-                                          const std::set<trace::SyscallKey>& allowed,
-                                          profile::FilterMode mode) {
+                                          const trace::Watch& watch, profile::FilterMode mode) {
   std::vector<Reported> out;
+  for (const auto& row : rec.violations.rows) {
+    if (!row.args || profile::judge(prof, row.key, *row.args) != profile::Verdict::outside) continue;
+    const auto& masks = watch.arguments.at(row.key);
+    out.push_back({row.key, profile::describe_call(row.key, *row.args, masks),
+                   profile::call_arguments(row.key, *row.args, masks), row.comm, row.count,
+                   mode == profile::FilterMode::enforce ? row.denied : 0});
+  }
   if (mode == profile::FilterMode::enforce) {
-    for (const auto& row : rec.violations.rows) {
-      auto name = syscalls::name_of(row.key.arch, row.key.nr);
-      bool by_arguments = name && !profile::unconditional_action(prof, *name);
-      if (by_arguments && row.denied == 0) continue;
-      out.push_back({row.key, row.comm, row.count, row.denied});
-    }
+    for (const auto& row : rec.violations.rows)
+      if (!row.args && profile::outside_by_name(prof, row.key))
+        out.push_back({row.key, syscall_name(row.key), {}, row.comm, row.count, row.denied});
     return out;
   }
   std::map<trace::SyscallKey, std::vector<const trace::Violation*>> rows;
-  for (const auto& row : rec.violations.rows) rows[row.key].push_back(&row);
+  for (const auto& row : rec.violations.rows)
+    if (!row.args && profile::outside_by_name(prof, row.key)) rows[row.key].push_back(&row);
   std::set<trace::SyscallKey> keys;
   for (const auto& [key, tally] : rec.counts.armed)
-    if (!allowed.count(key)) keys.insert(key);
+    if (!watch.arguments.contains(key) && profile::outside_by_name(prof, key)) keys.insert(key);
   for (const auto& [key, list] : rows) keys.insert(key);
   for (const auto& key : keys) {
     auto entered = rec.counts.armed.count(key) ? rec.counts.armed.at(key).count : 0;
@@ -76,11 +88,11 @@ std::vector<Reported> reported_violations(const trace::Recording& rec, const pro
     // Nothing is denied in complain mode: a call that returned the profile's
     // errno did so on its own.
     if (list.size() == 1) {
-      out.push_back({key, list[0]->comm, std::max(entered, returned), 0});
+      out.push_back({key, syscall_name(key), {}, list[0]->comm, std::max(entered, returned), 0});
       continue;
     }
-    for (const auto* row : list) out.push_back({key, row->comm, row->count, 0});
-    if (entered > returned) out.push_back({key, "?", entered - returned, 0});
+    for (const auto* row : list) out.push_back({key, syscall_name(key), {}, row->comm, row->count, 0});
+    if (entered > returned) out.push_back({key, syscall_name(key), {}, "?", entered - returned, 0});
   }
   return out;
 }
@@ -105,6 +117,7 @@ int run(const RunCliOptions& o) {
                     o.profile, fmt::join(prof.flags, ", ")));
   auto filter = must(profile::compile_filter(prof, mode));
   auto allowed = profile::allowed_set(prof);
+  auto watch = profile::watch_for(prof);
   std::string native = syscalls::native_arch();
   auto execve_nr = syscalls::number_of(native, "execve");
   if (mode == profile::FilterMode::enforce && execve_nr && !allowed.count({native, *execve_nr}))
@@ -122,14 +135,14 @@ int run(const RunCliOptions& o) {
   auto rec = must(recorder->record({.argv = o.command,
                                     .executable = executable,
                                     .seccomp_filter = filter,
-                                    .watch = trace::Watch{allowed}}));
+                                    .watch = watch}));
 
-  auto violations = reported_violations(rec, prof, allowed, mode);
+  auto violations = reported_violations(rec, prof, watch, mode);
   std::uint64_t calls = 0;
   for (const auto& v : violations) {
     calls += v.count;
-    say(fmt::format("violation: {} {} by \"{}\" x{} ({})", v.key.arch, syscall_name(v.key), v.process,
-                    v.count, outcome(v, mode)));
+    say(fmt::format("violation: {} {} by \"{}\" x{} ({})", v.key.arch, v.label, v.process, v.count,
+                    outcome(v, mode)));
   }
   std::set<trace::SyscallKey> distinct;
   for (const auto& v : violations) distinct.insert(v.key);
@@ -141,14 +154,19 @@ int run(const RunCliOptions& o) {
 
   if (out) {
     json list = json::array();
-    for (const auto& v : violations)
-      list.push_back(
-          {{"arch", v.key.arch},
-           {"syscall", syscalls::name_of(v.key.arch, v.key.nr) ? json(syscall_name(v.key)) : json()},
-           {"nr", v.key.nr},
-           {"process", v.process},
-           {"count", v.count},
-           {"denied", v.denied}});
+    for (const auto& v : violations) {
+      json row = {{"arch", v.key.arch},
+                  {"syscall", syscalls::name_of(v.key.arch, v.key.nr) ? json(syscall_name(v.key)) : json()},
+                  {"nr", v.key.nr},
+                  {"process", v.process},
+                  {"count", v.count},
+                  {"denied", v.denied}};
+      if (!v.args.empty()) {
+        row["call"] = v.label;
+        row["args"] = report::call_arguments_json(v.args);
+      }
+      list.push_back(std::move(row));
+    }
     json doc = {{"profile", o.profile},
                 {"mode", profile::mode_name(mode)},
                 {"command", o.command},

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-
+#include <fmt/ranges.h>
 
 #include "explore/container_run.h"
 #include "profile/profile.h"
@@ -21,7 +21,7 @@ class CheckRun {
   CheckRun(const spec::Spec& spec, const CheckOptions& options) : spec_(spec), options_(options) {}
 
   Result<CheckResult> go(const profile::Profile& profile) {
-    ledger_.emplace(options_.mode, profile::allowed_set(profile));
+    ledger_.emplace(options_.mode, profile);
     auto run = ContainerRun::open(spec_, {.engine = options_.engine,
                                           .engine_options = options_.engine_options,
                                           .work_dir = options_.work_dir,
@@ -31,7 +31,7 @@ class CheckRun {
                                           .progress = options_.progress});
     if (!run) return run.error();
     run_ = std::move(*run);
-    if (auto st = run_->watch(trace::Watch{profile::allowed_set(profile)}); !st) return st.error();
+    if (auto st = run_->watch(ledger_->watch()); !st) return st.error();
 
     if (options_.mode == CheckMode::Complain) {
       if (auto st = sys::seccomp_log_enabled(); !st) return st.error();
@@ -76,9 +76,14 @@ class CheckRun {
     } else {
       during = *n;
     }
-    if (options_.progress)
+    if (options_.progress) {
+      std::vector<std::string> calls;
+      for (const auto& [label, n] : ledger_->last_step()) calls.push_back(fmt::format("{} x{}", label, n));
       options_.progress(fmt::format("check {} {}: {}{}", phase, name, outcome.ok ? "ok" : "FAILED: " + outcome.failure,
-                                    during ? fmt::format(" ({} calls outside the profile)", during) : ""));
+                                    during ? fmt::format(" ({} calls outside the profile: {})", during,
+                                                         fmt::join(calls, ", "))
+                                           : ""));
+    }
     bool ok = outcome.ok;
     result_.steps.push_back(std::move(outcome));
     return ok;

@@ -60,23 +60,33 @@ std::optional<std::string> StepLedger::first_step(const trace::SyscallKey& key) 
 
 std::string to_string(CheckMode mode) { return mode == CheckMode::Complain ? "complain" : "enforce"; }
 
+ViolationLedger::ViolationLedger(CheckMode mode, profile::Profile profile)
+    : mode_(mode), profile_(std::move(profile)), watch_(profile::watch_for(profile_)) {}
+
 std::uint64_t ViolationLedger::record(const std::string& step, const trace::Counts& counts,
                                       const trace::Violations& seen) {
-  std::map<trace::SyscallKey, std::uint64_t> totals;
-  if (mode_ == CheckMode::Complain) {
-    for (const auto& [key, tally] : counts.armed)
-      if (!allowed_.contains(key)) totals[key] = tally.count;
-    for (const auto& row : seen.rows)
-      if (!allowed_.contains(row.key)) processes_[row.key].insert(row.comm);
-  } else {
-    for (const auto& row : seen.rows)
-      if (row.denied) {
-        totals[row.key] += row.denied;
-        processes_[row.key].insert(row.comm);
-      }
+  std::map<CallKey, std::uint64_t> totals;
+  for (const auto& row : seen.rows) {
+    bool outside = row.args ? profile::judge(profile_, row.key, *row.args) == profile::Verdict::outside
+                            : profile::outside_by_name(profile_, row.key);
+    if (!outside) continue;
+    CallKey key{row.key, row.args};
+    if (mode_ == CheckMode::Complain) {
+      // Calls decided by their arguments ran and returned: sys_exit counted
+      // each; the others are counted at sys_enter, below.
+      if (row.args) totals[key] += row.count;
+      processes_[key].insert(row.comm);
+    } else if (row.denied) {
+      totals[key] += row.denied;
+      processes_[key].insert(row.comm);
+    }
   }
+  if (mode_ == CheckMode::Complain)
+    for (const auto& [key, tally] : counts.armed)
+      if (!watch_.arguments.contains(key) && profile::outside_by_name(profile_, key)) totals[{key, std::nullopt}] = tally.count;
   pids_ = seen.pids;
   std::uint64_t during = 0;
+  last_step_.clear();
   for (const auto& [key, n] : totals) {
     auto before = totals_.find(key);
     std::uint64_t was = before == totals_.end() ? 0 : before->second;
@@ -84,17 +94,29 @@ std::uint64_t ViolationLedger::record(const std::string& step, const trace::Coun
     per_step_[key][step] += n - was;
     first_step_.emplace(key, step);
     during += n - was;
+    last_step_.emplace_back(describe(key).label(), n - was);
   }
   totals_ = std::move(totals);
   return during;
 }
 
+CheckViolation ViolationLedger::describe(const CallKey& key) const {
+  CheckViolation v{.key = key.key,
+                   .name = syscalls::name_of(key.key.arch, key.key.nr).value_or("#" + std::to_string(key.key.nr))};
+  if (key.args) {
+    auto masks = watch_.arguments.find(key.key);
+    trace::CallArgs m = masks == watch_.arguments.end() ? trace::CallArgs{} : masks->second;
+    v.call = profile::describe_call(key.key, *key.args, m);
+    v.args = profile::call_arguments(key.key, *key.args, m);
+  }
+  return v;
+}
+
 std::vector<CheckViolation> ViolationLedger::violations() const {
   std::vector<CheckViolation> out;
   for (const auto& [key, n] : totals_) {
-    CheckViolation v{.key = key,
-                     .name = syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr)),
-                     .count = n};
+    CheckViolation v = describe(key);
+    v.count = n;
     if (auto it = processes_.find(key); it != processes_.end()) v.processes = it->second;
     if (v.processes.empty()) v.processes.insert("?");
     if (auto it = per_step_.find(key); it != per_step_.end()) v.per_step = it->second;

@@ -7,7 +7,8 @@
 // for the first time are new in it.
 //
 // ViolationLedger (the held-out check): after each step, the calls outside
-// the profile made during it, with the processes that made them.
+// the profile made during it, with the processes that made them; a call the
+// profile decides by its arguments is judged by them (profile/judge.h).
 
 #include <cstdint>
 #include <map>
@@ -16,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "profile/judge.h"
+#include "profile/profile.h"
 #include "trace/counts.h"
 #include "trace/snapshot_diff.h"
 #include "trace/trace.h"
@@ -62,46 +65,77 @@ enum class CheckMode { Complain, Enforce };
 /// "complain" or "enforce".
 std::string to_string(CheckMode mode);
 
-/// Calls to one syscall outside the profile.
+/// A syscall outside the profile, or one call of a syscall the profile
+/// decides by its arguments with argument values outside it.
+struct CallKey {
+  trace::SyscallKey key;
+  /// The call's arguments as the recorder kept them (trace::Watch::arguments);
+  /// empty for a syscall outside the profile whatever its arguments.
+  std::optional<trace::CallArgs> args;
+  auto operator<=>(const CallKey&) const = default;
+};
+
+/// Calls to one syscall outside the profile (or with one set of argument
+/// values outside it).
 struct CheckViolation {
   trace::SyscallKey key;
-  std::string name;                               ///< libseccomp's name, or #nr
+  std::string name;  ///< libseccomp's name, or #nr
+  /// For a call the profile decides by its arguments: how it reads
+  /// ("socket(AF_NETLINK, SOCK_RAW, 0)", profile::describe_call) and its
+  /// arguments; empty otherwise.
+  std::string call;
+  std::vector<profile::CallArgument> args;
   std::uint64_t count = 0;                        ///< calls (complain: made; enforce: denied)
   std::set<std::string> processes;                ///< task names that made them ("?" when unknown)
   std::map<std::string, std::uint64_t> per_step;  ///< step name -> calls during it
   std::string first_step;
+  /// The call when there is one, else the syscall's name: how lines name it.
+  const std::string& label() const { return call.empty() ? name : call; }
 };
 
-/// The violation rule: what the recorder's counts say fell outside the
-/// profile. Complain mode: the calls ran (the profile only logs them), so
-/// every armed call sys_enter counted outside allowed is one, exit and
-/// exit_group included. Enforce mode: a denied call never reaches sys_enter;
-/// sys_exit saw it return the filter's error, and a call that failed on its
-/// own is not one.
+/// The violation rule: what the recorder saw fall outside the profile, each
+/// call judged by profile::judge (by its arguments when the profile decides
+/// it by them; a call a rule answers with ENOSYS on purpose is none).
+/// Complain mode: the calls ran (the profile only logs them), so every armed
+/// call sys_enter counted of a syscall outside the profile whatever its
+/// arguments is one, exit and exit_group included; a call decided by its
+/// arguments is one when its values are outside (sys_exit kept them).
+/// Enforce mode: a denied call never reaches sys_enter; sys_exit saw it
+/// return the filter's error. A call that failed on its own is not one: an
+/// allowed call's values say the filter let it through, whatever it returned.
 class ViolationLedger {
  public:
-  ViolationLedger(CheckMode mode, std::set<trace::SyscallKey> allowed)
-      : mode_(mode), allowed_(std::move(allowed)) {}
+  ViolationLedger(CheckMode mode, profile::Profile profile);
+
+  /// What the recorder must watch for this profile (profile::watch_for).
+  const trace::Watch& watch() const { return watch_; }
 
   /// Takes the counts after a step; returns the calls outside the profile
   /// made during it. counts are only read in complain mode.
   std::uint64_t record(const std::string& step, const trace::Counts& counts, const trace::Violations& seen);
 
-  /// Calls outside the profile so far, per syscall.
-  const std::map<trace::SyscallKey, std::uint64_t>& totals() const { return totals_; }
+  /// The calls outside the profile made during the last recorded step, by
+  /// label (CheckViolation::label), in key order.
+  const std::vector<std::pair<std::string, std::uint64_t>>& last_step() const { return last_step_; }
+  /// Calls outside the profile so far, per syscall or call.
+  const std::map<CallKey, std::uint64_t>& totals() const { return totals_; }
   /// The processes (thread group ids) that made them, as of the last record.
   const std::set<int>& pids() const { return pids_; }
-  /// Every syscall called outside the profile, in key order.
+  /// Every syscall (or call) outside the profile, in key order.
   std::vector<CheckViolation> violations() const;
 
  private:
+  CheckViolation describe(const CallKey& key) const;
+
   CheckMode mode_;
-  std::set<trace::SyscallKey> allowed_;
-  std::map<trace::SyscallKey, std::uint64_t> totals_;
+  profile::Profile profile_;
+  trace::Watch watch_;
+  std::map<CallKey, std::uint64_t> totals_;
   std::set<int> pids_;
-  std::map<trace::SyscallKey, std::set<std::string>> processes_;
-  std::map<trace::SyscallKey, std::map<std::string, std::uint64_t>> per_step_;
-  std::map<trace::SyscallKey, std::string> first_step_;
+  std::map<CallKey, std::set<std::string>> processes_;
+  std::map<CallKey, std::map<std::string, std::uint64_t>> per_step_;
+  std::map<CallKey, std::string> first_step_;
+  std::vector<std::pair<std::string, std::uint64_t>> last_step_;
 };
 
 }  // namespace sandmine::explore

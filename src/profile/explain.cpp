@@ -7,12 +7,15 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "syscalls/argument_names.h"
+#include "syscalls/arguments.h"
 #include "syscalls/syscalls.h"
 #include "util/csv.h"
 
@@ -59,7 +62,65 @@ constexpr const char* kCompatArches[] = {"x86", "x32"};
 // numbers, so allowed_set() has them by name.
 using syscalls::filterable_on;
 
+// Whether some value of the argument a need names, meeting it, may satisfy c
+// (a condition on another argument may hold whatever the need).
+bool may_hold(const ArgCondition& c, const ArgumentNeed& need) {
+  if (c.index != need.index) return true;
+  if (c.op == "SCMP_CMP_EQ") return (c.value & need.mask) == need.value;
+  if (c.op == "SCMP_CMP_MASKED_EQ")
+    return (c.value_two & ~c.value) == 0 && ((c.value_two ^ need.value) & c.value & need.mask) == 0;
+  // NE, LT, LE, GT, GE: some value with the needed bits may hold them.
+  return true;
+}
+
+// The set of names a value of rule prints with ("enum:family" -> "family"), empty for none.
+std::string name_set(const syscalls::ArgumentRule& rule) {
+  auto colon = rule.names.find(':');
+  return colon == std::string::npos ? "" : rule.names.substr(colon + 1);
+}
+
 }  // namespace
+
+Result<ArgumentNeed> parse_argument_need(std::string_view text) {
+  std::string t(text);
+  auto bad = [&](const std::string& why) {
+    return Error{"argument need \"" + t + "\": " + why + " (NAME.ARGUMENT=VALUE or NAME.ARGUMENT&FLAG)"};
+  };
+  auto dot = t.find('.');
+  auto op = t.find_first_of("=&");
+  if (dot == std::string::npos || op == std::string::npos || op < dot) return bad("no NAME.ARGUMENT");
+  ArgumentNeed need{.syscall = t.substr(0, dot), .text = t};
+  std::string argument = t.substr(dot + 1, op - dot - 1), value = t.substr(op + 1);
+  const auto* spec = syscalls::argument_spec(need.syscall);
+  if (!spec) return bad(need.syscall + " has no mined arguments in data/argument_rules.csv");
+  const syscalls::ArgumentRule* rule = nullptr;
+  for (const auto& r : spec->rules)
+    if (r.argument == argument && r.struct_offset < 0) rule = &r;
+  if (!rule) return bad(need.syscall + " has no argument " + argument + " a filter can compare");
+  auto set = name_set(*rule);
+  std::optional<std::uint64_t> v;
+  if (!set.empty() && set.find('{') == std::string::npos) v = syscalls::value_in(set, value);
+  if (!v) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long n = value.empty() ? 0 : std::strtoull(value.c_str(), &end, 0);
+    if (value.empty() || errno != 0 || *end != '\0') return bad("\"" + value + "\" is neither a name nor a number");
+    v = n;
+  }
+  need.index = static_cast<unsigned>(rule->index);
+  need.value = *v;
+  need.mask = t[op] == '&' ? *v : rule->record_mask();
+  if ((need.value & ~need.mask) != 0 || (t[op] == '&' && need.value == 0))
+    return bad("the value has bits the argument is not compared under");
+  return need;
+}
+
+std::vector<ArgumentNeed> KernelCve::arguments_of(const std::string& name) const {
+  std::vector<ArgumentNeed> out;
+  for (const auto& a : arguments)
+    if (a.syscall == name) out.push_back(a);
+  return out;
+}
 
 std::string_view to_string(Allowance a) {
   switch (a) {
@@ -115,6 +176,16 @@ const std::vector<KernelCve>& kernel_cves() {
       if (r["abi"] != "native" && r["abi"] != "compat")
         broken_row(name, i, "abi is \"" + r["abi"] + "\", not native or compat");
       cve.compat = r["abi"] == "compat";
+      if (!r["arguments"].empty())
+        for (const auto& term : split(r["arguments"], ' ')) {
+          auto need = parse_argument_need(term);
+          if (!need) broken_row(name, i, need.error().message);
+          bool named = false;
+          for (const auto& alternatives : cve.needs)
+            named = named || std::find(alternatives.begin(), alternatives.end(), need->syscall) != alternatives.end();
+          if (!named) broken_row(name, i, "argument need " + term + " on a syscall the path does not list");
+          cve.arguments.push_back(std::move(*need));
+        }
       out.push_back(std::move(cve));
     }
     return out;
@@ -128,6 +199,20 @@ Allowance ArchSurface::of(const std::string& name) const {
   return Allowance::no;
 }
 
+Allowance ArchSurface::of(const std::string& name, const std::vector<ArgumentNeed>& needs) const {
+  Allowance a = of(name);
+  if (a != Allowance::conditional || needs.empty()) return a;
+  auto it = rules.find(name);
+  if (it == rules.end()) return a;  // no rules to judge the values by
+  if (default_allows) return Allowance::yes;
+  for (const auto& rule : it->second)
+    if (rule.action.allows() && std::all_of(rule.args.begin(), rule.args.end(), [&](const ArgCondition& c) {
+          return std::all_of(needs.begin(), needs.end(), [&](const ArgumentNeed& n) { return may_hold(c, n); });
+        }))
+      return Allowance::yes;
+  return Allowance::no;
+}
+
 std::set<std::string> ArchSurface::names() const {
   std::set<std::string> out = allowed;
   out.insert(conditional.begin(), conditional.end());
@@ -137,6 +222,11 @@ std::set<std::string> ArchSurface::names() const {
 Allowance Surface::of(const std::string& arch, const std::string& name) const {
   auto it = arches.find(arch);
   return it == arches.end() ? Allowance::no : it->second.of(name);
+}
+
+Allowance Surface::of(const std::string& arch, const std::string& name, const std::vector<ArgumentNeed>& needs) const {
+  auto it = arches.find(arch);
+  return it == arches.end() ? Allowance::no : it->second.of(name, needs);
 }
 
 Surface surface_of(const Profile& profile) {
@@ -153,9 +243,14 @@ Surface surface_of(const Profile& profile) {
                     [&](const ArgRule& r) { return r.action.allows() || profile.default_action.allows(); }))
       conditional.insert(name);
   }
-  for (auto& [arch, surface] : s.arches)
+  for (auto& [arch, surface] : s.arches) {
+    surface.default_allows = profile.default_action.allows();
     for (const auto& name : conditional)
-      if (filterable_on(arch, name)) surface.conditional.insert(name);
+      if (filterable_on(arch, name)) {
+        surface.conditional.insert(name);
+        surface.rules[name] = profile.syscalls.at(name).rules;
+      }
+  }
   return s;
 }
 
@@ -170,7 +265,7 @@ Allowance reachable(const KernelCve& cve, const Surface& surface) {
     Allowance path = Allowance::yes;  // the weakest of the requirements
     for (const auto& alternatives : cve.needs) {
       Allowance met = Allowance::no;  // the strongest of the alternatives
-      for (const auto& name : alternatives) met = std::max(met, surface.of(arch, name));
+      for (const auto& name : alternatives) met = std::max(met, surface.of(arch, name, cve.arguments_of(name)));
       path = std::min(path, met);
     }
     best = std::max(best, path);
@@ -272,7 +367,10 @@ std::string cell(Allowance a) {
 std::string needs_text(const KernelCve& cve) {
   std::vector<std::string> parts;
   for (const auto& alternatives : cve.needs) parts.push_back(fmt::format("{}", fmt::join(alternatives, "/")));
-  return fmt::format("{}{}", fmt::join(parts, " + "), cve.compat ? " (32-bit)" : "");
+  std::vector<std::string> values;
+  for (const auto& a : cve.arguments) values.push_back(a.text);
+  return fmt::format("{}{}{}", fmt::join(parts, " + "), cve.compat ? " (32-bit)" : "",
+                     values.empty() ? "" : fmt::format(" [{}]", fmt::join(values, " ")));
 }
 
 std::string percent(double share) { return fmt::format("{:.1f}%", 100 * share); }
@@ -369,8 +467,10 @@ std::string explain_text(const Explanation& e) {
                     b.surface ? tally(cves, [&](const auto& c) { return reachable(c, *b.surface); }) : "n/a");
   out +=
       "\n  open: every syscall on its path is allowed (one of a/b; on x86 or x32 for 32-bit paths);\n"
-      "  cond: only through a syscall allowed for some argument values, which may close the path\n"
-      "  (Docker's default allows clone only without namespace flags)\n";
+      "  [values]: the argument values the path needs; a syscall allowed for some values opens it\n"
+      "  only when a rule lets those values through;\n"
+      "  cond: only through a syscall allowed for some argument values, with no rules to judge by\n"
+      "  (Docker's default from its table allows clone only without namespace flags)\n";
   rows = {{"cve", "needs", "profile"}};
   for (const auto& b : e.baselines) rows[0].push_back(b.key);
   for (const auto& c : cves) {
@@ -432,10 +532,17 @@ json explain_json(const Explanation& e) {
   for (const auto& c : kernel_cves()) {
     json row = {{"id", c.id},
                 {"needs", c.needs},
+                {"arguments", json::array()},
                 {"abi", c.compat ? "compat" : "native"},
                 {"description", c.description},
                 {"source", c.source},
                 {"profile", to_string(reachable(c, e.surface))}};
+    for (const auto& a : c.arguments)
+      row["arguments"].push_back({{"syscall", a.syscall},
+                                  {"index", a.index},
+                                  {"mask", fmt::format("{:#x}", a.mask)},
+                                  {"value", fmt::format("{:#x}", a.value)},
+                                  {"text", a.text}});
     for (const auto& b : e.baselines)
       row[b.key] = allowance_json(b.surface, b.surface ? reachable(c, *b.surface) : Allowance::no);
     doc["cves"].push_back(row);

@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "profile/profile.h"
+#include "util/result.h"
 
 namespace sandmine::profile {
 
@@ -50,15 +51,39 @@ struct RiskySyscall {
 /// The table (embedded in the binary at build time).
 const std::vector<RiskySyscall>& risky_syscalls();
 
+/// An argument value a CVE's path needs in a call (data/cves.csv,
+/// `arguments`): a call of syscall whose argument index, under mask, equals
+/// value. "socket.domain=AF_PACKET" is (socket, 0, 0xffffffff, 0x11);
+/// "clone.flags&CLONE_NEWUSER" (the bit set) is (clone, 0, 0x10000000, 0x10000000).
+struct ArgumentNeed {
+  std::string syscall;
+  unsigned index = 0;
+  std::uint64_t mask = 0;
+  std::uint64_t value = 0;
+  std::string text;  ///< as the table writes it
+  bool operator==(const ArgumentNeed&) const = default;
+};
+
+/// Reads one term of the `arguments` column: "NAME.ARGUMENT=VALUE" (the
+/// argument under the argument table's mask for it, or 32 bits for an int)
+/// or "NAME.ARGUMENT&FLAG" (that bit set); ARGUMENT and the value's names
+/// come from data/argument_rules.csv and data/argument_names.csv, values may
+/// also be numbers.
+Result<ArgumentNeed> parse_argument_need(std::string_view text);
+
 /// A row of data/cves.csv: the vulnerable code is reached only when every
 /// requirement is met; a requirement is met by any one of its syscalls
-/// (`a/b` in the table; requirements are separated by `|`).
+/// (`a/b` in the table; requirements are separated by `|`), and a syscall
+/// with argument needs only by a call with those values (all of them, in one call).
 struct KernelCve {
   std::string id;                               ///< CVE-2022-0847
   std::vector<std::vector<std::string>> needs;  ///< all of these, each by one of its names
   bool compat = false;                          ///< the path goes through the 32-bit compat ABI
   std::string description;
   std::string source;
+  std::vector<ArgumentNeed> arguments;  ///< the argument values the path needs, per syscall
+  /// The argument needs on syscall name.
+  std::vector<ArgumentNeed> arguments_of(const std::string& name) const;
 };
 
 /// The table (embedded in the binary at build time).
@@ -68,7 +93,16 @@ const std::vector<KernelCve>& kernel_cves();
 struct ArchSurface {
   std::set<std::string> allowed;      ///< unconditionally
   std::set<std::string> conditional;  ///< for some argument values only
+  /// The rules that decide conditional names, when known (a profile's; a
+  /// table of names such as Docker's default has none).
+  std::map<std::string, std::vector<ArgRule>> rules;
+  bool default_allows = false;  ///< the profile's default action lets calls run
   Allowance of(const std::string& name) const;
+  /// Whether a call of name with argument values meeting every need (of
+  /// that name) gets through: yes when a rule allowing the name may hold for
+  /// such values (or the default allows), no when none can; conditional when
+  /// there are no needs or no rules to decide by (a table of names).
+  Allowance of(const std::string& name, const std::vector<ArgumentNeed>& needs) const;
   /// Every name let through at all (allowed and conditional).
   std::set<std::string> names() const;
 };
@@ -78,6 +112,7 @@ struct ArchSurface {
 struct Surface {
   std::map<std::string, ArchSurface> arches;
   Allowance of(const std::string& arch, const std::string& name) const;
+  Allowance of(const std::string& arch, const std::string& name, const std::vector<ArgumentNeed>& needs) const;
 };
 
 /// The surface of a profile as it applies on this host: allowed_set() for
@@ -86,8 +121,10 @@ struct Surface {
 Surface surface_of(const Profile& profile);
 
 /// Whether a CVE's way in is open under a surface. A native path needs its
-/// syscalls on x86_64; a compat path needs them on x86 or x32. Conditional
-/// when it is open only through conditionally allowed syscalls.
+/// syscalls on x86_64; a compat path needs them on x86 or x32; a syscall with
+/// argument needs, a call with those values (ArchSurface::of). Conditional
+/// when it is open only through conditionally allowed syscalls whose rules
+/// could not be judged against the values the path needs.
 Allowance reachable(const KernelCve& cve, const Surface& surface);
 
 /// A default profile to compare with.

@@ -141,10 +141,10 @@ Status plain_allow_list(const Profile& p) {
 
 Profile complain_mode(Profile profile) {
   if (!profile.default_action.allows()) profile.default_action = Action::log();
+  auto logged = [](const Action& a) { return a.allows() || a.answers_missing() ? a : Action::log(); };
   for (auto& [name, policy] : profile.syscalls) {
-    if (policy.action && !policy.action->allows()) policy.action = Action::log();
-    for (auto& rule : policy.rules)
-      if (!rule.action.allows()) rule.action = Action::log();
+    if (policy.action) policy.action = logged(*policy.action);
+    for (auto& rule : policy.rules) rule.action = logged(rule.action);
   }
   return profile;
 }

@@ -13,6 +13,7 @@
 // rules decide.
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -34,6 +35,11 @@ struct Action {
   bool allows() const { return name == "SCMP_ACT_ALLOW"; }
   /// Whether errno_ret means anything (SCMP_ACT_ERRNO, SCMP_ACT_TRACE).
   bool takes_errno() const { return name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE"; }
+  /// SCMP_ACT_ERRNO with ENOSYS: the call "does not exist". A rule that says
+  /// so on purpose (clone3, whose flags no filter can read) makes the program
+  /// fall back (glibc to clone): complain mode keeps it, and the held-out
+  /// check does not name such calls (profile/judge.h).
+  bool answers_missing() const { return name == "SCMP_ACT_ERRNO" && errno_ret == ENOSYS; }
   static Action allow() { return {"SCMP_ACT_ALLOW", 0}; }
   static Action error(int errnum) { return {"SCMP_ACT_ERRNO", errnum}; }
   static Action log() { return {"SCMP_ACT_LOG", 0}; }
@@ -120,7 +126,8 @@ Status plain_allow_list(const Profile& profile);
 
 /// Complain mode: every action that does not allow, the default included,
 /// becomes SCMP_ACT_LOG (the call goes through, the kernel writes an audit
-/// record).
+/// record), except a rule's ENOSYS answer (Action::answers_missing): the
+/// program falls back from it as it will under the profile.
 Profile complain_mode(Profile profile);
 
 /// Allows names whatever their arguments, marking them with comment. Names

@@ -22,6 +22,13 @@ std::string steps_of(const explore::CheckViolation& v, const explore::CheckResul
 
 }  // namespace
 
+nlohmann::json call_arguments_json(const std::vector<profile::CallArgument>& args) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : args)
+    out.push_back({{"index", a.index}, {"name", a.name}, {"value", fmt::format("{:#x}", a.value)}, {"text", a.text}});
+  return out;
+}
+
 nlohmann::json check_json(const std::string& spec_name, const std::string& profile, const std::string& engine,
                           const explore::CheckResult& result) {
   nlohmann::json steps = nlohmann::json::array();
@@ -32,14 +39,17 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
     steps.push_back(std::move(j));
   }
   nlohmann::json violations = nlohmann::json::array();
-  for (const auto& v : result.violations)
-    violations.push_back({{"arch", v.key.arch},
-                          {"nr", v.key.nr},
-                          {"syscall", v.name},
-                          {"count", v.count},
-                          {"processes", v.processes},
-                          {"first_step", v.first_step},
-                          {"steps", v.per_step}});
+  for (const auto& v : result.violations) {
+    nlohmann::json row = {{"arch", v.key.arch},         {"nr", v.key.nr},
+                          {"syscall", v.name},          {"count", v.count},
+                          {"processes", v.processes},   {"first_step", v.first_step},
+                          {"steps", v.per_step}};
+    if (!v.call.empty()) {
+      row["call"] = v.call;
+      row["args"] = call_arguments_json(v.args);
+    }
+    violations.push_back(std::move(row));
+  }
   nlohmann::json j = {{"spec", spec_name},     {"profile", profile},
                       {"engine", engine},      {"mode", explore::to_string(result.mode)},
                       {"passed", result.passed()}, {"steps", steps},
@@ -56,7 +66,7 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
 std::vector<std::string> violation_lines(const explore::CheckResult& result) {
   std::vector<std::string> lines;
   for (const auto& v : result.violations)
-    lines.push_back(fmt::format("{} {} x{} by {} ({}{})", v.key.arch, v.name, v.count, fmt::join(v.processes, ", "),
+    lines.push_back(fmt::format("{} {} x{} by {} ({}{})", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
                                 result.mode == explore::CheckMode::Enforce ? "denied; " : "", steps_of(v, result)));
   return lines;
 }
@@ -79,9 +89,9 @@ std::string check_markdown(const explore::CheckResult& result) {
   if (result.violations.empty()) {
     md += "\nNo call outside the profile.\n";
   } else {
-    md += "\n| arch | syscall | calls | processes | steps |\n|---|---|---:|---|---|\n";
+    md += "\n| arch | syscall or call | calls | processes | steps |\n|---|---|---:|---|---|\n";
     for (const auto& v : result.violations)
-      md += fmt::format("| {} | {} | {} | {} | {} |\n", v.key.arch, v.name, v.count, fmt::join(v.processes, ", "),
+      md += fmt::format("| {} | {} | {} | {} | {} |\n", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
                         steps_of(v, result));
   }
   if (auto line = audit_line(result); !line.empty()) md += "\n" + line + "\n";

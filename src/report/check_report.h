@@ -10,11 +10,17 @@
 
 namespace sandmine::report {
 
+/// A call's arguments as result.json lists them (docs/formats.md):
+/// [{"index": 0, "name": "domain", "value": "0x10", "text": "AF_NETLINK"}, ...].
+nlohmann::json call_arguments_json(const std::vector<profile::CallArgument>& args);
+
 /// What the check saw, for result.json (format in docs/formats.md).
 nlohmann::json check_json(const std::string& spec_name, const std::string& profile, const std::string& engine,
                           const explore::CheckResult& result);
 
-/// One line per violation: "x86_64 mkdir x3 by nginx during validate reload-config".
+/// One line per violation: "x86_64 mkdir x3 by nginx (validate-reload 3)", a
+/// call decided by its arguments with them: "x86_64 socket(AF_NETLINK,
+/// SOCK_RAW, 0) x1 by ip (start 1)".
 std::vector<std::string> violation_lines(const explore::CheckResult& result);
 
 /// The audit records' verdict in one line, or empty when none were read.

@@ -12,6 +12,7 @@
 #include "profile/docker_json.h"
 #include "profile/explain.h"
 #include "report/run_files.h"
+#include "util/json.h"
 
 namespace sandmine::report {
 
@@ -263,7 +264,7 @@ std::string check_section(const json& check) {
     s += "<p>No call outside the profile.</p>\n";
   } else {
     s +=
-        "<table class=\"violations\"><thead><tr><th>arch</th><th>syscall</th><th>calls</th><th>processes</th>"
+        "<table class=\"violations\"><thead><tr><th>arch</th><th>syscall or call</th><th>calls</th><th>processes</th>"
         "<th>first step</th><th>calls per step</th></tr></thead><tbody>\n";
     for (const auto& v : violations) {
       std::string per_step;
@@ -272,7 +273,8 @@ std::string check_section(const json& check) {
           per_step += (per_step.empty() ? "" : ", ") + step + " " + (n.is_number() ? n.dump() : "?");
       s += fmt::format(
           "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-          html_escape(str(v, "arch")), html_escape(str(v, "syscall")), number(num(v, "count").value_or(0)),
+          html_escape(str(v, "arch")), html_escape(str(v, v.contains("call") ? "call" : "syscall")),
+          number(num(v, "count").value_or(0)),
           html_escape(joined(v.value("processes", json::array()))), html_escape(str(v, "first_step")),
           html_escape(per_step));
     }

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdarg>
+#include <map>
+#include <optional>
 #include <cstring>
 #include <tuple>
 #include <cstdio>
@@ -88,6 +90,22 @@ Status set_up_arguments(recorder_bpf* skel, const EbpfOptions& options) {
   return {};
 }
 
+// The calls that return in the new child too (with 0), per ABI: the child's
+// return is not a call of its own (bpf/recorder.bpf.c, note_violation).
+void set_up_fork_numbers(recorder_bpf* skel) {
+  for (int abi = 0; abi < SM_ABI_COUNT; ++abi) {
+    auto arch = syscalls::arch_for_abi(abi);
+    if (!arch) continue;
+    for (const char* name : {"clone", "clone3", "fork", "vfork"}) {
+      auto nr = syscalls::number_of(*arch, name);
+      if (!nr) continue;
+      auto n = syscalls::abi_number(abi, *nr);
+      if (n < 0 || n >= SM_NR_MAX) continue;
+      skel->rodata->fork_nrs[abi * SM_NR_WORDS + n / 64] |= 1ULL << (n % 64);
+    }
+  }
+}
+
 }  // namespace
 
 struct EbpfRecorder::Impl {
@@ -131,6 +149,7 @@ struct EbpfRecorder::Impl {
     for (const auto& k : stale) bpf_map_delete_elem(odd_fd, &k);
     clear_arguments(slot);
     delete_slot_entries<sm_violation_key>(bpf_map__fd(skel->maps.violations), slot);
+    delete_slot_entries<sm_call_key>(bpf_map__fd(skel->maps.calls), slot);
     delete_slot_entries<sm_offender_key>(bpf_map__fd(skel->maps.offenders), slot);
     delete_slot_entries<sm_exec_key>(bpf_map__fd(skel->maps.execs), slot);
     return {};
@@ -195,10 +214,16 @@ struct EbpfRecorder::Impl {
   // Stops naming violations in slot (the program reads the flag first).
   void unwatch(int slot) {
     __atomic_store_n(&skel->bss->watched[slot], 0, __ATOMIC_RELEASE);
-    for (__u32 abi = 0; abi < SM_ABI_COUNT; ++abi)
+    auto s = static_cast<__u32>(slot);
+    for (__u32 abi = 0; abi < SM_ABI_COUNT; ++abi) {
       for (__u32 w = 0; w < SM_NR_WORDS; ++w)
-        __atomic_store_n(&skel->bss->allowed[sm_allowed_word(static_cast<__u32>(slot), abi, w * 64)], 0,
-                         __ATOMIC_RELAXED);
+        __atomic_store_n(&skel->bss->allowed[sm_allowed_word(s, abi, w * 64)], 0, __ATOMIC_RELAXED);
+      for (__u32 nr = 0; nr < SM_NR_MAX; ++nr)
+        __atomic_store_n(&skel->bss->arg_watch[sm_arg_watch_index(s, abi, nr)], 0, __ATOMIC_RELAXED);
+    }
+    for (__u32 w = 0; w < SM_ARG_WATCH_MAX; ++w)
+      for (__u32 i = 0; i < SM_CALL_ARGS; ++i)
+        __atomic_store_n(&skel->bss->arg_watch_masks[sm_arg_mask_index(s, w, i)], 0, __ATOMIC_RELAXED);
   }
 };
 
@@ -258,6 +283,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   // sys_exit names violations; mining does not pay for it.
   if (!options.violations) bpf_program__set_autoload(impl->skel->progs.sys_exit, false);
   if (auto st = set_up_arguments(impl->skel, options); !st) return st.error();
+  set_up_fork_numbers(impl->skel);
   impl->violations = options.violations;
   if (int err = recorder_bpf__load(impl->skel))
     return libbpf_error("cannot load the recorder BPF program (kernel BTF " + options.btf_path + ")", err);
@@ -360,6 +386,33 @@ Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
     auto word = sm_allowed_word(slot, static_cast<__u32>(*abi), static_cast<__u32>(nr));
     impl_->skel->bss->allowed[word] |= 1ULL << (nr % 64);
   }
+  static_assert(SM_ARG_WATCH_MAX == kMaxArgumentWatches && SM_CALL_ARGS == std::tuple_size_v<CallArgs>);
+  static_assert((SM_ARG_MASK_ENTRIES & (SM_ARG_MASK_ENTRIES - 1)) == 0 && SM_CALL_ARGS <= SM_ARG_MASK_STRIDE);
+  // The syscalls the profile decides by their arguments: one set of masks per
+  // name (its numbers on every ABI share it).
+  std::map<std::optional<std::string>, __u32> index_of;
+  for (const auto& [key, masks] : watch.arguments) {
+    auto abi = syscalls::abi_for_arch(key.arch);
+    if (!abi) return Error{"the profile allows syscalls of architecture " + key.arch + ", which this host does not run", EINVAL};
+    auto nr = syscalls::abi_number(*abi, key.nr);
+    if (nr < 0 || nr >= SM_NR_MAX) continue;  // named by number, as above
+    auto name = syscalls::name_of(key.arch, key.nr);
+    // Numbers without a name share nothing: each gets its own masks.
+    auto id = name ? name : std::optional<std::string>(key.arch + "#" + std::to_string(key.nr));
+    auto [it, fresh] = index_of.emplace(id, static_cast<__u32>(index_of.size()));
+    if (fresh) {
+      if (it->second >= SM_ARG_WATCH_MAX) {
+        impl_->unwatch(target.slot);
+        return Error{"the profile decides more than " + std::to_string(SM_ARG_WATCH_MAX) +
+                         " syscalls by their arguments; the recorder can watch that many",
+                     E2BIG};
+      }
+      for (__u32 i = 0; i < SM_CALL_ARGS; ++i)
+        impl_->skel->bss->arg_watch_masks[sm_arg_mask_index(slot, it->second, i)] = masks[i];
+    }
+    impl_->skel->bss->arg_watch[sm_arg_watch_index(slot, static_cast<__u32>(*abi), static_cast<__u32>(nr))] =
+        static_cast<__u8>(it->second + 1);
+  }
   // Bits first, then the flag: the program never sees a half-written set.
   __atomic_store_n(&impl_->skel->bss->watched[slot], 1, __ATOMIC_RELEASE);
   return {};
@@ -383,8 +436,30 @@ Result<Violations> EbpfRecorder::violations(const Target& target) {
                                  .count = v.count,
                                  .denied = v.denied});
   }
+  // Calls of syscalls decided by their arguments: per-CPU counts, summed.
+  int cfd = bpf_map__fd(impl_->skel->maps.calls);
+  std::vector<sm_call_value> per_cpu(static_cast<size_t>(impl_->ncpus));
+  sm_call_key ckey{}, cnext{};
+  prev = nullptr;
+  while (bpf_map_get_next_key(cfd, prev, &cnext) == 0) {
+    ckey = cnext;
+    prev = &ckey;
+    if (ckey.slot != static_cast<__u32>(target.slot)) continue;
+    if (bpf_map_lookup_elem(cfd, &ckey, per_cpu.data()) != 0) continue;
+    auto arch = syscalls::arch_for_abi(ckey.abi);
+    if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
+    Violation row{.key = {*arch, syscalls::seccomp_number(ckey.abi, ckey.nr)},
+                  .comm = std::string(ckey.comm, strnlen(ckey.comm, sizeof ckey.comm))};
+    row.args.emplace();
+    std::copy(std::begin(ckey.arg), std::end(ckey.arg), row.args->begin());
+    for (const auto& v : per_cpu) {
+      row.count += v.count;
+      row.denied += v.denied;
+    }
+    if (row.count) out.rows.push_back(std::move(row));
+  }
   std::sort(out.rows.begin(), out.rows.end(), [](const Violation& a, const Violation& b) {
-    return std::tie(a.key, a.comm) < std::tie(b.key, b.comm);
+    return std::tie(a.key, a.comm, a.args) < std::tie(b.key, b.comm, b.args);
   });
   int ofd = bpf_map__fd(impl_->skel->maps.offenders);
   sm_offender_key who{}, who_next{};
@@ -413,6 +488,10 @@ Status EbpfRecorder::health() const {
                                          "name pairs): the list of violations is incomplete"};
       case SM_ERR_OFFENDERS_FULL:
         return Error{std::to_string(n) + " processes that made violations were not noted (too many)"};
+      case SM_ERR_CALLS_FULL:
+        return Error{std::to_string(n) + " calls of syscalls the profile decides by their arguments were not "
+                                         "judged (too many distinct argument values and process names): the "
+                                         "list of violations is incomplete"};
       default:
         return Error{std::to_string(n) + " syscalls were not counted (counter lookup failed): the recording "
                                          "is incomplete"};

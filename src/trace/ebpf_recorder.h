@@ -64,7 +64,9 @@ class EbpfRecorder final : public Recorder {
   /// The target's counts as of now (exact: per-CPU counters summed).
   Result<Counts> snapshot(const Target& target);
   /// Names, from now on, every call the target's armed threads make outside
-  /// watch.allowed (needs EbpfOptions::violations).
+  /// watch.allowed, and keeps every call to a syscall of watch.arguments with
+  /// those bits of its arguments (needs EbpfOptions::violations). Fails when
+  /// watch.arguments names more than kMaxArgumentWatches syscalls.
   Status watch(const Target& target, const Watch& watch);
   /// The target's violations as of now.
   Result<Violations> violations(const Target& target);

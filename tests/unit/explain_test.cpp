@@ -209,6 +209,70 @@ TEST(Explain, A32BitPathNeedsA32BitArchitecture) {
   EXPECT_EQ(reachable(cve("CVE-2021-22555"), surface_of(parse_ok(doc))), Allowance::yes);
 }
 
+TEST(CveTable, ArgumentNeedsReadAsTheArgumentTableComparesThem) {
+  auto need = [](const char* text) {
+    auto n = parse_argument_need(text);
+    EXPECT_TRUE(n.ok()) << n.error().message;
+    return n.ok() ? *n : ArgumentNeed{};
+  };
+  EXPECT_EQ(need("socket.domain=AF_PACKET"),
+            (ArgumentNeed{"socket", 0, 0xffffffff, 0x11, "socket.domain=AF_PACKET"}));
+  EXPECT_EQ(need("clone.flags&CLONE_NEWUSER"),
+            (ArgumentNeed{"clone", 0, 0x10000000, 0x10000000, "clone.flags&CLONE_NEWUSER"}));
+  // futex's op under the table's mask (no private or realtime bit).
+  EXPECT_EQ(need("futex.op=FUTEX_CMP_REQUEUE_PI"),
+            (ArgumentNeed{"futex", 1, 0xfffffe7f, 12, "futex.op=FUTEX_CMP_REQUEUE_PI"}));
+  EXPECT_EQ(need("setsockopt.optname=64").value, 64u);
+  for (const char* bad : {"socket", "socket.domain", "read.fd=1", "socket.colour=1", "socket.domain=AF_NOPE",
+                          "clone.flags&0", "futex.op=0x80"})
+    EXPECT_FALSE(parse_argument_need(bad).ok()) << bad;
+  using Texts = std::vector<std::string>;
+  auto texts = [](const KernelCve& c) {
+    Texts out;
+    for (const auto& a : c.arguments) out.push_back(a.text);
+    return out;
+  };
+  EXPECT_EQ(texts(cve("CVE-2017-7308")), (Texts{"socket.domain=AF_PACKET", "setsockopt.level=SOL_PACKET"}));
+  EXPECT_EQ(texts(cve("CVE-2014-3153")), (Texts{"futex.op=FUTEX_CMP_REQUEUE_PI"}));
+  EXPECT_EQ(cve("CVE-2024-1086").arguments_of("socket").size(), 2u);
+  EXPECT_TRUE(cve("CVE-2022-0847").arguments.empty());
+}
+
+TEST(Explain, APathThatNeedsAnArgumentValueIsClosedWhenNoRuleLetsItThrough) {
+  // socket for AF_INET and AF_UNIX only, clone without namespace flags, futex
+  // for the ordinary operations: as `mine --args safe` writes them.
+  json doc = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [
+      {"names": ["setsockopt", "unshare", "madvise"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 4294966911, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 4294966911, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]}
+    ]})"_json;
+  auto s = surface_of(parse_ok(doc));
+  EXPECT_EQ(s.of("x86_64", "socket"), Allowance::conditional);
+  EXPECT_EQ(s.of("x86_64", "socket", cve("CVE-2017-7308").arguments_of("socket")), Allowance::no);
+  EXPECT_EQ(reachable(cve("CVE-2017-7308"), s), Allowance::no);  // AF_PACKET
+  EXPECT_EQ(reachable(cve("CVE-2014-3153"), s), Allowance::no);  // FUTEX_CMP_REQUEUE_PI
+  // unshare is allowed whatever its flags: the user namespace is there, and
+  // AF_NETLINK is not: closed; with AF_NETLINK allowed, open.
+  EXPECT_EQ(reachable(cve("CVE-2024-1086"), s), Allowance::no);
+  doc["syscalls"].push_back(R"({"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+      "args": [{"index": 0, "value": 4294967295, "valueTwo": 16, "op": "SCMP_CMP_MASKED_EQ"}]})"_json);
+  EXPECT_EQ(reachable(cve("CVE-2024-1086"), surface_of(parse_ok(doc))), Allowance::yes);
+  // Without unshare, clone's rule keeps CLONE_NEWUSER out: closed again.
+  doc["syscalls"][0]["names"] = json::array({"setsockopt", "madvise"});
+  EXPECT_EQ(reachable(cve("CVE-2024-1086"), surface_of(parse_ok(doc))), Allowance::no);
+  // A path that needs no value of a conditional syscall stays conditional.
+  KernelCve plain{"CVE-0000-0001", {{"socket"}}, false, "d", "https://example.org", {}};
+  EXPECT_EQ(reachable(plain, s), Allowance::conditional);
+  // Docker's table has no rules: its conditional clone cannot be judged.
+  auto docker = docker_baseline();
+  EXPECT_EQ(reachable(cve("CVE-2022-0492"), *docker.surface), Allowance::no);
+  EXPECT_EQ(reachable(cve("CVE-2024-1086"), *docker.surface), Allowance::conditional);
+}
+
 TEST(Explain, PodmanDefaultNotInstalledIsSaidNotFatal) {
   auto b = podman_baseline("/nonexistent/seccomp.json");
   EXPECT_FALSE(b.surface);

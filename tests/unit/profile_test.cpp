@@ -103,6 +103,20 @@ TEST(Profile, ComplainModeLogsEveryDenial) {
   EXPECT_EQ(c.syscalls.at("socket").rules[1].args, p.syscalls.at("socket").rules[1].args);
 }
 
+TEST(Profile, ComplainModeKeepsARulesEnosysAnswerButNotAnEnosysDefault) {
+  // clone3 answered with ENOSYS on purpose: glibc falls back to clone in
+  // complain mode as it will under the profile.
+  Profile p{.source = "p.json", .default_action = Action::error(ENOSYS), .arches = {"x86_64"}};
+  p.syscalls["clone3"].action = Action::error(ENOSYS);
+  p.syscalls["ioctl"].rules = {{Action::error(ENOSYS), {{1, 0x5401, 0, "SCMP_CMP_EQ"}}},
+                               {Action::error(EPERM), {{1, 0x5402, 0, "SCMP_CMP_EQ"}}}};
+  auto c = complain_mode(p);
+  EXPECT_EQ(c.default_action, Action::log());
+  EXPECT_EQ(c.syscalls.at("clone3").action, Action::error(ENOSYS));
+  EXPECT_EQ(c.syscalls.at("ioctl").rules[0].action, Action::error(ENOSYS));
+  EXPECT_EQ(c.syscalls.at("ioctl").rules[1].action, Action::log());
+}
+
 TEST(Profile, UnionAllowsWhatAnyAllowsAndUnitesArgumentRules) {
   Profile a{.source = "a.json", .default_action = Action::error(1), .arches = {"x86_64"}};
   Profile b{.source = "b.json", .default_action = Action::error(1), .arches = {"x86"}};
