@@ -376,6 +376,17 @@ json to_json(const Trace& trace) {
                          {"rounds", s->rounds},
                          {"saturated", s->saturated},
                          {"reason", s->reason}};
+  if (!trace.generated.empty()) {
+    doc["generated"] = json::array();
+    for (const auto& g : trace.generated)
+      doc["generated"].push_back({{"step", g.step},
+                                  {"steps", g.steps},
+                                  {"budget_s", std::round(g.budget_s * 1000) / 1000},
+                                  {"seconds", std::round(g.seconds * 1000) / 1000},
+                                  {"stop", g.stop},
+                                  {"detail", g.detail},
+                                  {"captured", g.captured}});
+  }
   doc["unarmed"] = entries_json(trace.unarmed, false);
   if (!trace.binaries.empty()) {
     doc["binaries"] = json::array();
@@ -443,6 +454,19 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
                               .rounds = s.value("rounds", 0),
                               .saturated = s.value("saturated", false),
                               .reason = s.value("reason", "")};
+  }
+  if (doc.contains("generated")) {
+    if (!doc["generated"].is_array()) return r.fail("generated", "expected a list");
+    for (const auto& g : doc["generated"]) {
+      if (!g.is_object()) return r.fail("generated", "expected objects");
+      t.generated.push_back(AutoRecord{.step = g.value("step", ""),
+                                       .steps = g.value("steps", std::size_t{0}),
+                                       .budget_s = g.value("budget_s", 0.0),
+                                       .seconds = g.value("seconds", 0.0),
+                                       .stop = g.value("stop", ""),
+                                       .detail = g.value("detail", ""),
+                                       .captured = g.value("captured", std::size_t{0})});
+    }
   }
   if (doc.contains("target") && doc["target"].is_object()) {
     t.target.name = doc["target"].value("name", "");
