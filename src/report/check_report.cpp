@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json.h"
+
 namespace sandmine::report {
 
 namespace {
@@ -47,6 +49,7 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
                   {"expected", result.audit.expected},
                   {"lost", result.audit.lost},
                   {"why", result.audit.why}};
+  repair_utf8(j);  // process names and step output need not be UTF-8
   return j;
 }
 
