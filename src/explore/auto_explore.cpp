@@ -61,22 +61,26 @@ void AutoExplorer::before_step() {
 }
 
 void AutoExplorer::after_step(const spec::Step& step) {
-  if (step.kind == spec::Step::Kind::Restart) end_capture();
+  // One capture a step: a step whose capture lost packets (a large value
+  // filled the kernel's buffer) loses its own streams only; and a restart
+  // gives the container a new network namespace, which the next step's
+  // capture joins.
+  end_capture(step.name);
 }
 
-void AutoExplorer::end_capture() {
+void AutoExplorer::end_capture(const std::string& step) {
   if (!capture_) return;
   auto streams = capture_->stop();
   capture_.reset();
   if (!streams) {
-    say_("auto: the capture of the spec's own traffic is lost: " + streams.error().message);
+    say_("auto: the traffic of step " + step + " is not kept as the fuzzer's seeds: " + streams.error().message);
     return;
   }
   traffic_.insert(traffic_.end(), streams->begin(), streams->end());
 }
 
 trace::AutoRecord AutoExplorer::run(const spec::Step& step, const RecordStep& record) {
-  end_capture();
+  end_capture("before " + step.name);
   if (auto_left_ > 0) --auto_left_;
   const auto& a = step.generate;
   trace::AutoRecord out{.step = step.name,

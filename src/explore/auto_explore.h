@@ -1,8 +1,8 @@
 #pragma once
 // The `auto` steps of a mining run (docs/explore-auto.md). The spec's own
 // steps before an auto step are watched on the wire: their client traffic is
-// captured on the container's loopback (a restart gives the container a new
-// network namespace, so the capture starts again after it). At the auto step
+// captured on the container's loopback, one capture a step (a restart gives
+// the container a new network namespace, which the next capture joins). At the auto step
 // a generator drives the run's container; the run records each generated step
 // as a step of its own (snapshot, ledger) and tells the generator what it
 // added, until a budget, the quiet rule or the generator itself stops it.
@@ -51,7 +51,8 @@ class AutoExplorer {
   /// Before one of the spec's own steps (not auto): starts capturing on the
   /// container's loopback unless a capture runs or none is wanted.
   void before_step();
-  /// After one: a restart step ends the capture of the old network namespace.
+  /// After one: ends its capture and keeps its client streams (a capture
+  /// that lost packets keeps none, and says so).
   void after_step(const spec::Step& step);
 
   /// Runs auto step: generated steps, each recorded by record, until the
@@ -59,7 +60,7 @@ class AutoExplorer {
   trace::AutoRecord run(const spec::Step& step, const RecordStep& record);
 
  private:
-  void end_capture();
+  void end_capture(const std::string& step);
 
   ContainerRun& run_;
   std::size_t auto_left_;
