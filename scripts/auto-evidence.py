@@ -13,6 +13,7 @@ example, way, syscalls in the profile, distinct syscalls observed, Chao2's unsee
 
   sudo scripts/auto-evidence.py OUT redis mariadb          # some examples, all three ways
   sudo scripts/auto-evidence.py OUT --ways auto,both nginx
+  sudo scripts/auto-evidence.py OUT --mine-option=--args=off redis   # names only
 """
 import argparse
 import json
@@ -53,7 +54,7 @@ def row(example: str, way: str, out_dir: str, exit_code: int) -> str:
             return None
 
     trace, profile, check = load("trace.json"), load("profile.json"), load("check.json")
-    allowed = len(profile["syscalls"][0]["names"]) if profile else "-"
+    allowed = len({n for rule in profile["syscalls"] for n in rule["names"]}) if profile else "-"
     observed = len(trace["syscalls"]) if trace else "-"
     cov = (trace or {}).get("coverage") or {}
     f0 = cov.get("unseen_estimate")
@@ -79,6 +80,7 @@ def main() -> int:
     p.add_argument("examples", nargs="+")
     p.add_argument("--ways", default="hand,auto,both")
     p.add_argument("--sandmine", default=os.path.join(HERE, "..", "build", "cli", "sandmine"))
+    p.add_argument("--mine-option", action="append", default=[], help="passed to sandmine mine (--mine-option=--args=off)")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for example in a.examples:
@@ -90,7 +92,7 @@ def main() -> int:
                 f.write(variant(text, way))
             out_dir = os.path.join(a.out, f"{example}-{way}")
             with open(os.path.join(a.out, f"{example}-{way}.err"), "w") as err:
-                r = subprocess.run([a.sandmine, "mine", spec, "-o", out_dir], stderr=err)
+                r = subprocess.run([a.sandmine, "mine", spec, "-o", out_dir] + a.mine_option, stderr=err)
             print(row(example, way, out_dir, r.returncode), flush=True)
     return 0
 
