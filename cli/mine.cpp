@@ -347,7 +347,8 @@ void add_mine(CLI::App& app, int& exit_code) {
   cmd->footer(
       "Builds the image (cached by recipe), starts the container in a cgroup the recorder already watches,\n"
       "under an allow-all profile so the runtime arms it exactly where it will install the mined one,\n"
-      "waits until ready, runs the explore steps (snapshot after each), stops it (shutdown is recorded\n"
+      "waits until ready, runs the explore steps (snapshot after each; an auto step's generated steps are\n"
+      "steps of their own, docs/explore-auto.md), stops it (shutdown is recorded\n"
       "too), and writes DIR/profile.json (Docker/OCI seccomp), trace.json (each syscall's first step, each\n"
       "step's syscalls, the coverage estimate of docs/coverage.md), summary.md, report.html (charts, one\n"
       "self-contained file; `sandmine report DIR` writes it again) and mine.log. A failing step stops\n"
@@ -359,13 +360,15 @@ void add_mine(CLI::App& app, int& exit_code) {
       "Several specs: each is mined into DIR/<name> in turn (a failing one does not stop the others) and\n"
       "DIR/index.html gets one row per container; the exit code is the worst of the runs (2 > 1 > 0).\n"
       "--image IMAGE instead of a spec: the spec `sandmine init IMAGE` would write (docs/commands.md),\n"
-      "with each --explore command as a run step before its signal steps; DIR defaults to out/<name>.\n\n"
+      "with each --explore command as a run step before its signal steps (and its auto step, which\n"
+      "mutates their traffic); DIR defaults to out/<name>.\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml --until-saturated 4 -o out/httpd\n"
       "  sudo sandmine mine examples/nginx.yaml --args strict -o out/nginx-strict\n"
       "  sudo sandmine mine examples/redis.yaml --allow reachable-safe -o out/redis   # + reach.json\n"
       "  sudo sandmine mine examples/nginx.yaml examples/redis.yaml -o out   # out/index.html\n"
+      "  sudo sandmine init myorg/api:1.4 -o api.yaml && sudo sandmine mine api.yaml   # + its auto step\n"
       "  sudo sandmine mine --image myorg/api:1.4 --explore 'curl -sf http://127.0.0.1:8080/' -o out/api\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });

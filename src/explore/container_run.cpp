@@ -131,6 +131,13 @@ StepOutcome ContainerRun::stop() {
   return impl_->driver->stop();
 }
 
+Status ContainerRun::restart() {
+  if (!started()) return Error{"no container is running to restart"};
+  auto o = impl_->driver->run(spec::Step{.kind = spec::Step::Kind::Restart, .name = "restart"});
+  if (!o.ok) return Error{o.failure};
+  return {};
+}
+
 bool ContainerRun::started() const { return impl_->driver && impl_->driver->started(); }
 
 void ContainerRun::remove() {
@@ -170,14 +177,19 @@ Result<std::vector<trace::BinaryRecord>> ContainerRun::binaries(std::uint64_t st
 
 Result<std::uint64_t> ContainerRun::cpu_usage_usec() const { return impl_->cgroup().cpu_usage_usec(); }
 
+std::string ContainerRun::cgroup_dir() const { return impl_->cgroup().path(); }
+
+std::optional<std::uint64_t> ContainerRun::calls_so_far() {
+  if (!impl_->recorder) return std::nullopt;
+  auto counts = snapshot();
+  return counts ? std::optional(total_calls(*counts)) : std::nullopt;
+}
+
 bool ContainerRun::wait_quiet(std::chrono::milliseconds window, std::chrono::milliseconds limit) {
   // The recorder's count of calls, or else the CPU time: the container is
   // quiet once it stayed the same for a whole window.
   auto activity = [&]() -> std::optional<std::uint64_t> {
-    if (impl_->recorder) {
-      auto counts = snapshot();
-      return counts ? std::optional(total_calls(*counts)) : std::nullopt;
-    }
+    if (impl_->recorder) return calls_so_far();
     auto usage = cpu_usage_usec();
     // Without a recorder, a millisecond of CPU per window is noise (timers).
     return usage ? std::optional(*usage / 1000) : std::nullopt;

@@ -75,6 +75,9 @@ class ContainerRun {
   StepOutcome run(const spec::Step& step);
   /// The spec's graceful stop.
   StepOutcome stop();
+  /// A warm restart, as a spec's restart step does it: the spec's stop, the
+  /// same container started again (what it wrote kept), its ready probe.
+  Status restart();
   /// Whether a container was started and not removed.
   bool started() const;
   /// Removes the container now (its cgroup stays watched).
@@ -98,6 +101,11 @@ class ContainerRun {
   Result<std::vector<trace::BinaryRecord>> binaries(std::uint64_t start_ns);
   /// CPU time the watched cgroup has used, in microseconds (cpu.stat usage_usec).
   Result<std::uint64_t> cpu_usage_usec() const;
+  /// The absolute cgroup v2 directory of the watched group, which holds the container.
+  std::string cgroup_dir() const;
+  /// Every call the recorder counted so far, armed and unarmed; nothing when
+  /// this run records nothing or the snapshot failed.
+  std::optional<std::uint64_t> calls_so_far();
 
   /// Waits until the container is quiet: no syscall of the watched cgroup (or,
   /// without a recorder, no CPU time) for window, for at most limit. Returns

@@ -15,6 +15,13 @@ const trace::StepRecord& StepLedger::record(const std::string& name, const std::
   trace::StepRecord rec{.name = name, .phase = phase, .started_ms = started_ms, .duration_ms = duration_ms};
   auto diff = trace::diff_snapshots(last_, armed);
   trace::note_first_steps(first_values_, diff, name);
+  last_new_values_.clear();
+  for (const auto& [key, values] : diff.new_values)
+    for (const auto& v : values) {
+      std::string text = key_name(key) + " ";
+      for (std::size_t i = 0; i < v.size(); ++i) text += (i ? "," : "") + std::to_string(v[i]);
+      last_new_values_.push_back(std::move(text));
+    }
   for (const auto& key : diff.used) rec.used.push_back(key_name(key));
   for (const auto& key : diff.new_syscalls)
     if (seen_.insert(key).second) {

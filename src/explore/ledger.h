@@ -44,6 +44,9 @@ class StepLedger {
   std::optional<std::string> first_step(const trace::SyscallKey& key) const;
   /// The step that first used each argument value.
   const trace::FirstSteps& first_values() const { return first_values_; }
+  /// The argument values the last recorded step used first in the run, as
+  /// "x86_64:socket 16,3" (the syscall, then its mined values), in key order.
+  const std::vector<std::string>& last_new_values() const { return last_new_values_; }
   /// Explore steps in a row, up to the last one, that added no syscall.
   std::size_t quiet_explore_steps() const { return quiet_; }
   /// The last explore step that added a syscall; empty when none did.
@@ -55,6 +58,7 @@ class StepLedger {
   std::set<trace::SyscallKey> seen_;
   std::map<trace::SyscallKey, std::string> first_step_;
   trace::FirstSteps first_values_;
+  std::vector<std::string> last_new_values_;
   std::size_t quiet_ = 0;
   std::string last_new_;
 };

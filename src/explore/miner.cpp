@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "explore/auto_explore.h"
 #include "explore/container_run.h"
 #include "explore/coverage.h"
 #include "explore/ledger.h"
@@ -42,8 +43,15 @@ class Miner {
     start_ = Clock::now();
     start_ns_ = trace::monotonic_ns();
 
+    const auto autos = std::count_if(spec_.explore.begin(), spec_.explore.end(),
+                                     [](const spec::Step& s) { return s.kind == spec::Step::Kind::Auto; });
+    if (autos > 0)
+      auto_ = std::make_unique<AutoExplorer>(*run_, static_cast<std::size_t>(autos),
+                                             [this](const std::string& line) { say(line); });
+
     bool ok = step("start", "start", [&] { return run_->start(); }, result);
     if (ok) explore(result);
+    auto_.reset();  // a capture still running ends with the container it watches
     if (run_->started()) step("stop", "stop", [&] { return run_->stop(); }, result);
     run_->remove();
     result.mining_seconds = seconds_since(start_);
@@ -85,8 +93,16 @@ class Miner {
           ok = false;
           break;
         }
+        if (s.kind == spec::Step::Kind::Auto) {
+          // Generated once, in the first round: later rounds repeat what the spec wrote.
+          if (round == 1) ok = generate(s, result);
+          if (!ok) break;
+          continue;
+        }
         std::string name = round == 1 ? s.name : s.name + "#" + std::to_string(round);
+        if (auto_) auto_->before_step();
         ok = step(name, "explore", [&] { return run_->run(s); }, result);
+        if (auto_) auto_->after_step(s);
         if (!ok) break;
         if (k > 0 && ledger_.quiet_explore_steps() >= static_cast<std::size_t>(k)) {
           sat.saturated = true;
@@ -115,6 +131,23 @@ class Miner {
                                           : "the last new one came in " + ledger_.last_new_step());
     say(sat.reason);
     saturation_ = sat;
+  }
+
+  // An auto step: each generated step is a step of the run (its own
+  // snapshot and ledger record), and the generator hears what it added.
+  bool generate(const spec::Step& s, MineResult& result) {
+    --total_steps_;  // the auto step itself is not one; each generated step is
+    bool ok = true;
+    auto record = [&](const std::string& name,
+                      const std::function<StepOutcome()>& body) -> std::optional<generate::Feedback> {
+      ++total_steps_;
+      ok = step(name, "explore", body, result);
+      if (!ok) return std::nullopt;
+      return generate::Feedback{.new_syscalls = ledger_.steps().back().new_syscalls,
+                                .new_values = ledger_.last_new_values()};
+    };
+    generated_.push_back(auto_->run(s, record));
+    return ok && !sys::interrupt_signal();
   }
 
   void say(const std::string& line) const {
@@ -166,6 +199,7 @@ class Miner {
     t.steps = ledger_.steps();
     t.coverage = estimate_coverage(t.steps);
     t.saturation = saturation_;
+    t.generated = generated_;
     if (result.failed) {
       t.partial = true;
       t.partial_reason = sys::interrupt_signal() ? "interrupted" : "a step failed: " + result.failure;
@@ -176,6 +210,8 @@ class Miner {
   const spec::Spec& spec_;
   const MineOptions& options_;
   std::unique_ptr<ContainerRun> run_;
+  std::unique_ptr<AutoExplorer> auto_;
+  std::vector<trace::AutoRecord> generated_;
   StepLedger ledger_;
   trace::Tallies last_armed_;
   Clock::time_point start_;

@@ -208,6 +208,11 @@ std::string starter_yaml(const StarterFacts& f) {
       << "  # the main process handles it (SigCgt)\n";
   for (const auto& s : f.skipped) y << "  # " << s << "\n";
   y << "  - name: restart\n    restart: true\n";
+  // Last: the traffic of the steps above seeds its fuzzer (docs/explore-auto.md).
+  y << "  # sandmine explores by itself (signals, HTTP crawl and request shapes, mutations of the\n"
+    << "  # traffic the steps above sent, resets, a full disk): each generated step is a step of\n"
+    << "  # its own; it stops at the budget or after `quiet` steps in a row found nothing new.\n"
+    << "  - auto: {budget: 120s, quiet: 40}\n";
   y << "# Held-out steps, not mined: `sandmine check` (and the end of `sandmine mine`) runs them\n"
     << "# under the mined profile and names every call outside it. For example:\n";
   if (port)

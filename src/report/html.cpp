@@ -198,6 +198,12 @@ std::string steps_section(const trace::Trace& t, const std::vector<explore::Disc
   s += "<p>Distinct syscalls seen by the end of each step (start, the explore steps, stop). A curve that "
        "flattens out means more of the same steps finds little new.</p>\n";
   if (t.saturation) s += "<p class=\"note\">" + html_escape(t.saturation->reason) + "</p>\n";
+  for (const auto& g : t.generated)
+    s += "<p class=\"note\">" +
+         html_escape(fmt::format("Generated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; "
+                                 "stopped by {}: {}",
+                                 g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail)) +
+         "</p>\n";
   s += discovery_chart(curve);
   std::vector<Bar> bars;
   for (std::size_t i = 0; i < curve.size(); ++i)

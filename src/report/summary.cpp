@@ -59,6 +59,9 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
   if (const auto& sat = result.trace.saturation)
     md += fmt::format("\nRounds of the explore steps (--until-saturated {}): {}. {}\n", sat->wanted,
                       sat->rounds, sat->reason);
+  for (const auto& g : result.trace.generated)
+    md += fmt::format("\nGenerated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; stopped by {}: {}\n",
+                      g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail);
   if (const auto& c = result.trace.coverage) md += coverage_markdown(*c);
   if (held_out) md += check_markdown(*held_out);
   md += "\n## First seen per step\n\n";

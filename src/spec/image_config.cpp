@@ -145,12 +145,16 @@ Result<ImageConfig> parse_image_config(std::string_view text) {
   return out;
 }
 
-std::optional<ReadyProbe> ready_from_config(const ImageConfig& config) {
+std::vector<std::string> health_command(const ImageConfig& config) {
   const auto& test = config.healthcheck;
-  if (test.size() >= 2 && test[0] == "CMD")
-    return ReadyProbe{.kind = ReadyProbe::Kind::Exec, .exec = {test.begin() + 1, test.end()}};
-  if (test.size() == 2 && test[0] == "CMD-SHELL")
-    return ReadyProbe{.kind = ReadyProbe::Kind::Exec, .exec = {"/bin/sh", "-c", test[1]}};
+  if (test.size() >= 2 && test[0] == "CMD") return {test.begin() + 1, test.end()};
+  if (test.size() == 2 && test[0] == "CMD-SHELL") return {"/bin/sh", "-c", test[1]};
+  return {};
+}
+
+std::optional<ReadyProbe> ready_from_config(const ImageConfig& config) {
+  if (auto health = health_command(config); !health.empty())
+    return ReadyProbe{.kind = ReadyProbe::Kind::Exec, .exec = std::move(health)};
   if (!config.tcp_ports.empty()) return ReadyProbe{.kind = ReadyProbe::Kind::Tcp, .port = config.tcp_ports[0]};
   return std::nullopt;
 }
@@ -263,6 +267,8 @@ Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, con
     out.ready = ready_from_config(config);
     if (out.ready) out.ready->line = spec.image_line;
   }
+  for (auto& step : out.explore)
+    if (step.kind == Step::Kind::Auto && step.generate.health.empty()) step.generate.health = health_command(config);
   return out;
 }
 

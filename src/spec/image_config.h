@@ -38,6 +38,10 @@ Result<ImageConfig> parse_image_config(std::string_view json);
 /// exposed TCP port.
 std::optional<ReadyProbe> ready_from_config(const ImageConfig& config);
 
+/// The config's Healthcheck as a command to run inside the container: CMD's
+/// arguments, or CMD-SHELL's text through /bin/sh -c; empty when it has none.
+std::vector<std::string> health_command(const ImageConfig& config);
+
 /// The image's /etc/passwd and /etc/group ("" for a file it does not have).
 struct ImageFiles {
   std::string passwd;
@@ -66,7 +70,8 @@ Result<ResolvedUser> resolve_user(std::string_view user, const ImageFiles& files
 /// user's passwd entry unless set), user (the spec's or the image's, resolved
 /// to "uid:gid" plus additional_gids: its supplementary groups and its
 /// primary group, each once, as Docker and Podman set them), workdir, stop
-/// signal, ready. spec's
+/// signal, ready, and the health check of every auto step that names none
+/// (its Healthcheck, health_command). spec's
 /// image must have a config. Errors are the spec's: file, line, field.
 Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, const ImageFiles& files);
 

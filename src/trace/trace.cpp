@@ -332,6 +332,17 @@ json to_json(const Trace& trace) {
                          {"rounds", s->rounds},
                          {"saturated", s->saturated},
                          {"reason", s->reason}};
+  if (!trace.generated.empty()) {
+    doc["generated"] = json::array();
+    for (const auto& g : trace.generated)
+      doc["generated"].push_back({{"step", g.step},
+                                  {"steps", g.steps},
+                                  {"budget_s", std::round(g.budget_s * 1000) / 1000},
+                                  {"seconds", std::round(g.seconds * 1000) / 1000},
+                                  {"stop", g.stop},
+                                  {"detail", g.detail},
+                                  {"captured", g.captured}});
+  }
   doc["unarmed"] = entries_json(trace.unarmed, false);
   if (!trace.binaries.empty()) {
     doc["binaries"] = json::array();
@@ -385,6 +396,15 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
         s->get_if("reason", sat.reason);
     t.saturation = sat;
   }
+  if (auto generated = top.optional("generated"))
+    for (const JsonValue& g : generated->elements()) {
+      AutoRecord rec;
+      if (!(g.get_if("step", rec.step) && g.get_if("steps", rec.steps) &&
+            g.get_if("budget_s", rec.budget_s, 0.0, kMaxMs) && g.get_if("seconds", rec.seconds, 0.0, kMaxMs) &&
+            g.get_if("stop", rec.stop) && g.get_if("detail", rec.detail) && g.get_if("captured", rec.captured)))
+        break;
+      t.generated.push_back(std::move(rec));
+    }
   if (auto syscalls = top.required("syscalls")) t.syscalls = entries_from_json(*syscalls);
   if (auto unarmed = top.optional("unarmed")) t.unarmed = entries_from_json(*unarmed);
   if (auto binaries = top.optional("binaries"))

@@ -103,6 +103,18 @@ struct Saturation {
   std::string reason;  ///< why it stopped, one line
 };
 
+/// How one `auto` step of a mining run went (docs/explore-auto.md): its
+/// generated steps are steps of their own in Trace::steps.
+struct AutoRecord {
+  std::string step;          ///< the spec's auto step, by its name
+  std::size_t steps = 0;     ///< generated steps run
+  double budget_s = 0;       ///< its time budget, in seconds
+  double seconds = 0;        ///< from the start of its first generated step to the end of its last
+  std::string stop;          ///< which rule ended it: budget, quiet, exhausted, failed, interrupted
+  std::string detail;        ///< the generator's own line on it
+  std::size_t captured = 0;  ///< client connections the spec's own steps made before it (the fuzzer's seeds)
+};
+
 /// An executable the target ran (execve), inside its root file system, and
 /// the shared objects its processes were seen to map (samples of
 /// /proc/PID/maps: what the dynamic loader or dlopen brought in).
@@ -125,6 +137,7 @@ struct Trace {
   std::vector<StepRecord> steps;             ///< mining: per step, in order
   std::optional<CoverageEstimate> coverage;  ///< mining: estimated from steps
   std::optional<Saturation> saturation;      ///< mining with --until-saturated
+  std::vector<AutoRecord> generated;         ///< mining: one per auto step run
   std::vector<BinaryRecord> binaries;        ///< what ran, by path (sorted); empty when not recorded
 };
 

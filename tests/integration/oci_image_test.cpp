@@ -141,9 +141,12 @@ TEST_F(OciImage, InitWritesASpecThatMinesAsItIs) {
 
   Outcome mined = sandmine({"mine", dir_.file("specs/start.yaml"), "-o", dir_.file("out"), "--cache", cache_.path()});
   ASSERT_EQ(mined.exit_code, 0) << mined.err;
-  for (const char* line : {"explore signal HUP: ok", "explore signal USR1: ok", "explore restart: ok", "stop stop: ok"})
+  for (const char* line : {"explore signal HUP: ok", "explore signal USR1: ok", "explore restart: ok",
+                           "explore auto/tcp:8080/probe: ok", "stop stop: ok"})
     EXPECT_NE(mined.err.find(line), std::string::npos) << line << "\n" << mined.err;
   auto trace = read_json(dir_.file("out/trace.json"));
+  ASSERT_EQ(trace["generated"].size(), 1u);
+  EXPECT_EQ(trace["generated"][0]["budget_s"], 120);
   EXPECT_EQ(trace["target"]["command"], (nlohmann::json{"/bin/sh", "/app/run.sh"}));
   EXPECT_EQ(trace["target"]["image"].get<std::string>().substr(0, 7), "sha256:");
   // The stop was QUIT: the process ignores TERM, so TERM would have timed out and killed it.
@@ -157,10 +160,18 @@ TEST_F(OciImage, MineImageIsInitsSpecPlusTheGivenSteps) {
                         dir_.file("out"), "--cache", cache_.path()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto trace = read_json(dir_.file("out/trace.json"));
-  std::vector<std::string> steps;
-  for (const auto& s : trace["steps"]) steps.push_back(s["name"]);
+  std::vector<std::string> steps, generated;
+  for (const auto& s : trace["steps"]) {
+    std::string name = s["name"];
+    (name.starts_with("auto/") ? generated : steps).push_back(name);
+  }
+  // init's steps, then what its auto step generated, then the stop.
   EXPECT_EQ(steps, (std::vector<std::string>{"start", "command 1", "signal HUP", "signal USR1", "signal CHLD",
                                              "restart", "stop"}));
+  ASSERT_EQ(trace["generated"].size(), 1u);
+  EXPECT_EQ(trace["generated"][0]["steps"].get<std::size_t>(), generated.size());
+  EXPECT_EQ(trace["steps"][6]["name"], generated.at(0));
+  EXPECT_EQ(trace["generated"][0]["captured"], 1);  // command 1's connection
   expect_one_line_error(sandmine({"mine", "--image", "oci:" + layout_ + ":nope", "--cache", cache_.path()}),
                         "has no image tagged nope");
   expect_one_line_error(sandmine({"mine", "--explore", "true", dir_.file("spec.yaml")}), "--image");

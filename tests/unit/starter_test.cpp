@@ -72,13 +72,17 @@ TEST(StarterYaml, ParsesIntoTheSpecItDescribes) {
   ASSERT_TRUE(s->ready);
   EXPECT_EQ(s->ready->kind, spec::ReadyProbe::Kind::Tcp);
   EXPECT_EQ(s->ready->port, 8080);
-  ASSERT_EQ(s->explore.size(), 4u);
+  ASSERT_EQ(s->explore.size(), 5u);
   EXPECT_EQ(s->explore[0].kind, spec::Step::Kind::Run);
   EXPECT_EQ(s->explore[0].run, "curl -sf \"http://127.0.0.1:8080/\" | grep -q 'ok: yes'");
   EXPECT_EQ(s->explore[1].name, "signal HUP");
   EXPECT_EQ(s->explore[1].signal, SIGHUP);
   EXPECT_EQ(s->explore[2].signal, SIGUSR1);
   EXPECT_EQ(s->explore[3].kind, spec::Step::Kind::Restart);
+  // Generated exploration last, after the steps whose traffic seeds it.
+  EXPECT_EQ(s->explore[4].kind, spec::Step::Kind::Auto);
+  EXPECT_EQ(s->explore[4].generate.budget, std::chrono::seconds(120));
+  EXPECT_EQ(s->explore[4].generate.quiet, 40);
   EXPECT_TRUE(s->validate.empty());
   EXPECT_EQ(s->stop.signal, SIGQUIT);
   EXPECT_TRUE(s->stop.signal_given);
@@ -92,7 +96,7 @@ TEST(StarterYaml, ParsesIntoTheSpecItDescribes) {
   EXPECT_NE(yaml.find("  tcp: 8080  # the image's lowest exposed TCP port\n"), std::string::npos) << yaml;
 }
 
-TEST(StarterYaml, WithoutAProbeOrSignalsTheRestartRemains) {
+TEST(StarterYaml, WithoutAProbeOrSignalsTheRestartAndTheAutoStepRemain) {
   StarterFacts f = facts();
   f.ready.reset();
   f.signals.clear();
@@ -102,8 +106,9 @@ TEST(StarterYaml, WithoutAProbeOrSignalsTheRestartRemains) {
   auto s = spec::parse_spec(yaml, "api.yaml");
   ASSERT_TRUE(s.ok()) << s.error().message << "\n" << yaml;
   EXPECT_FALSE(s->ready);
-  ASSERT_EQ(s->explore.size(), 1u);
+  ASSERT_EQ(s->explore.size(), 2u);
   EXPECT_EQ(s->explore[0].kind, spec::Step::Kind::Restart);
+  EXPECT_EQ(s->explore[1].kind, spec::Step::Kind::Auto);
   EXPECT_EQ(std::get<spec::RefImage>(s->image).ref, "myorg/api:1.4");
   EXPECT_EQ(yaml.find("When init stopped it"), std::string::npos) << yaml;
 }
