@@ -33,7 +33,8 @@ class Miner {
                                           .cache_dir = options_.cache_dir,
                                           .purpose = "mine",
                                           .watching = Watching::Counts,
-                                          .progress = options_.progress});
+                                          .progress = options_.progress,
+                                          .recorder = options_.recorder});
     if (!run) return run.error();
     run_ = std::move(*run);
     result.image_seconds = run_->image_seconds();
@@ -43,6 +44,7 @@ class Miner {
     start_ns_ = trace::monotonic_ns();
 
     bool ok = step("start", "start", [&] { return run_->start(); }, result);
+    result.mined_from = run_->mined_from();
     if (ok) explore(result);
     if (run_->started()) step("stop", "stop", [&] { return run_->stop(); }, result);
     run_->remove();

@@ -18,7 +18,8 @@ Stages real_stages(const spec::Spec& spec, const PipelineOptions& options) {
                           .mode = options.check_mode,
                           .work_dir = options.mine.work_dir,
                           .cache_dir = options.mine.cache_dir,
-                          .progress = options.mine.progress});
+                          .progress = options.mine.progress,
+                          .recorder = options.mine.recorder});
           }};
 }
 
@@ -36,6 +37,7 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
 
   r.profile = profile::from_traces({r.mined.trace}, r.warnings);
   r.profile->source = options.profile_path;
+  r.profile->mined_from = r.mined.mined_from;
   for (const auto& w : r.warnings) say("warning: " + w);
   r.timing_added = profile::add_timing_dependent(*r.profile, true);
   if (spec.validate.empty() || sys::interrupt_signal()) return r;
