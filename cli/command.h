@@ -9,8 +9,8 @@
 
 namespace sandmine::cli {
 
-/// Exit codes (DESIGN.md): 0 success, 1 the checked property does not hold,
-/// 2 bad input or environment.
+/// Exit codes: 0 success, 1 the checked property does not hold, 2 bad input or
+/// environment (also a failure nothing foresaw: see main).
 constexpr int kExitFailed = 1;
 constexpr int kExitBadInput = 2;
 
@@ -29,7 +29,8 @@ inline void must(Status s) {
   if (!s) throw UserError(s.error().message);
 }
 
-/// Prints a line to stderr prefixed with "sandmine: " (stdout belongs to the traced command).
+/// Prints a line to stderr prefixed with "sandmine: " (stdout belongs to the
+/// traced command); control characters in it are escaped, so it stays one line.
 void say(const std::string& line);
 
 // Registration: each adds a subcommand whose callback stores its exit code.

@@ -2,12 +2,14 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <exception>
+#include <string>
 
 #include "command.h"
 
 namespace sandmine::cli {
 
-void say(const std::string& line) { fmt::print(stderr, "sandmine: {}\n", line); }
+void say(const std::string& line) { fmt::print(stderr, "sandmine: {}\n", sandmine::one_line(line)); }
 
 }  // namespace sandmine::cli
 
@@ -60,6 +62,15 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   } catch (const UserError& e) {
     say(e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    // What no check foresaw. The exception has unwound the stack on its way
+    // here, so every container, mount, cgroup and recorder made so far was
+    // removed by its destructor, as after Ctrl-C.
+    say(std::string("internal error: ") + e.what() + " (please report this)");
+    return kExitBadInput;
+  } catch (...) {
+    say("internal error: an unknown exception (please report this)");
     return kExitBadInput;
   }
   return exit_code;

@@ -42,6 +42,7 @@ struct MineCliOptions {
   std::string cache;
   std::vector<std::string> ulimits;
   std::string check_mode = "complain";
+  std::string args = "safe";
   bool include_validate = false;
   int until_saturated = 0;
   int max_rounds = 5;
@@ -118,7 +119,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
                .recorder = with.recorder},
       .check_mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain,
       .include_validate = o.include_validate,
-      .profile_path = dir + "/profile.json"};
+      .profile_path = dir + "/profile.json",
+      .args = *profile::args_mode_from_string(o.args)};
   auto outcome = must(explore::mine_and_check(spec, options, explore::real_stages(spec, options)));
   const auto& result = outcome.mined;
   const auto& held_out = outcome.held_out;
@@ -337,6 +339,12 @@ void add_mine(CLI::App& app, int& exit_code) {
                   "Mode of the held-out check: complain (denials only logged, every call outside the\n"
                   "profile named) or enforce (the profile as it is)")
       ->check(CLI::IsMember({"complain", "enforce"}))
+      ->capture_default_str();
+  cmd->add_option("--args", o->args,
+                  "Argument rules in the profile: off (names only), safe (socket families, namespace\n"
+                  "flags, PROT_EXEC, futex's PI operations, ...), strict (also ioctl requests, prctl\n"
+                  "options, signals, ...); data/argument_rules.csv says which argument is in which tier")
+      ->check(CLI::IsMember({"off", "safe", "strict"}))
       ->capture_default_str();
   cmd->add_flag("--include-validate", o->include_validate,
                 "Fold calls the held-out check saw outside the profile into it (a rule whose comment\n"

@@ -23,6 +23,7 @@ struct ProfileOptions {
   std::string output;
   bool allow_partial = false;
   bool exact = false;
+  std::string args = "safe";
 };
 
 int run(const ProfileOptions& o) {
@@ -38,13 +39,14 @@ int run(const ProfileOptions& o) {
     traces.push_back(std::move(t));
   }
   std::vector<std::string> warnings;
-  auto sandbox = profile::from_traces(traces, warnings);
+  const auto args = *profile::args_mode_from_string(o.args);
+  auto sandbox = profile::from_traces(traces, warnings, {.args = args});
   if (!o.output.empty()) sandbox.source = o.output;
   for (const auto& w : warnings) say("warning: " + w);
   if (!o.exact) {
     bool container =
         std::any_of(traces.begin(), traces.end(), [](const auto& t) { return t.target.kind == "container"; });
-    auto added = profile::add_timing_dependent(sandbox, container);
+    auto added = profile::add_timing_dependent(sandbox, container, args);
     if (!added.empty())
       say(
           fmt::format("added {} (needed depending on when signals arrive or the runtime schedules, which a "
@@ -73,6 +75,12 @@ void add_profile(CLI::App& app, int& exit_code) {
       ->expected(-1);
   cmd->add_option("-o,--output", o->output, "Write the profile here (default: standard output)");
   cmd->add_flag("--allow-partial", o->allow_partial, "Accept traces that were interrupted");
+  cmd->add_option("--args", o->args,
+                  "Argument rules: off (names only), safe (the arguments a program's configuration\n"
+                  "decides: socket families, namespace flags, PROT_EXEC, ...), strict (also ioctl\n"
+                  "requests, prctl options, signals, ...; data/argument_rules.csv says which)")
+      ->check(CLI::IsMember({"off", "safe", "strict"}))
+      ->capture_default_str();
   cmd->add_flag("--exact", o->exact,
                 "Allow exactly what the traces saw: do not add the timing-dependent syscalls "
                 "(data/timing_dependent.csv)");
@@ -81,11 +89,16 @@ void add_profile(CLI::App& app, int& exit_code) {
       "except the syscalls the traces saw, on the architectures they used; other ABIs (i386 via\n"
       "int $0x80, x32) are denied. It is accepted as-is by docker/podman run --security-opt seccomp=FILE\n"
       "and as linux.seccomp in a runc config.json.\n\n"
+      "With --args safe (the default) or strict, a syscall whose arguments were mined\n"
+      "(data/argument_rules.csv) is allowed only for the values seen, one rule per combination;\n"
+      "clone3 returns ENOSYS (its flags are behind a pointer) and clone gets the flags seen in either.\n"
+      "Syscalls whose values are incomplete are allowed by name, and said so.\n\n"
       "It also allows the few syscalls a program needs depending on when signals arrive rather than on\n"
       "what it does (rt_sigreturn, restart_syscall; data/timing_dependent.csv says why): a recording\n"
       "sees them only by chance, and a denied rt_sigreturn crashes the program. --exact leaves them out.\n\n"
       "EXAMPLES:\n"
       "  sandmine profile nginx.json -o nginx-profile.json\n"
+      "  sandmine profile --args off nginx.json -o names-only.json\n"
       "  sandmine profile run1.json run2.json -o union.json");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

@@ -47,8 +47,10 @@ int run(const std::string& dir) {
   }
   // The folder of a several-spec mine: a report per container, then the index.
   std::vector<std::string> subdirs;
+  // The error_code overloads: an entry that cannot be looked at (a symlink
+  // loop) is not a run's folder, and must not throw.
   for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.is_directory() && fs::exists(entry.path() / "trace.json"))
+    if (std::error_code e; entry.is_directory(e) && fs::exists(entry.path() / "trace.json", e))
       subdirs.push_back(entry.path().filename().string());
   if (subdirs.empty())
     throw UserError(dir +

@@ -15,6 +15,7 @@
 #include "sys/spawn.h"
 #include "syscalls/syscalls.h"
 #include "trace/ebpf_recorder.h"
+#include "util/json.h"
 
 namespace sandmine::cli {
 
@@ -158,6 +159,7 @@ int run(const RunCliOptions& o) {
       doc["partial_reason"] =
           "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
     }
+    repair_utf8(doc);  // argv and process names need not be UTF-8
     must(out->commit(doc.dump(2) + "\n"));
   }
   if (rec.interrupted_by)

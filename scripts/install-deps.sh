@@ -9,7 +9,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  build-essential cmake ninja-build pkg-config clang llvm \
+  build-essential cmake ninja-build pkg-config clang llvm clang-format libclang-rt-dev \
   libbpf-dev bpftool libseccomp-dev libelf-dev libcapstone-dev libpcap-dev libssl-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev chromium \

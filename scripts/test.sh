@@ -1,12 +1,25 @@
 #!/bin/sh
-# README command (2): install, build, start the services the tests need, and
-# run the whole test suite (unit, integration, e2e) with CTest. Services it
-# started are stopped again at the end.
+# README command (2), and all of CI (.ci/run calls it and nothing else):
+#   install   scripts/install-deps.sh
+#   format    scripts/check-format.sh: C++ sources as .clang-format says
+#   build     scripts/build.sh: sandmine, tests and benchmarks in build/
+#   tests     every tier (unit, integration, e2e) with CTest; starts dockerd
+#   sanitize  scripts/sanitize.sh: ASan + UBSan build in build-asan/, its unit
+#             and integration tiers
+#   fuzz      scripts/fuzz.sh: each libFuzzer target for SANDMINE_FUZZ_SECONDS
+#             (default 60), two at a time
+# CI=1 is exported: a test that cannot run here fails instead of skipping, and
+# a CTest run in which any test was skipped fails its phase. Each phase prints
+# its duration; a failed phase does not stop the others (only a failed install
+# does, and tests wait for build), and the run fails if any phase failed.
+# Name phases to run only those: scripts/test.sh build tests
+# Services it started (dockerd) are stopped again at the end.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
-dockerd_pid=$(scripts/start-services.sh)
+export CI=1
+phases=${*:-install format build tests sanitize fuzz}
+
+dockerd_pid=""
 stop_services() {
   if [ -n "$dockerd_pid" ]; then
     kill "$dockerd_pid" 2> /dev/null || true
@@ -14,5 +27,52 @@ stop_services() {
   fi
 }
 trap stop_services EXIT
-cd build
-ctest --output-on-failure --timeout 600
+
+phase_install() { scripts/install-deps.sh; }
+phase_format() { scripts/check-format.sh; }
+phase_build() { scripts/build.sh; }
+phase_tests() {
+  dockerd_pid=$(scripts/start-services.sh)
+  scripts/ctest-strict.sh build
+}
+phase_sanitize() { scripts/sanitize.sh; }
+phase_fuzz() { scripts/fuzz.sh "${SANDMINE_FUZZ_SECONDS:-60}"; }
+
+minutes() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+summary=""
+failed=0
+build_failed=0
+started=$(date +%s)
+for phase in $phases; do
+  case $phase in
+    install | format | build | tests | sanitize | fuzz) ;;
+    *)
+      echo "test.sh: unknown phase $phase (install format build tests sanitize fuzz)" >&2
+      exit 2
+      ;;
+  esac
+  echo "== $phase"
+  t0=$(date +%s)
+  status=0
+  if [ "$phase" = tests ] && [ "$build_failed" -eq 1 ]; then
+    echo "tests: not run, the build failed" >&2
+    status=1
+  else
+    "phase_$phase" || status=$?
+  fi
+  took=$(($(date +%s) - t0))
+  if [ "$status" -eq 0 ]; then result=ok; else result="FAILED (exit $status)"; fi
+  echo "== $phase: $(minutes "$took") $result"
+  summary="$summary$(printf '%-9s %7s  %s' "$phase" "$(minutes "$took")" "$result")
+"
+  if [ "$status" -ne 0 ]; then
+    failed=1
+    [ "$phase" = build ] && build_failed=1
+    [ "$phase" = install ] && break
+  fi
+done
+echo "== phases"
+printf '%s' "$summary"
+echo "total     $(minutes $(($(date +%s) - started)))"
+exit "$failed"

@@ -6,9 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "profile/docker_json.h"
@@ -80,7 +84,10 @@ class RuncContainer final : public ProcessContainer {
     }
     auto pid_text = sys::read_file(pid_file);
     if (!pid_text) return pid_text.error();
-    if (auto st = attach(static_cast<pid_t>(std::stol(*pid_text))); !st) return st.error();
+    pid_t pid = 0;
+    if (std::from_chars(pid_text->data(), pid_text->data() + pid_text->size(), pid).ec != std::errc() || pid <= 0)
+      return Error{"runc wrote no process id to " + pid_file + " for container " + name_, EINVAL};
+    if (auto st = attach(pid); !st) return st.error();
     auto start = sys::run_command({runc_, "--root", root_, "start", name_});
     if (!start) return start.error();
     if (start->exit_code != 0)
@@ -150,13 +157,23 @@ class RuncContainer final : public ProcessContainer {
   bool paused_ = false;
 };
 
-// The numeric uid and gid of "uid[:gid]".
-std::pair<int, int> parse_user(const std::string& user) {
-  if (user.empty()) return {0, 0};
+// A uid or gid in decimal, 0..2147483647: runc refuses larger ones ("uids and
+// gids must be in range 0-2147483647").
+std::optional<std::uint32_t> parse_id(std::string_view s) {
+  std::uint32_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > INT32_MAX) return std::nullopt;
+  return v;
+}
+
+// The numeric uid and gid of "uid[:gid]" (empty: root); none when it is not that.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_user(std::string_view user) {
+  if (user.empty()) return std::pair<std::uint32_t, std::uint32_t>{0, 0};
   auto colon = user.find(':');
-  int uid = std::stoi(user.substr(0, colon));
-  int gid = colon == std::string::npos ? uid : std::stoi(user.substr(colon + 1));
-  return {uid, gid};
+  auto uid = parse_id(user.substr(0, colon));
+  auto gid = colon == std::string_view::npos ? uid : parse_id(user.substr(colon + 1));
+  if (!uid || !gid) return std::nullopt;
+  return std::pair{*uid, *gid};
 }
 
 }  // namespace
@@ -171,7 +188,8 @@ Result<std::unique_ptr<Runc>> Runc::create(std::string state_dir, const EngineOp
 std::vector<Ulimit> Runc::default_ulimits() { return {{.type = "nofile", .soft = 1024, .hard = 1024}}; }
 
 std::string Runc::config_json(const ContainerSpec& spec, const std::string& root) const {
-  auto [uid, gid] = parse_user(spec.user);
+  // start() has checked the user.
+  auto [uid, gid] = parse_user(spec.user).value_or(std::pair<std::uint32_t, std::uint32_t>{0, 0});
   // The environment Docker gives a container (PATH, HOSTNAME, HOME): programs
   // react to it (busybox sh calls uname when HOSTNAME is unset), and a profile
   // mined here must hold under Docker and Podman too. The spec's env wins.
@@ -256,6 +274,9 @@ std::string Runc::config_json(const ContainerSpec& spec, const std::string& root
 Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (spec.seccomp == ContainerSpec::Seccomp::EngineDefault)
     return Error{"runc has no default seccomp profile: give one", EINVAL};
+  if (!parse_user(spec.user))
+    return Error{"container user \"" + spec.user + "\" is not \"uid\" or \"uid:gid\" in digits (0 to 2147483647)",
+                 EINVAL};
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;
   std::error_code ec;

@@ -18,7 +18,9 @@ class Runc final : public Engine {
   Result<std::unique_ptr<Container>> start(const ContainerSpec& spec) override;
 
   /// The OCI config.json for spec with the given root path (for tests and for
-  /// showing what sandmine runs).
+  /// showing what sandmine runs). spec.user is "uid[:gid]" in digits, each at
+  /// most 2147483647 as runc takes them (start() refuses anything else before
+  /// it makes a thing).
   std::string config_json(const ContainerSpec& spec, const std::string& root) const;
 
   /// The rlimits runc gives a container when no --ulimit says otherwise.

@@ -19,6 +19,8 @@
 #include "sys/fd.h"
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
+#include "util/json.h"
+#include "util/regex_search.h"
 
 namespace sandmine::explore {
 
@@ -237,13 +239,14 @@ Result<double> step_throughput(const spec::Step& step, const std::string& output
     if (seconds <= 0) return Error{at + "took no measurable time", EINVAL};
     return 1.0 / seconds;
   }
-  std::smatch m;
-  std::regex re(step.metric->regex);
-  if (!std::regex_search(output, m, re) || !m[1].matched)
+  auto found = search_by_line(output, std::regex(step.metric->regex));
+  if (!found) return Error{at + "metric: " + found.error().message, EINVAL};
+  if (!*found || (*found)->groups.size() < 2 || !(*found)->groups[1])
     return Error{at + "metric: nothing in the output matches " + step.metric->regex, EINVAL};
-  auto v = number(m[1].str());
+  const std::string& text = *(*found)->groups[1];
+  auto v = number(text);
   if (!v || !std::isfinite(*v) || *v <= 0)
-    return Error{at + "metric: \"" + line_of_text(m[1].str()) + "\" (matched by " + step.metric->regex +
+    return Error{at + "metric: \"" + line_of_text(text) + "\" (matched by " + step.metric->regex +
                      ") is not a positive number",
                  EINVAL};
   return *v;
@@ -414,6 +417,7 @@ json bench_json(const std::string& spec_name, const std::string& engine, const B
     doc["failure"] = result.failure;
     if (result.failed_under) doc["failed_under"] = to_string(*result.failed_under);
   }
+  repair_utf8(doc);  // a tool's output need not be UTF-8, and its tail may cut a character
   return doc;
 }
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "profile/from_trace.h"
 #include "profile/timing.h"
 #include "sys/interrupt.h"
 
@@ -35,11 +34,11 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
   for (const auto& line : trace::lost_values_report(r.mined.trace)) say(line);
   if (r.mined.failed) return r;
 
-  r.profile = profile::from_traces({r.mined.trace}, r.warnings);
+  r.profile = profile::from_traces({r.mined.trace}, r.warnings, {.args = options.args});
   r.profile->source = options.profile_path;
   r.profile->mined_from = r.mined.mined_from;
   for (const auto& w : r.warnings) say("warning: " + w);
-  r.timing_added = profile::add_timing_dependent(*r.profile, true);
+  r.timing_added = profile::add_timing_dependent(*r.profile, true, options.args);
   if (spec.validate.empty() || sys::interrupt_signal()) return r;
 
   // The held-out check: the validate steps under the mined profile, every

@@ -15,6 +15,7 @@
 
 #include "explore/check.h"
 #include "explore/miner.h"
+#include "profile/from_trace.h"
 #include "profile/profile.h"
 #include "spec/spec.h"
 #include "util/result.h"
@@ -36,6 +37,8 @@ struct PipelineOptions {
   bool include_validate = false;
   /// The profile's file, as messages and the profile's source name it.
   std::string profile_path = "profile.json";
+  /// Which argument rules the profile gets (docs/recording.md).
+  profile::ArgsMode args = profile::ArgsMode::safe;
 };
 
 /// The comment of the rule --include-validate adds.

@@ -167,7 +167,7 @@ class Reader {
 
  private:
   Error fail(const std::string& field, const std::string& what) const {
-    return Error{"profile " + source_ + ": " + field + ": " + what, EINVAL};
+    return Error{one_line("profile " + source_ + ": " + field + ": " + what), EINVAL};
   }
 
   // An optional string member ("" when absent or null).
@@ -494,13 +494,13 @@ Result<Profile> read_profile(const std::string& path) {
   json doc;
   try {
     doc = json::parse(*text);
-  } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ...";
+    // a number too large for a double is out_of_range (406), not a parse_error.
     std::string what = e.what();
-    auto at = what.find("parse error");
-    return Error{
-        "profile " + path + ": not valid JSON: " + (at == std::string::npos ? what : what.substr(at)),
-        EINVAL};
+    if (auto bracket = what.find("] "); what.starts_with("[json.exception.") && bracket != std::string::npos)
+      what.erase(0, bracket + 2);
+    return Error{one_line("profile " + path + ": not valid JSON: " + what), EINVAL};
   }
   return parse_profile(doc, path);
 }

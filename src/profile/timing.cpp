@@ -1,5 +1,6 @@
 #include "profile/timing.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -24,7 +25,7 @@ const std::vector<TimingDependent>& timing_dependent() {
   return table;
 }
 
-std::set<std::string> add_timing_dependent(Profile& profile, bool container) {
+std::set<std::string> add_timing_dependent(Profile& profile, bool container, ArgsMode args) {
   std::set<std::string> names;
   for (const auto& arch : profile.arches)
     for (const auto& t : timing_dependent()) {
@@ -32,7 +33,25 @@ std::set<std::string> add_timing_dependent(Profile& profile, bool container) {
       if (t.applies != "always" && !(container && t.applies == "runc")) continue;
       if (syscalls::number_of(arch, t.name)) names.insert(t.name);
     }
-  return allow(profile, names, kTimingDependentComment);
+  std::set<std::string> added;
+  for (const auto& name : names) {
+    auto it = profile.syscalls.find(name);
+    if (it == profile.syscalls.end()) {
+      added.insert(name);
+      auto& policy = profile.syscalls[name];
+      policy.rules = baseline_rules(name, args);
+      if (policy.rules.empty()) policy.action = Action::allow();
+    }
+    auto& policy = profile.syscalls[name];
+    if (policy.action && !policy.action->allows()) continue;  // the profile denies it on purpose
+    if (!policy.action)
+      for (auto& rule : baseline_rules(name, args))
+        if (std::find(policy.rules.begin(), policy.rules.end(), rule) == policy.rules.end())
+          policy.rules.push_back(rule);
+    policy.comment = kTimingDependentComment;
+    for (auto& rule : policy.rules) rule.comment = kTimingDependentComment;
+  }
+  return added;
 }
 
 }  // namespace sandmine::profile

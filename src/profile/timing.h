@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "profile/from_trace.h"
 #include "profile/profile.h"
 
 namespace sandmine::profile {
@@ -30,7 +31,12 @@ inline constexpr const char* kTimingDependentComment =
 
 /// Allows the table's syscalls on the profile's architectures (where the
 /// name exists there): the "always" rows, and the "runc" rows too for a
-/// container. Returns the names it added that were not already allowed.
-std::set<std::string> add_timing_dependent(Profile& profile, bool container);
+/// container. Under argument rules (args), a name with a mined argument is
+/// allowed with its baseline_rules() -- the values that depend on timing, as
+/// the argument table says -- plus what was seen; one whose argument has no
+/// such values is allowed by name. Either way the result does not depend on
+/// whether a recording saw the call, and every rule of these names carries
+/// kTimingDependentComment. Returns the names that were not in the profile.
+std::set<std::string> add_timing_dependent(Profile& profile, bool container, ArgsMode args = ArgsMode::off);
 
 }  // namespace sandmine::profile

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json.h"
+
 namespace sandmine::report {
 
 namespace {
@@ -48,6 +50,7 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
                   {"lost", result.audit.lost},
                   {"why", result.audit.why}};
   j["differs_from_mined"] = result.differs;
+  repair_utf8(j);  // process names and step output need not be UTF-8
   return j;
 }
 

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "explore/coverage.h"
 #include "profile/docker_json.h"
 #include "profile/explain.h"
+#include "report/run_files.h"
 
 namespace sandmine::report {
 
@@ -19,7 +19,8 @@ using nlohmann::json;
 
 namespace {
 
-// ---- JSON read without exceptions: check.json and bench.json are rendered
+// ---- JSON read without exceptions. check.json and bench.json are validated
+// when read from files (run_files.h); documents built in memory are rendered
 // as far as their fields have the expected types.
 
 std::string str(const json& j, const char* key) {
@@ -43,15 +44,6 @@ std::string joined(const json& list) {
   for (const auto& v : list)
     if (v.is_string()) out += (out.empty() ? "" : ", ") + v.get<std::string>();
   return out;
-}
-
-Result<json> read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return errno_error("cannot read " + path);
-  json doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded()) return Error{path + ": not valid JSON", EINVAL};
-  if (!doc.is_object()) return Error{path + ": expected a JSON object", EINVAL};
-  return doc;
 }
 
 // ---- charts
@@ -517,12 +509,20 @@ Result<ReportInput> read_report_input(const std::string& dir) {
     if (!p) return p.error();
     in.profile = std::move(*p);
   }
-  for (auto [file, into] : {std::pair{"/check.json", &in.check}, std::pair{"/bench.json", &in.bench},
-                            std::pair{"/reach.json", &in.reach}}) {
-    if (!fs::exists(dir + file, ec)) continue;
-    auto doc = read_json_file(dir + file);
+  if (fs::exists(dir + "/check.json", ec)) {
+    auto doc = read_check_json(dir + "/check.json");
     if (!doc) return doc.error();
-    *into = std::move(*doc);
+    in.check = std::move(*doc);
+  }
+  if (fs::exists(dir + "/bench.json", ec)) {
+    auto doc = read_bench_json(dir + "/bench.json");
+    if (!doc) return doc.error();
+    in.bench = std::move(*doc);
+  }
+  if (fs::exists(dir + "/reach.json", ec)) {
+    auto doc = read_json_file(dir + "/reach.json", "reach.json");
+    if (!doc) return doc.error();
+    in.reach = std::move(*doc);
   }
   return in;
 }

@@ -1,5 +1,6 @@
 #include "spec/spec.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -8,8 +9,10 @@
 #include <cstring>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "sys/files.h"
+#include "util/json.h"
 
 namespace sandmine::spec {
 
@@ -70,6 +73,8 @@ constexpr std::string_view kDebianVariants[] = {"extract",     "custom",  "essen
                                                 "required",    "minbase", "buildd",    "important",
                                                 "debootstrap", "-",       "standard"};
 
+constexpr long long kMaxDurationMs = 24LL * 60 * 60 * 1000;
+
 int line_of(const YAML::Node& node, int fallback) {
   YAML::Mark mark = node.Mark();
   return mark.is_null() ? fallback : mark.line + 1;
@@ -82,26 +87,6 @@ std::string member(const std::string& parent, std::string_view name) {
 std::string element(const std::string& parent, size_t i) { return parent + "[" + std::to_string(i) + "]"; }
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-// An error is one line whatever the spec holds: control characters from the
-// user's values and keys are written as escapes.
-std::string one_line(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (std::iscntrl(c)) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 Error error_at(const std::string& file, int line, const std::string& what) {
   return Error{one_line("spec " + file + ":" + std::to_string(line) + ": " + what), EINVAL};
@@ -214,7 +199,8 @@ class Parser {
                         const std::string& noun = "field") const;
   Result<Field> required(const Fields& m, std::string_view name) const;
 
-  Status text(const Field& f, std::string& out, const std::string& expected = "expected a string") const;
+  Status text(const Field& f, std::string& out, const std::string& expected = "expected a string",
+              bool any_bytes = false) const;
   Status nonempty_text(const Field& f, std::string& out) const;
   Status integer(const Field& f, long long lo, long long hi, const std::string& expected, int& out) const;
   Status duration(const Field& f, Duration& out) const;
@@ -280,9 +266,11 @@ Result<Field> Parser::required(const Fields& m, std::string_view name) const {
   return fail(m.self.line, member(m.self.path, name), "required field is missing");
 }
 
-Status Parser::text(const Field& f, std::string& out, const std::string& expected) const {
+Status Parser::text(const Field& f, std::string& out, const std::string& expected, bool any_bytes) const {
   if (!f.node.IsScalar()) return fail(f, expected);
   out = f.node.Scalar();
+  // Strings go into JSON (trace.json, runc's config.json, Docker's API), which holds only UTF-8.
+  if (!any_bytes && !valid_utf8(out)) return fail(f, "not valid UTF-8 text");
   return {};
 }
 
@@ -310,8 +298,9 @@ Status Parser::duration(const Field& f, Duration& out) const {
   std::string_view unit = s.substr(digits);
   long long ms_per_unit = unit == "ms" ? 1 : unit == "m" ? 60'000 : (unit == "s" || unit.empty()) ? 1000 : 0;
   auto n = decimal(s.substr(0, digits));
-  // The bound keeps the product far from overflow; nobody waits 30 years for a step.
-  if (ms_per_unit == 0 || !n || *n <= 0 || *n > 1'000'000'000'000LL / ms_per_unit) return fail(f, expected);
+  if (ms_per_unit == 0 || !n || *n <= 0) return fail(f, expected);
+  // A day at most: waits are poll(2) timeouts in int milliseconds, and nothing waits longer.
+  if (*n > kMaxDurationMs / ms_per_unit) return fail(f, "expected a duration of at most a day (1440m)");
   out = Duration(*n * ms_per_unit);
   return {};
 }
@@ -455,7 +444,7 @@ Status Parser::busybox(const Field& f, BusyboxImage& out) const {
   for (const auto& e : *list) {
     if (!valid_image_path(e.key))
       return fail(e.value, "expected an absolute path in the image, without .. components");
-    if (Status st = text(e.value, out.files[e.key], "expected the file's content as a string"); !st)
+    if (Status st = text(e.value, out.files[e.key], "expected the file's content as a string", true); !st)
       return st;
   }
   return {};
@@ -475,9 +464,10 @@ Status Parser::env(const Field& f, std::map<std::string, std::string>& out) cons
 
 Status Parser::user(const Field& f, bool names, std::string& out) const {
   const std::string expected =
-      names ? "expected \"user\", \"user:group\", \"uid\" or \"uid:gid\", like \"app\" or \"101:101\""
-            : "expected \"uid\" or \"uid:gid\" in digits, like \"101:101\" (names need an image with its own "
-              "config: ref, oci or archive)";
+      names ? "expected \"user\", \"user:group\", \"uid\" or \"uid:gid\" (ids 0 to 2147483647, what runc "
+              "takes), like \"app\" or \"101:101\""
+            : "expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), like \"101:101\" "
+              "(names need an image with its own config: ref, oci or archive)";
   if (Status st = text(f, out, expected); !st) return st;
   // A name as /etc/passwd and /etc/group hold it: no ':', no spaces.
   auto name_ok = [&](std::string_view s) {
@@ -487,7 +477,9 @@ Status Parser::user(const Field& f, bool names, std::string& out) const {
     if (s.empty() || s.size() > 10) return false;
     for (char c : s)
       if (c < '0' || c > '9') return false;
-    return std::stoull(std::string(s)) <= 4294967294ULL;  // (uid_t)-1 means "no change"
+    // runc refuses ids above INT32_MAX ("uids and gids must be in range
+    // 0-2147483647"), and so Docker and Podman, which run containers with it.
+    return std::stoull(std::string(s)) <= 2147483647ULL;
   };
   auto part_ok = [&](std::string_view s) {
     bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
@@ -797,10 +789,65 @@ Result<Spec> Parser::spec(const Field& top) const {
   return s;
 }
 
-// The documents of the text; yaml-cpp reports syntax errors by exception.
-Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& file) {
+// Watches the documents of a stream go by: for each, where its root is and
+// whether it is a null (empty) document.
+class DocumentRoots : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  bool root_is_null = false;
+  YAML::Mark root_mark;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++documents;
+    depth_ = 0;
+    root_is_null = false;
+    root_mark = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (depth_ == 0) root(mark, true);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (depth_ == 0) root(mark, false);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    if (depth_ == 0) root(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    if (depth_++ == 0) root(mark, false);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    if (depth_++ == 0) root(mark, false);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void root(const YAML::Mark& mark, bool null) {
+    root_mark = mark;
+    root_is_null = null;
+  }
+  int depth_ = 0;
+};
+
+// The spec's one document; yaml-cpp reports syntax errors by exception. Not
+// YAML::LoadAll: on some invalid text (a lone ",") yaml-cpp 0.7 hands out
+// empty documents forever, and LoadAll collects them until memory runs out.
+// So the documents are counted here up to the second, stopping at the first
+// empty one as later yaml-cpp does, and the first is loaded on its own.
+Result<YAML::Node> load(std::string_view yaml, const std::string& file) {
   try {
-    return YAML::LoadAll(std::string(yaml));
+    std::istringstream in{std::string(yaml)};
+    YAML::Parser parser(in);
+    DocumentRoots roots;
+    while (roots.documents < 2 && parser.HandleNextDocument(roots)) {
+      if (roots.root_is_null) break;
+      if (roots.documents == 2)
+        return error_at(file, roots.root_mark.is_null() ? 1 : roots.root_mark.line + 1,
+                          "top level: more than one YAML document; a spec is one document");
+    }
+    return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     int line = e.mark.is_null() ? 1 : e.mark.line + 1;
     return error_at(file, line, "YAML syntax error: " + e.msg);
@@ -810,15 +857,9 @@ Result<std::vector<YAML::Node>> load(std::string_view yaml, const std::string& f
 }  // namespace
 
 Result<Spec> parse_spec(std::string_view yaml, const std::string& file) {
-  auto loaded = load(yaml, file);
-  if (!loaded) return loaded.error();
-  const std::vector<YAML::Node>& docs = *loaded;
-  if (docs.size() > 1) {
-    return error_at(file, line_of(docs[1], 1),
-                      "top level: more than one YAML document; a spec is one document");
-  }
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
-  return Parser(file).spec(Field(root, "", line_of(root, 1)));
+  auto root = load(yaml, file);
+  if (!root) return root.error();
+  return Parser(file).spec(Field(*root, "", line_of(*root, 1)));
 }
 
 bool has_image_config(const Image& image) {

@@ -364,7 +364,8 @@ bool AuditLedger::add(const KmsgRecord& record) {
       records_.push_back(record.seccomp);
       return true;
     case Kind::seccomp_garbled:
-      if (garbled_++ == 0) garbled_example_ = record.text.substr(0, 120);
+      // Quoted in Loss::why, which is one line: the record text is unescaped, so escape it again.
+      if (garbled_++ == 0) garbled_example_ = one_line(record.text.substr(0, 120));
       break;
     case Kind::suppressed:
       suppressed_ += record.count;

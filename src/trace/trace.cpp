@@ -1,11 +1,13 @@
 #include "trace/trace.h"
 
 #include <algorithm>
-#include <fstream>
 #include <fmt/format.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "syscalls/syscalls.h"
+#include "util/json.h"
 
 namespace sandmine::trace {
 
@@ -128,163 +130,141 @@ json entries_json(const std::vector<SyscallEntry>& entries, bool with_step) {
   return out;
 }
 
-// Field access with errors that say where: "trace.json: syscalls[3].count: expected a number".
-struct Reader {
-  const std::string& source;
-  Error fail(const std::string& where, const std::string& what) const {
-    return Error{source + ": " + where + ": " + what, EINVAL};
-  }
-};
+// Times in a trace are milliseconds since the target started, written
+// rounded to microseconds: far below this bound (31,000 years), whose
+// thousandfold is still a finite double.
+constexpr double kMaxMs = 1e15;
+
+// A hex string ("0x2") of a value: what values, masks and bits are written as.
+bool read_hex(const JsonValue& v, std::uint64_t& out, const char* what) {
+  auto x = hex_from(v.json());
+  if (!x) return v.fail(std::string("expected a hex string (") + what + ")");
+  out = *x;
+  return true;
+}
 
 // The arguments, values and values_complete of one entry; strict: every type,
 // every value under its mask, counts that add up.
-Status arguments_from_json(const json& j, SyscallEntry& e, const std::string& where, const Reader& r) {
-  if (!j.contains("arguments")) {
+bool arguments_from_json(const JsonValue& j, SyscallEntry& e) {
+  auto fields = j.optional("arguments");
+  if (!fields) {
     for (const char* field : {"values", "values_complete", "values_lost"})
-      if (j.contains(field)) return r.fail(where + "." + field, "given without \"arguments\"");
-    return {};
+      if (j.has(field)) return j.optional(field)->fail("given without \"arguments\"");
+    return true;
   }
-  const json& fields = j["arguments"];
-  if (!fields.is_array() || fields.empty()) return r.fail(where + ".arguments", "expected a non-empty array");
-  if (fields.size() > syscalls::kMaxMinedArguments)
-    return r.fail(where + ".arguments", "more than " + std::to_string(syscalls::kMaxMinedArguments) + " arguments");
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const json& a = fields[i];
-    std::string at = where + ".arguments[" + std::to_string(i) + "]";
-    if (!a.is_object()) return r.fail(at, "expected an object");
+  auto list = fields->elements();
+  if (!fields->expect_array()) return false;
+  if (list.empty()) return fields->fail("expected a non-empty array");
+  if (list.size() > syscalls::kMaxMinedArguments)
+    return fields->fail("more than " + std::to_string(syscalls::kMaxMinedArguments) + " arguments");
+  for (const JsonValue& a : list) {
     ArgumentField f;
-    if (!a.contains("index") || !a["index"].is_number_integer() || a["index"].get<std::int64_t>() < 0 ||
-        a["index"].get<std::int64_t>() > 5)
-      return r.fail(at + ".index", "expected an integer 0..5");
-    f.index = a["index"].get<int>();
+    std::string compare;
+    if (!a.get("index", f.index, 0, 5) || !a.get("name", f.name) || !a.get("compare", compare)) return false;
     if (!e.arguments.empty() && f.index <= e.arguments.back().index)
-      return r.fail(at + ".index", "arguments must be in increasing index order");
-    if (!a.contains("name") || !a["name"].is_string() || a["name"].get_ref<const std::string&>().empty())
-      return r.fail(at + ".name", "expected a non-empty string");
-    f.name = a["name"];
-    auto compare = a.contains("compare") && a["compare"].is_string()
-                       ? syscalls::compare_from_string(a["compare"].get_ref<const std::string&>())
-                       : std::nullopt;
-    if (!compare) return r.fail(at + ".compare", "expected \"exact\", \"masked\" or \"flags\"");
-    f.compare = *compare;
-    auto mask = a.contains("mask") ? hex_from(a["mask"]) : std::nullopt;
-    if (!mask || *mask == 0) return r.fail(at + ".mask", "expected a non-zero hex string (\"0xffffffff\")");
-    f.mask = *mask;
+      return a.required("index")->fail("arguments must be in increasing index order");
+    if (f.name.empty()) return a.required("name")->fail("expected a non-empty string");
+    auto c = syscalls::compare_from_string(compare);
+    if (!c) return a.required("compare")->fail("expected \"exact\", \"masked\" or \"flags\"");
+    f.compare = *c;
+    auto mask = a.required("mask");
+    if (!mask || !read_hex(*mask, f.mask, "\"0xffffffff\"")) return false;
+    if (f.mask == 0) return mask->fail("expected a non-zero hex string (\"0xffffffff\")");
     if (f.compare == syscalls::Compare::flags) {
-      auto bits = a.contains("bits") ? hex_from(a["bits"]) : std::nullopt;
-      if (!bits || *bits == 0) return r.fail(at + ".bits", "expected a non-zero hex string");
-      if (*bits & ~f.mask) return r.fail(at + ".bits", "has bits outside the mask " + hex_string(f.mask));
-      f.bits = *bits;
-    } else if (a.contains("bits")) {
-      return r.fail(at + ".bits", "only a flags comparison has bits");
+      auto bits = a.required("bits");
+      if (!bits || !read_hex(*bits, f.bits, "\"0x80\"")) return false;
+      if (f.bits == 0) return bits->fail("expected a non-zero hex string");
+      if (f.bits & ~f.mask) return bits->fail("has bits outside the mask " + hex_string(f.mask));
+    } else if (a.has("bits")) {
+      return a.optional("bits")->fail("only a flags comparison has bits");
     }
-    if (a.contains("struct_offset")) {
-      const json& o = a["struct_offset"];
-      if (!o.is_number_integer() || o.get<std::int64_t>() < 0 || o.get<std::int64_t>() % 8 != 0 ||
-          o.get<std::int64_t>() >= 4096)
-        return r.fail(at + ".struct_offset", "expected a multiple of 8 in 0..4088");
-      f.struct_offset = o.get<int>();
+    if (a.has("struct_offset")) {
+      if (!a.get("struct_offset", f.struct_offset, 0, 4088)) return false;
+      if (f.struct_offset % 8 != 0) return a.required("struct_offset")->fail("expected a multiple of 8 in 0..4088");
     }
     e.arguments.push_back(std::move(f));
   }
-  if (!j.contains("values_complete") || !j["values_complete"].is_boolean())
-    return r.fail(where + ".values_complete", "expected true or false");
-  bool complete = j["values_complete"];
-  if (j.contains("values_lost")) {
-    const json& lost = j["values_lost"];
-    if (!lost.is_array()) return r.fail(where + ".values_lost", "expected an array");
-    for (const auto& reason : lost) {
+  bool complete = false;
+  if (!j.get("values_complete", complete)) return false;
+  if (auto lost = j.optional("values_lost")) {
+    if (!lost->expect_array()) return false;
+    for (const JsonValue& reason : lost->elements()) {
+      std::string text;
+      if (!reason.read(text)) return false;
       bool known = false;
       for (auto [bit, name] : kLostNames)
-        if (reason.is_string() && reason.get_ref<const std::string&>() == name) {
+        if (text == name) {
           e.values_lost |= bit;
           known = true;
         }
-      if (!known) return r.fail(where + ".values_lost", "expected \"map_full\", \"unreadable\" or \"not_stored\"");
+      if (!known) return reason.fail("expected \"map_full\", \"unreadable\" or \"not_stored\"");
     }
   }
-  if (complete != (e.values_lost == 0))
-    return r.fail(where + ".values_lost", complete ? "given although values_complete is true"
-                                                   : "must say why when values_complete is false");
-  if (!j.contains("values") || !j["values"].is_array()) return r.fail(where + ".values", "expected an array");
-  const json& values = j["values"];
+  if (complete != (e.values_lost == 0)) {
+    if (complete) return j.optional("values_lost")->fail("given although values_complete is true");
+    return (j.has("values_lost") ? *j.optional("values_lost") : j).fail("must say why when values_complete is false");
+  }
+  auto values = j.required("values");
+  if (!values) return false;
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const json& v = values[i];
-    std::string at = where + ".values[" + std::to_string(i) + "]";
-    if (!v.is_object()) return r.fail(at, "expected an object");
-    if (!v.contains("args") || !v["args"].is_array() || v["args"].size() != e.arguments.size())
-      return r.fail(at + ".args", "expected an array of " + std::to_string(e.arguments.size()) + " hex strings");
+  for (const JsonValue& v : values->elements()) {
     ValueEntry value;
-    for (std::size_t k = 0; k < e.arguments.size(); ++k) {
-      auto x = hex_from(v["args"][k]);
-      std::string arg_at = at + ".args[" + std::to_string(k) + "]";
-      if (!x) return r.fail(arg_at, "expected a hex string (\"0x2\")");
-      if (*x & ~e.arguments[k].mask)
-        return r.fail(arg_at, hex_string(*x) + " is out of range: it has bits outside the mask " +
-                                  hex_string(e.arguments[k].mask) + " of argument " + e.arguments[k].name);
-      value.args.push_back(*x);
+    auto args = v.required("args");
+    if (!args) return false;
+    auto list = args->elements();
+    if (!args->expect_array()) return false;
+    if (list.size() != e.arguments.size())
+      return args->fail("expected an array of " + std::to_string(e.arguments.size()) + " hex strings");
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      std::uint64_t x = 0;
+      if (!read_hex(list[k], x, "\"0x2\"")) return false;
+      if (x & ~e.arguments[k].mask)
+        return list[k].fail(hex_string(x) + " is out of range: it has bits outside the mask " +
+                            hex_string(e.arguments[k].mask) + " of argument " + e.arguments[k].name);
+      value.args.push_back(x);
     }
-    if (!e.values.empty() && value.args <= e.values.back().args)
-      return r.fail(at + ".args", "values must be distinct and sorted");
-    if (!v.contains("count") || !v["count"].is_number_integer() || v["count"].get<std::int64_t>() < 1)
-      return r.fail(at + ".count", "expected a positive integer");
-    value.count = v["count"].get<std::uint64_t>();
+    if (!e.values.empty() && value.args <= e.values.back().args) return args->fail("values must be distinct and sorted");
+    if (!v.get("count", value.count, std::uint64_t{1}) || !v.get_if("first_step", value.first_step)) return false;
     total += value.count;
-    if (v.contains("first_step")) {
-      if (!v["first_step"].is_string()) return r.fail(at + ".first_step", "expected a string");
-      value.first_step = v["first_step"];
-    }
     e.values.push_back(std::move(value));
   }
   if (complete && total != e.count)
-    return r.fail(where + ".values", "the values count " + std::to_string(total) + " calls, the syscall " +
-                                         std::to_string(e.count) + " (complete values add up to count)");
+    return values->fail("the values count " + std::to_string(total) + " calls, the syscall " + std::to_string(e.count) +
+                        " (complete values add up to count)");
   if (!complete && total > e.count)
-    return r.fail(where + ".values", "the values count more calls (" + std::to_string(total) + ") than the syscall (" +
-                                         std::to_string(e.count) + ")");
-  return {};
+    return values->fail("the values count more calls (" + std::to_string(total) + ") than the syscall (" +
+                        std::to_string(e.count) + ")");
+  return true;
 }
 
-Result<std::vector<SyscallEntry>> entries_from_json(const json& doc, const char* field, const Reader& r) {
+// A list of syscall entries (syscalls, unarmed), checked against libseccomp's names.
+std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
   std::vector<SyscallEntry> out;
-  if (!doc.contains(field)) return out;
-  const json& list = doc.at(field);
-  if (!list.is_array()) return r.fail(field, "expected an array");
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& j = list[i];
-    std::string where = std::string(field) + "[" + std::to_string(i) + "]";
-    if (!j.is_object()) return r.fail(where, "expected an object");
+  for (const JsonValue& j : list.elements()) {
     SyscallEntry e;
-    if (!j.contains("arch") || !j["arch"].is_string()) return r.fail(where + ".arch", "expected a string");
-    e.arch = j["arch"];
-    if (!syscalls::is_known_arch(e.arch))
-      return r.fail(where + ".arch", "unknown architecture \"" + e.arch +
-                                         "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
-    if (!j.contains("nr") || !j["nr"].is_number_integer())
-      return r.fail(where + ".nr", "expected an integer");
-    e.nr = j["nr"];
-    if (j.contains("name") && !j["name"].is_null()) {
-      if (!j["name"].is_string()) return r.fail(where + ".name", "expected a string or null");
-      e.name = j["name"];
+    std::optional<std::string> name;
+    if (!j.get("arch", e.arch) || !j.get("nr", e.nr) || !j.get_if("name", name) ||
+        !j.get("count", e.count, std::uint64_t{0}) || !j.get_if("first_seen_ms", e.first_seen_ms, 0.0, kMaxMs) ||
+        !j.get_if("first_step", e.first_step))
+      return out;
+    if (!syscalls::is_known_arch(e.arch)) {
+      j.required("arch")->fail("unknown architecture \"" + e.arch +
+                               "\" (libseccomp names: x86_64, x86, x32, aarch64, ...)");
+      return out;
+    }
+    if (name) {
+      e.name = *name;
       auto known = syscalls::number_of(e.arch, e.name);
-      if (!known) return r.fail(where + ".name", "no syscall \"" + e.name + "\" on " + e.arch);
-      if (*known != e.nr)
-        return r.fail(where, e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " +
-                                 std::to_string(e.nr));
+      if (!known) {
+        j.required("name")->fail("no syscall \"" + e.name + "\" on " + e.arch);
+        return out;
+      }
+      if (*known != e.nr) {
+        j.fail(e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " + std::to_string(e.nr));
+        return out;
+      }
     }
-    if (!j.contains("count") || !j["count"].is_number_integer() || j["count"].get<std::int64_t>() < 0)
-      return r.fail(where + ".count", "expected a non-negative integer");
-    e.count = j["count"].get<std::uint64_t>();
-    if (j.contains("first_seen_ms")) {
-      if (!j["first_seen_ms"].is_number()) return r.fail(where + ".first_seen_ms", "expected a number");
-      e.first_seen_ms = j["first_seen_ms"];
-    }
-    if (j.contains("first_step")) {
-      if (!j["first_step"].is_string()) return r.fail(where + ".first_step", "expected a string");
-      e.first_step = j["first_step"];
-    }
-    if (auto st = arguments_from_json(j, e, where, r); !st) return st.error();
+    if (!arguments_from_json(j, e)) return out;
     out.push_back(std::move(e));
   }
   return out;
@@ -309,38 +289,13 @@ json coverage_json(const CoverageEstimate& c) {
   return j;
 }
 
-Result<std::size_t> count_field(const json& j, const char* field, const Reader& r) {
-  if (!j.contains(field) || !j[field].is_number_integer() || j[field].get<std::int64_t>() < 0)
-    return r.fail(std::string("coverage.") + field, "expected a non-negative integer");
-  return j[field].get<std::size_t>();
-}
-
-Result<std::optional<double>> optional_number_field(const json& j, const char* field, const Reader& r) {
-  if (!j.contains(field) || j[field].is_null()) return std::optional<double>{};
-  if (!j[field].is_number()) return r.fail(std::string("coverage.") + field, "expected a number or null");
-  return std::optional<double>(j[field].get<double>());
-}
-
-Result<CoverageEstimate> coverage_from_json(const json& j, const Reader& r) {
-  if (!j.is_object()) return r.fail("coverage", "expected an object");
+CoverageEstimate coverage_from_json(const JsonValue& j) {
   CoverageEstimate c;
-  for (auto [field, into] :
-       {std::pair{"steps", &c.steps}, std::pair{"incidences", &c.incidences},
-        std::pair{"observed", &c.observed}, std::pair{"q1", &c.q1}, std::pair{"q2", &c.q2}}) {
-    auto v = count_field(j, field, r);
-    if (!v) return v.error();
-    *into = *v;
-  }
-  c.observed_in_steps = j.value("observed_in_steps", std::size_t{0});
-  for (auto [field, into] :
-       {std::pair{"sample_coverage", &c.sample_coverage}, std::pair{"unseen_estimate", &c.unseen_estimate},
-        std::pair{"chao2", &c.chao2}}) {
-    auto v = optional_number_field(j, field, r);
-    if (!v) return v.error();
-    *into = *v;
-  }
-  c.method = j.value("method", "");
-  c.note = j.value("note", "");
+  j.get("steps", c.steps) && j.get("incidences", c.incidences) && j.get("observed", c.observed) &&
+      j.get_if("observed_in_steps", c.observed_in_steps) && j.get("q1", c.q1) && j.get("q2", c.q2) &&
+      j.get_if("sample_coverage", c.sample_coverage, 0.0, 1.0) &&
+      j.get_if("unseen_estimate", c.unseen_estimate, 0.0) && j.get_if("chao2", c.chao2, 0.0) &&
+      j.get_if("method", c.method) && j.get_if("note", c.note);
   return c;
 }
 
@@ -385,115 +340,74 @@ json to_json(const Trace& trace) {
       doc["binaries"].push_back(std::move(j));
     }
   }
+  repair_utf8(doc);  // argv and names come from outside
   return doc;
 }
 
 Result<Trace> trace_from_json(const json& doc, const std::string& source) {
-  Reader r{source};
-  if (!doc.is_object()) return r.fail("top level", "expected a JSON object (a sandmine trace.json)");
+  JsonReader reader(doc, source);
+  JsonValue top = reader.root();
+  if (!doc.is_object())
+    return Error{one_line(source + ": top level: expected a JSON object (a sandmine trace.json)"), EINVAL};
   Trace t;
   if (!doc.contains("version") || !doc["version"].is_number_integer())
-    return r.fail("version", "missing; is this a sandmine trace.json?");
-  t.version = doc["version"];
+    return Error{one_line(source + ": version: missing; is this a sandmine trace.json?"), EINVAL};
+  if (!top.get("version", t.version)) return reader.error();
   if (t.version != 1)
-    return r.fail("version", "unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
-  if (!doc.contains("backend") || !doc["backend"].is_string()) return r.fail("backend", "expected a string");
-  t.backend = doc["backend"];
-  if (doc.contains("partial")) {
-    if (!doc["partial"].is_boolean()) return r.fail("partial", "expected true or false");
-    t.partial = doc["partial"];
+    top.required("version")->fail("unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
+  top.get("backend", t.backend) && top.get_if("partial", t.partial) &&
+      top.get_if("partial_reason", t.partial_reason);
+  if (auto tg = top.optional("target")) {
+    std::optional<int> exit_code;
+    tg->get_if("kind", t.target.kind) && tg->get_if("command", t.target.command) &&
+        tg->get_if("exit_code", exit_code, 0, 255) && tg->get_if("exit_signal", t.target.exit_signal, 0, 64) &&
+        tg->get_if("duration_ms", t.target.duration_ms, 0.0, kMaxMs) && tg->get_if("name", t.target.name) &&
+        tg->get_if("engine", t.target.engine) && tg->get_if("image", t.target.image);
+    t.target.exit_code = exit_code;
   }
-  if (doc.contains("partial_reason") && doc["partial_reason"].is_string())
-    t.partial_reason = doc["partial_reason"];
-  if (doc.contains("target") && doc["target"].is_object()) {
-    const json& tg = doc["target"];
-    if (tg.contains("kind") && tg["kind"].is_string()) t.target.kind = tg["kind"];
-    if (tg.contains("command") && tg["command"].is_array())
-      for (const auto& a : tg["command"])
-        if (a.is_string()) t.target.command.push_back(a);
-    if (tg.contains("exit_code") && tg["exit_code"].is_number_integer())
-      t.target.exit_code = tg["exit_code"].get<int>();
-    if (tg.contains("exit_signal") && tg["exit_signal"].is_number_integer())
-      t.target.exit_signal = tg["exit_signal"];
-    if (tg.contains("duration_ms") && tg["duration_ms"].is_number()) t.target.duration_ms = tg["duration_ms"];
-  }
-  if (doc.contains("steps") && doc["steps"].is_array())
-    for (const auto& st : doc["steps"]) {
-      if (!st.is_object()) return r.fail("steps", "expected objects");
+  if (auto steps = top.optional("steps"))
+    for (const JsonValue& st : steps->elements()) {
       StepRecord rec;
-      rec.name = st.value("name", "");
-      rec.phase = st.value("phase", "");
-      rec.started_ms = st.value("started_ms", 0.0);
-      rec.duration_ms = st.value("duration_ms", 0.0);
-      rec.exit_code = st.value("exit_code", 0);
-      rec.new_syscalls = st.value("new_syscalls", std::vector<std::string>{});
-      rec.total = st.value("total", std::size_t{0});
-      rec.used = st.value("used", std::vector<std::string>{});
+      if (!(st.get_if("name", rec.name) && st.get_if("phase", rec.phase) &&
+            st.get_if("started_ms", rec.started_ms, 0.0, kMaxMs) &&
+            st.get_if("duration_ms", rec.duration_ms, 0.0, kMaxMs) &&
+            st.get_if("exit_code", rec.exit_code) && st.get_if("new_syscalls", rec.new_syscalls) &&
+            st.get_if("total", rec.total) && st.get_if("used", rec.used)))
+        break;
       t.steps.push_back(std::move(rec));
     }
-  if (doc.contains("coverage")) {
-    auto c = coverage_from_json(doc["coverage"], r);
-    if (!c) return c.error();
-    t.coverage = std::move(*c);
+  if (auto c = top.optional("coverage")) t.coverage = coverage_from_json(*c);
+  if (auto s = top.optional("saturation")) {
+    Saturation sat;
+    s->get_if("wanted", sat.wanted, 0) && s->get_if("max_rounds", sat.max_rounds, 0) &&
+        s->get_if("rounds", sat.rounds, 0) && s->get_if("saturated", sat.saturated) &&
+        s->get_if("reason", sat.reason);
+    t.saturation = sat;
   }
-  if (doc.contains("saturation") && doc["saturation"].is_object()) {
-    const json& s = doc["saturation"];
-    t.saturation = Saturation{.wanted = s.value("wanted", 0),
-                              .max_rounds = s.value("max_rounds", 0),
-                              .rounds = s.value("rounds", 0),
-                              .saturated = s.value("saturated", false),
-                              .reason = s.value("reason", "")};
-  }
-  if (doc.contains("target") && doc["target"].is_object()) {
-    t.target.name = doc["target"].value("name", "");
-    t.target.engine = doc["target"].value("engine", "");
-    t.target.image = doc["target"].value("image", "");
-  }
-  if (!doc.contains("syscalls")) return r.fail("syscalls", "missing");
-  auto syscalls = entries_from_json(doc, "syscalls", r);
-  if (!syscalls) return syscalls.error();
-  t.syscalls = std::move(*syscalls);
-  auto unarmed = entries_from_json(doc, "unarmed", r);
-  if (!unarmed) return unarmed.error();
-  t.unarmed = std::move(*unarmed);
-  if (doc.contains("binaries")) {
-    const json& list = doc["binaries"];
-    if (!list.is_array()) return r.fail("binaries", "expected an array");
-    for (size_t i = 0; i < list.size(); ++i) {
-      const json& b = list[i];
-      std::string where = "binaries[" + std::to_string(i) + "]";
-      if (!b.is_object() || !b.contains("path") || !b["path"].is_string())
-        return r.fail(where + ".path", "expected a string");
+  if (auto syscalls = top.required("syscalls")) t.syscalls = entries_from_json(*syscalls);
+  if (auto unarmed = top.optional("unarmed")) t.unarmed = entries_from_json(*unarmed);
+  if (auto binaries = top.optional("binaries"))
+    for (const JsonValue& b : binaries->elements()) {
       BinaryRecord rec;
-      rec.path = b["path"];
-      if (rec.path.empty() || rec.path[0] != '/') return r.fail(where + ".path", "expected an absolute path");
-      if (b.contains("execs")) {
-        if (!b["execs"].is_number_unsigned()) return r.fail(where + ".execs", "expected a non-negative integer");
-        rec.execs = b["execs"];
+      std::optional<double> first_exec_ms;
+      if (!(b.get("path", rec.path) && b.get_if("execs", rec.execs) &&
+            b.get_if("first_exec_ms", first_exec_ms, 0.0, kMaxMs) && b.get_if("mapped", rec.mapped)))
+        break;
+      if (rec.path.empty() || rec.path[0] != '/') {
+        b.required("path")->fail("expected an absolute path");
+        break;
       }
-      if (b.contains("first_exec_ms")) {
-        if (!b["first_exec_ms"].is_number()) return r.fail(where + ".first_exec_ms", "expected a number");
-        rec.first_exec_ms = b["first_exec_ms"].get<double>();
-      }
-      if (b.contains("mapped")) {
-        if (!b["mapped"].is_array()) return r.fail(where + ".mapped", "expected an array of paths");
-        for (const auto& m : b["mapped"]) {
-          if (!m.is_string()) return r.fail(where + ".mapped", "expected an array of paths");
-          rec.mapped.push_back(m);
-        }
-      }
+      rec.first_exec_ms = first_exec_ms;
       t.binaries.push_back(std::move(rec));
     }
-  }
+  if (!reader.ok()) return reader.error();
   return t;
 }
 
 Result<Trace> read_trace(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return errno_error("cannot read trace " + path);
-  json doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded()) return Error{path + ": not valid JSON", EINVAL};
-  return trace_from_json(doc, path);
+  auto doc = read_json_file(path, "trace");
+  if (!doc) return doc.error();
+  return trace_from_json(*doc, path);
 }
 
 }  // namespace sandmine::trace

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -17,6 +18,10 @@ struct Error {
 
 /// An error from a failed call that set errno: "<context>: <strerror>".
 Error errno_error(std::string context, int errnum = errno);
+
+/// s on one line, whatever input it quotes: newlines, tabs and other control
+/// characters are written as escapes (\n, \t, \x1b), so a message stays one line.
+std::string one_line(std::string_view s);
 
 /// Holds a T or an Error. Access to the wrong alternative is a programming error.
 template <class T>

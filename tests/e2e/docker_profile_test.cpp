@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 class DockerProfile : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
     if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
     if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
   }

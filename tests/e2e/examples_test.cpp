@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 class ExampleBase : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
     if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
     if (!fs::exists("/usr/bin/mmdebstrap")) SKIP_OR_FAIL_IN_CI("mmdebstrap is not installed");
   }

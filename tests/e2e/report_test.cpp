@@ -22,7 +22,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 class Report : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
     if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
     if (!fs::exists(kChromium))
       SKIP_OR_FAIL_IN_CI("chromium is not installed (scripts/install-deps.sh installs it)");

@@ -141,7 +141,7 @@ namespace sandmine::test {
 // and exits 1; --include-validate folds it in, says so in the profile and
 // checks again.
 TEST(MineCheck, HeldOutViolationsAreReportedAndFoldedInOnlyOnRequest) {
-  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
   if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
   TempDir dir, cache;
   auto spec = sys::read_file(std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml");

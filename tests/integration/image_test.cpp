@@ -117,7 +117,7 @@ TEST(BusyboxImage, HasTheFilesAndARunnableBusybox) {
 }
 
 TEST(BusyboxImage, RunsInAChrootAsARootFileSystem) {
-  if (!is_root()) GTEST_SKIP() << "chroot needs root (CI runs as root)";
+  if (!is_root()) SKIP_OR_FAIL_IN_CI("chroot needs root (CI runs as root)");
   TempDir cache;
   auto b = build(web_files(), cache.path());
   ASSERT_TRUE(b.rootfs.ok()) << b.rootfs.error().message;
@@ -179,7 +179,7 @@ TEST(BusyboxImage, InterruptedBuildLeftoversAreReplaced) {
 }
 
 TEST(BusyboxImage, LeftoverMountsAreNeverDeletedThrough) {
-  if (!is_root()) GTEST_SKIP() << "mounting needs root (CI runs as root)";
+  if (!is_root()) SKIP_OR_FAIL_IN_CI("mounting needs root (CI runs as root)");
   TempDir cache;
   std::string hash = *image::recipe_hash(web_files());
   std::string proc = cache.file(hash + ".partial/rootfs/proc");
@@ -325,7 +325,7 @@ TEST(RefImage, IsAnErrorForBuild) {
 class DebianBuild : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "mmdebstrap --mode=root needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("mmdebstrap --mode=root needs root (CI runs as root)");
     if (!fs::exists("/usr/bin/mmdebstrap"))
       SKIP_OR_FAIL_IN_CI("mmdebstrap is not installed (scripts/install-deps.sh)");
   }

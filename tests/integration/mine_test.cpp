@@ -151,10 +151,9 @@ TEST_F(Mine, InterruptRemovesTheContainerAndSavesAPartialTrace) {
   Background sm(
       {SANDMINE_BIN, "mine", dir.file("long.yaml"), "-o", dir.file("out"), "--cache", cache_.path()});
   std::string name = "sandmine-long-mine-" + std::to_string(sm.pid());
-  ASSERT_TRUE(wait_until([&] {
-    return run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name) != std::string::npos;
-  })) << "the container never started";
-  usleep(300'000);  // into the sleep step
+  // The start step's line is printed once it is over; the sleep step comes next.
+  ASSERT_TRUE(sm.wait_for_output("] start start: ok", 60'000)) << "the container never started";
+  ASSERT_NE(run({kRunc, "--root", "/run/sandmine/runc", "list", "-q"}).out.find(name), std::string::npos);
   kill(sm.pid(), SIGINT);
   Outcome r = sm.wait();
   EXPECT_EQ(r.exit_code, 2) << r.err;

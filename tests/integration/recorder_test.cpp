@@ -9,7 +9,7 @@ namespace sandmine::test {
 class Recorder : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("recording needs root (CI runs as root)");
   }
   void TearDown() override {
     if (is_root()) {

@@ -27,7 +27,7 @@ std::set<std::string> names_of(const trace::Tallies& t) {
 class RuncEngine : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
     if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
   }
 };

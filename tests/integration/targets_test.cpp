@@ -26,7 +26,7 @@ constexpr std::int64_t kGetppid = 110, kGetpgid = 121;  // x86_64 numbers
 class Targets : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("recording needs root (CI runs as root)");
   }
 };
 
@@ -84,7 +84,7 @@ TEST_F(Targets, TargetSlotsAreClearedForReuse) {
 class Snapshot : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "recording needs root (CI runs as root)";
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("recording needs root (CI runs as root)");
   }
 };
 

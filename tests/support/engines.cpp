@@ -15,7 +15,7 @@ namespace sandmine::test {
 namespace fs = std::filesystem;
 
 void RuncTest::SetUp() {
-  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
   if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
 }
 
@@ -26,7 +26,7 @@ void RuncTest::TearDown() {
 }
 
 void AllEngines::SetUp() {
-  if (!is_root()) GTEST_SKIP() << "needs root (CI runs as root)";
+  if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
   if (!fs::exists(kRunc)) SKIP_OR_FAIL_IN_CI("runc is not installed");
   if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
   if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");

@@ -8,19 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "spec/spec.h"
+#include "support/run.h"
 
 namespace sandmine::test {
 
 inline constexpr const char* kDocker = "/usr/bin/docker";  // Debian's docker.io client, matching its daemon
 inline constexpr const char* kRunc = "/usr/sbin/runc";
 inline constexpr const char* kPodman = "/usr/bin/podman";
-
-/// In CI every engine is started, so a missing one is a failure there, not a skip.
-#define SKIP_OR_FAIL_IN_CI(why)             \
-  do {                                      \
-    if (std::getenv("CI")) FAIL() << (why); \
-    GTEST_SKIP() << (why);                  \
-  } while (0)
 
 /// Tests that need root, runc, a Docker daemon and Podman. TearDown checks
 /// that nothing was left: cgroups, BPF programs, containers of any engine.

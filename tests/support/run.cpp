@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -88,7 +89,7 @@ void write_text(const std::string& path, const std::string& text) {
 
 bool is_root() { return geteuid() == 0; }
 
-Background::Background(const std::vector<std::string>& argv, const std::string& input) {
+Background::Background(const std::vector<std::string>& argv, const std::string& input, bool keep_stdin_open) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     throw std::runtime_error("pipe");
@@ -108,9 +109,39 @@ Background::Background(const std::vector<std::string>& argv, const std::string& 
   close(err[1]);
   // Small inputs only: the pipe buffer takes them without the child reading.
   if (!input.empty()) (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
+  in_ = in[1];
+  if (!keep_stdin_open) close_stdin();
   out_ = out[0];
   err_ = err[0];
+}
+
+void Background::close_stdin() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+bool Background::wait_for_output(const std::string& text, int timeout_ms) {
+  auto found = [&] {
+    return out_so_far_.find(text) != std::string::npos || err_so_far_.find(text) != std::string::npos;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool ended[2] = {false, false};
+  while (!found() && !(ended[0] && ended[1])) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd fds[2] = {{ended[0] ? -1 : out_, POLLIN, 0}, {ended[1] ? -1 : err_, POLLIN, 0}};
+    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0)
+        (i == 0 ? out_so_far_ : err_so_far_).append(buf, static_cast<size_t>(n));
+      else
+        ended[i] = true;
+    }
+  }
+  return found();
 }
 
 Background::~Background() {
@@ -118,10 +149,13 @@ Background::~Background() {
     kill(pid_, SIGKILL);
     wait();
   }
+  close_stdin();
 }
 
 Outcome Background::wait() {
   Outcome r = collect(pid_, out_, err_);
+  r.out = out_so_far_ + r.out;
+  r.err = err_so_far_ + r.err;
   pid_ = -1;
   return r;
 }

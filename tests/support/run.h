@@ -2,11 +2,22 @@
 // Running sandmine and test programs from tests, and reading what they wrote.
 
 #include <sys/types.h>
+
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+/// A test that cannot run here (no root, a tool missing) says why and skips;
+/// with CI set (scripts/test.sh sets it), where everything it needs is
+/// installed and started, it fails instead. CI also fails on any skip.
+#define SKIP_OR_FAIL_IN_CI(why)             \
+  do {                                      \
+    if (std::getenv("CI")) FAIL() << (why); \
+    GTEST_SKIP() << (why);                  \
+  } while (0)
 
 namespace sandmine::test {
 
@@ -55,19 +66,26 @@ bool is_root();
 
 namespace sandmine::test {
 
-/// A process started in the background: input on its stdin, then closed;
-/// its stdout and stderr captured.
+/// A process started in the background: input on its stdin, then closed
+/// (unless keep_stdin_open: then close_stdin() or the end closes it); its
+/// stdout and stderr captured.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv, const std::string& input = "");
+  explicit Background(const std::vector<std::string>& argv, const std::string& input = "",
+                      bool keep_stdin_open = false);
   ~Background();
   pid_t pid() const { return pid_; }
+  /// Reads what it prints until its stdout or stderr holds text, it ends, or
+  /// timeout_ms pass; true once the text is there. wait() returns all of it.
+  bool wait_for_output(const std::string& text, int timeout_ms = 10000);
+  void close_stdin();
   /// Waits for it to end and returns what it left.
   Outcome wait();
 
  private:
   pid_t pid_ = -1;
-  int out_ = -1, err_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string out_so_far_, err_so_far_;
 };
 
 /// Polls cond every 10 ms for up to timeout_ms; true once it holds.

@@ -115,6 +115,21 @@ std::vector<std::string> leftovers_now() {
       for (const auto& sub : fs::directory_iterator(dir.path(), ec))
         if (sub.is_directory(ec)) check(sub.path());
     }
+  // Mounts made for a container (runc's overlay, in a folder named after
+  // the container) that is not another running process's.
+  if (auto info = sys::read_file("/proc/self/mountinfo")) {
+    std::istringstream lines(*info);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream fields(line);
+      std::string id, parent, devices, root, point;
+      fields >> id >> parent >> devices >> root >> point;
+      for (const auto& part : fs::path(point))
+        if (part.string().rfind("sandmine-", 0) == 0 && !owned_by_another_live_process(part.string())) {
+          out.push_back("mount " + point);
+          break;
+        }
+    }
+  }
   // A recorder's program lives as long as a process holds it: one held by this
   // test process, or by nobody, is left behind; one held by another running
   // sandmine is not.

@@ -34,8 +34,8 @@ std::string describe(const std::set<ArchName>& set);
 std::string describe_names(const std::set<std::string>& names);
 
 /// What sandmine may have left behind: sandmine* cgroups under the v2 mount
-/// (and v1 hierarchies), loaded BPF programs named sys_enter, tracefs mounted
-/// by us. Empty when clean.
+/// (and v1 hierarchies), loaded BPF programs named sys_enter, mounts under a
+/// sandmine-* folder (container overlays). Empty when clean.
 std::vector<std::string> leftovers();
 
 /// Whether a sandmine cgroup or container name ending in -<pid> belongs to

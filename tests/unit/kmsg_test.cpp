@@ -388,5 +388,17 @@ TEST(AuditLedger, GarbledSeccompRecordsAndReadErrorsAreLosses) {
             "reading /dev/kmsg failed: Invalid argument");
 }
 
+// Found by fuzz_kmsg: a garbled record is quoted in Loss::why, and its text
+// is unescaped (\x0a is a newline), so the quote broke the one-line message.
+TEST(AuditLedger, AGarbledRecordIsQuotedOnOneLine) {
+  AuditLedger ledger;
+  ledger.add(parse("5,6,1004,-;audit: type=1326 audit(1.0:5): pid=7 comm=\"a\\x0ab\" arch=c000003e\n"));
+  Loss loss = ledger.loss();
+  EXPECT_TRUE(loss.lost);
+  EXPECT_EQ(loss.why,
+            "1 seccomp audit record could not be parsed (\"audit: type=1326 audit(1.0:5): pid=7 comm=\"a\\nb\" "
+            "arch=c000003e\")");
+}
+
 }  // namespace
 }  // namespace sandmine::sys

@@ -621,4 +621,15 @@ TEST(Profile, HostFactsOfThisMachine) {
   EXPECT_FALSE(h.capabilities.count("CAP_SYS_ADMIN"));
 }
 
+// Found by fuzz_profile: a number too large for a double is nlohmann's
+// out_of_range, not a parse_error; it escaped the reader and ended the process.
+TEST(SeccompProfile, ANumberTooLargeIsNotValidJson) {
+  test::TempDir dir;
+  test::write_text(dir.file("p.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 7E00129193})");
+  auto p = read_seccomp_profile(dir.file("p.json"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message,
+            "profile " + dir.file("p.json") + ": not valid JSON: number overflow parsing '7E00129193'");
+}
+
 }  // namespace sandmine::profile

@@ -633,14 +633,15 @@ command: [sleep, "100"]
 user: nginx
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, like \"101:101\" (names need an image "
-     "with its own config: ref, oci or archive)"},
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "like \"101:101\" (names need an image with its own config: ref, oci or archive)"},
     {"UserWithSpacesEvenWithAConfig", R"y(name: t
 image: {ref: app:1}
 user: "my user"
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:3: user: expected \"user\", \"user:group\", \"uid\" or \"uid:gid\", like \"app\" or \"101:101\""},
+     "spec t.yaml:3: user: expected \"user\", \"user:group\", \"uid\" or \"uid:gid\" (ids 0 to 2147483647, what "
+     "runc takes), like \"app\" or \"101:101\""},
     {"CommandStillRequiredWithoutAConfig", R"y(name: t
 image: {busybox: {}}
 args: [x]
@@ -670,6 +671,14 @@ image: {archive: ""}
 explore: [{run: "true"}]
 )y",
      "spec t.yaml:2: image.archive: must not be empty"},
+    {"GidAboveWhatRuncTakes", R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+user: "2147483647:2147483648"
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "like \"101:101\" (names need an image with its own config: ref, oci or archive)"},
     {"RelativeWorkdir", R"y(name: t
 image: {busybox: {}}
 command: [sleep, "100"]
@@ -822,6 +831,18 @@ TEST_F(SpecRead, MissingFile) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "cannot read spec " + path + ": No such file or directory");
   EXPECT_EQ(r.error().errnum, ENOENT);
+}
+
+// Found by fuzz_spec: yaml-cpp 0.7's LoadAll hands out empty documents
+// forever for a lone comma (and collects them until memory runs out); the
+// spec is now an error at once.
+TEST(SpecParse, ALoneCommaIsAnErrorNotAHang) {
+  for (std::string text : {",", ",e|m n(wzb#\x8a", " ,\n", ",a|b"}) {
+    auto r = parse_spec(text, "t.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message, "spec t.yaml:1: top level: the spec is empty; it needs name, image, command and explore")
+        << text;
+  }
 }
 
 }  // namespace
