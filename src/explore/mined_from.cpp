@@ -15,7 +15,7 @@ bool under(const std::string& path, const std::string& dir) {
 }
 
 // "sha256:0123456789ab" for messages.
-std::string short_digest(const std::string& digest) { return digest.substr(0, 19); }
+std::string digest_prefix(const std::string& digest) { return digest.substr(0, 19); }
 
 }  // namespace
 
@@ -77,7 +77,7 @@ std::vector<std::string> differences(const profile::MinedFrom& mined, const prof
                                 path));
     else if (it->second != digest)
       out.push_back(fmt::format("configuration file {} has other content ({}) than when the profile was mined ({})",
-                                path, short_digest(digest), short_digest(it->second)));
+                                path, digest_prefix(digest), digest_prefix(it->second)));
   }
   for (const auto& [path, digest] : mined.config_files)
     if (!now.config_files.contains(path))

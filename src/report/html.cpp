@@ -12,6 +12,7 @@
 #include "profile/docker_json.h"
 #include "profile/explain.h"
 #include "report/run_files.h"
+#include "util/json.h"
 
 namespace sandmine::report {
 

@@ -626,7 +626,7 @@ TEST(Profile, HostFactsOfThisMachine) {
 TEST(SeccompProfile, ANumberTooLargeIsNotValidJson) {
   test::TempDir dir;
   test::write_text(dir.file("p.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 7E00129193})");
-  auto p = read_seccomp_profile(dir.file("p.json"));
+  auto p = read_profile(dir.file("p.json"));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message,
             "profile " + dir.file("p.json") + ": not valid JSON: number overflow parsing '7E00129193'");
