@@ -17,6 +17,7 @@
 #include "profile/docker_json.h"
 #include "explore/starter.h"
 #include "image/fetch.h"
+#include "reach/reach_json.h"
 #include "report/check_report.h"
 #include "report/html.h"
 #include "report/index_page.h"
@@ -43,6 +44,7 @@ struct MineCliOptions {
   std::vector<std::string> ulimits;
   std::string check_mode = "complain";
   std::string args = "safe";
+  std::string allow = "seen";
   bool include_validate = false;
   int until_saturated = 0;
   int max_rounds = 5;
@@ -93,6 +95,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
   auto log_out = must(sys::OutputFile::create(dir + "/mine.log"));
   auto check_out = must(sys::OutputFile::create(dir + "/check.json"));
   auto report_out = must(sys::OutputFile::create(dir + "/report.html"));
+  std::optional<sys::OutputFile> reach_out;
+  if (o.allow == "reachable-safe") reach_out.emplace(must(sys::OutputFile::create(dir + "/reach.json")));
   std::error_code rm;
   fs::remove(dir + "/container.log", rm);
 
@@ -120,7 +124,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
       .check_mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain,
       .include_validate = o.include_validate,
       .profile_path = dir + "/profile.json",
-      .args = *profile::args_mode_from_string(o.args)};
+      .args = *profile::args_mode_from_string(o.args),
+      .allow_reachable_safe = o.allow == "reachable-safe"};
   auto outcome = must(explore::mine_and_check(spec, options, explore::real_stages(spec, options)));
   const auto& result = outcome.mined;
   const auto& held_out = outcome.held_out;
@@ -142,11 +147,17 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
   must(summary_out.commit(report::summary_markdown(spec, result, outcome.profile ? &*outcome.profile : nullptr,
                                                    held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
+  std::optional<nlohmann::json> reach_doc;
+  if (outcome.reach) {
+    reach_doc = reach::to_json(*outcome.reach, result.trace.target.image);
+    must(reach_out->commit(reach_doc->dump(2) + "\n"));
+  }
   // The report shows what the files say, so `sandmine report DIR` writes the same page again.
   report::ReportInput report_input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json"))};
   if (outcome.profile) report_input.profile = must(profile::read_profile(dir + "/profile.json"));
   if (held_out) report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
   report_input.bench = fresh_bench(dir, started);
+  report_input.reach = reach_doc;
   must(report_out.commit(report::report_html(report_input)));
   mined.report = std::move(report_input);
 
@@ -159,6 +170,9 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
                     "; no profile written (a profile from a broken run would deny what "
                     "the container needs); partial trace in " +
                     dir + "/trace.json, log in " + dir + "/mine.log");
+  if (!outcome.reach_error.empty())
+    throw UserError(outcome.reach_error + "; the profile in " + dir +
+                    "/profile.json is what was mined, without the additions, and was not checked");
   if (!outcome.check_error.empty())
     throw UserError("the held-out check could not run: " + outcome.check_error + "; the profile is in " + dir +
                     "/profile.json");
@@ -346,6 +360,14 @@ void add_mine(CLI::App& app, int& exit_code) {
                   "options, signals, ...); data/argument_rules.csv says which argument is in which tier")
       ->check(CLI::IsMember({"off", "safe", "strict"}))
       ->capture_default_str();
+  cmd->add_option("--allow", o->allow,
+                  "What the profile allows: seen (what mining recorded, with the timing-dependent\n"
+                  "calls), or reachable-safe (also what the binaries the container ran can reach\n"
+                  "but mining never saw, when it is neither risky nor on a kernel CVE path: static\n"
+                  "analysis as sandmine reach does it, in a rule whose comment says so; writes\n"
+                  "DIR/reach.json)")
+      ->check(CLI::IsMember({"seen", "reachable-safe"}))
+      ->capture_default_str();
   cmd->add_flag("--include-validate", o->include_validate,
                 "Fold calls the held-out check saw outside the profile into it (a rule whose comment\n"
                 "says so), then check again; without it they are reported, never folded in");
@@ -392,6 +414,8 @@ void add_mine(CLI::App& app, int& exit_code) {
       "EXAMPLES:\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml -o out/httpd\n"
       "  sudo sandmine mine examples/busybox-httpd.yaml --until-saturated 4 -o out/httpd\n"
+      "  sudo sandmine mine examples/nginx.yaml --args strict -o out/nginx-strict\n"
+      "  sudo sandmine mine examples/redis.yaml --allow reachable-safe -o out/redis   # + reach.json\n"
       "  sudo sandmine mine examples/nginx.yaml examples/redis.yaml -o out   # out/index.html\n"
       "  sudo sandmine mine examples/*.yaml -j 3 -o out                      # three at a time\n"
       "  sudo sandmine mine --image myorg/api:1.4 --explore 'curl -sf http://127.0.0.1:8080/' -o out/api\n"

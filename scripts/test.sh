@@ -1,7 +1,8 @@
 #!/bin/sh
 # README command (2), and all of CI (.ci/run calls it and nothing else):
 #   install   scripts/install-deps.sh
-#   format    scripts/check-format.sh: C++ sources as .clang-format says
+#   lint      scripts/check-format.sh: C++ sources as .clang-format says;
+#             scripts/check-kernel-door.sh: raw kernel calls only in src/sys/
 #   build     scripts/build.sh: sandmine, tests and benchmarks in build/
 #   tests     every tier (unit, integration, e2e) with CTest; starts dockerd
 #   sanitize  scripts/sanitize.sh: ASan + UBSan build in build-asan/, its unit
@@ -17,7 +18,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export CI=1
-phases=${*:-install format build tests sanitize fuzz}
+phases=${*:-install lint build tests sanitize fuzz}
 
 dockerd_pid=""
 stop_services() {
@@ -29,7 +30,12 @@ stop_services() {
 trap stop_services EXIT
 
 phase_install() { scripts/install-deps.sh; }
-phase_format() { scripts/check-format.sh; }
+phase_lint() {
+  lint_status=0
+  scripts/check-format.sh || lint_status=1
+  scripts/check-kernel-door.sh || lint_status=1
+  return "$lint_status"
+}
 phase_build() { scripts/build.sh; }
 phase_tests() {
   dockerd_pid=$(scripts/start-services.sh)
@@ -46,9 +52,9 @@ build_failed=0
 started=$(date +%s)
 for phase in $phases; do
   case $phase in
-    install | format | build | tests | sanitize | fuzz) ;;
+    install | lint | build | tests | sanitize | fuzz) ;;
     *)
-      echo "test.sh: unknown phase $phase (install format build tests sanitize fuzz)" >&2
+      echo "test.sh: unknown phase $phase (install lint build tests sanitize fuzz)" >&2
       exit 2
       ;;
   esac

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <filesystem>
+
+#include "image/image.h"
 #include "profile/timing.h"
 #include "sys/interrupt.h"
 
@@ -19,6 +22,14 @@ Stages real_stages(const spec::Spec& spec, const PipelineOptions& options) {
                           .cache_dir = options.mine.cache_dir,
                           .progress = options.mine.progress,
                           .recorder = options.mine.recorder});
+          },
+          .reach = [&options](const trace::Trace& t) -> Result<reach::ReachReport> {
+            const std::string cache = options.mine.cache_dir.empty() ? image::kDefaultCacheDir : options.mine.cache_dir;
+            const std::string rootfs = cache + "/" + t.target.image + "/rootfs";
+            std::error_code ec;
+            if (t.target.image.empty() || !std::filesystem::is_directory(rootfs, ec))
+              return Error{"the image's root file system is not in the image cache " + cache, ENOENT};
+            return reach::analyse(t, rootfs, {.cache_dir = options.reach_cache, .progress = options.mine.progress});
           }};
 }
 
@@ -39,6 +50,22 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
   r.profile->mined_from = r.mined.mined_from;
   for (const auto& w : r.warnings) say("warning: " + w);
   r.timing_added = profile::add_timing_dependent(*r.profile, true, options.args);
+  if (options.allow_reachable_safe) {
+    auto report = stages.reach ? stages.reach(r.mined.trace)
+                               : Result<reach::ReachReport>(Error{"no static analysis stage", EINVAL});
+    if (!report) {
+      r.reach_error = "--allow reachable-safe: " + report.error().message;
+      return r;
+    }
+    reach::NameSets allowed;
+    for (const auto& arch : r.profile->arches) allowed[arch] = profile::allowed_names(*r.profile);
+    std::set<std::string> names;
+    for (const auto& [arch, set] : reach::reachable_safe(*report, allowed)) names.insert(set.begin(), set.end());
+    r.reachable_added = profile::allow(*r.profile, names, kReachableSafeComment);
+    say(fmt::format("--allow reachable-safe: allowing {} more, reachable but never seen ({:.1f} s of static analysis)",
+                    r.reachable_added.size(), report->seconds));
+    r.reach = std::move(*report);
+  }
   if (spec.validate.empty() || sys::interrupt_signal()) return r;
 
   // The held-out check: the validate steps under the mined profile, every
@@ -67,7 +94,7 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
 }
 
 int exit_code(const PipelineResult& result, bool interrupted) {
-  if (interrupted || result.mined.failed || !result.check_error.empty()) return 2;
+  if (interrupted || result.mined.failed || !result.check_error.empty() || !result.reach_error.empty()) return 2;
   if (result.held_out && !result.held_out->passed()) return 1;
   return 0;
 }

@@ -17,15 +17,18 @@
 #include "explore/miner.h"
 #include "profile/from_trace.h"
 #include "profile/profile.h"
+#include "reach/analysis.h"
 #include "spec/spec.h"
 #include "util/result.h"
 
 namespace sandmine::explore {
 
-/// The stages of the chain.
+/// The stages of the chain. reach is needed only with
+/// PipelineOptions::allow_reachable_safe.
 struct Stages {
   std::function<Result<MineResult>()> mine;
   std::function<Result<CheckResult>(const profile::Profile&)> check;
+  std::function<Result<reach::ReachReport>(const trace::Trace&)> reach = {};
 };
 
 /// How to run the chain.
@@ -39,7 +42,19 @@ struct PipelineOptions {
   std::string profile_path = "profile.json";
   /// Which argument rules the profile gets (docs/recording.md).
   profile::ArgsMode args = profile::ArgsMode::safe;
+  /// Also allow what the binaries the container ran can reach but mining did
+  /// not see, when it is neither risky nor on a kernel CVE path
+  /// (reach::reachable_safe), in a rule whose comment says so; before the
+  /// held-out check, which then tests the profile as written.
+  bool allow_reachable_safe = false;
+  /// Where the static analysis keeps its C library tables ("" : no cache).
+  std::string reach_cache = reach::kDefaultReachCacheDir;
 };
+
+/// The comment of the rule --allow reachable-safe adds.
+inline constexpr const char* kReachableSafeComment =
+    "added from static analysis (--allow reachable-safe): reachable from the binaries the container ran, "
+    "never seen, neither risky nor on a kernel CVE path";
 
 /// The comment of the rule --include-validate adds.
 inline constexpr const char* kIncludeValidateComment =
@@ -55,12 +70,19 @@ struct PipelineResult {
   std::set<std::string> timing_added;     ///< timing-dependent names the trace had not seen
   std::optional<CheckResult> held_out;    ///< the last held-out check; empty when none ran
   std::set<std::string> folded;           ///< names --include-validate folded in
+  std::set<std::string> reachable_added;  ///< names --allow reachable-safe added
+  std::optional<reach::ReachReport> reach;  ///< the static analysis, when it ran
   /// The held-out check could not run (an environment error after mining):
   /// one line. What was mined is still in mined and profile.
   std::string check_error;
+  /// --allow reachable-safe could not analyse the binaries (one line): the
+  /// profile is what was mined, without the additions, and no check ran.
+  std::string reach_error;
 };
 
-/// The real stages: mine() and check() of spec with options.
+/// The real stages: mine() and check() of spec with options, and the static
+/// analysis of the trace's binaries in the image's root file system (from
+/// the image cache).
 Stages real_stages(const spec::Spec& spec, const PipelineOptions& options);
 
 /// Runs the chain. An error only when mining could not start (nothing was
@@ -68,8 +90,8 @@ Stages real_stages(const spec::Spec& spec, const PipelineOptions& options);
 Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOptions& options,
                                       const Stages& stages);
 
-/// The exit code the result means: 2 when mining failed, was interrupted or
-/// the check could not run; 1 when the held-out check failed; 0 otherwise.
+/// The exit code the result means: 2 when mining failed, was interrupted, or
+/// the static analysis or the check could not run; 1 when the held-out check failed; 0 otherwise.
 int exit_code(const PipelineResult& result, bool interrupted);
 
 }  // namespace sandmine::explore

@@ -44,6 +44,8 @@ std::optional<std::uint64_t> file_size(const std::string& path) {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
+bool is_readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
 bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 Result<std::string> capture(const std::function<int(int fd)>& write_to, const std::string& what) {

@@ -28,6 +28,9 @@ std::optional<std::uint64_t> file_size(const std::string& path);
 /// Whether path can be executed by this process.
 bool is_executable(const std::string& path);
 
+/// Whether this process may read the file at path (access(R_OK)).
+bool is_readable(const std::string& path);
+
 /// What a writer puts into a descriptor, read back: write_to gets a fresh
 /// anonymous memory file and returns 0 or a negative errno (as libseccomp's
 /// exporters do).

@@ -1,5 +1,6 @@
 #include "trace/ebpf_recorder.h"
 
+#include <filesystem>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "bpf/recorder.h"
 #include "recorder.skel.h"
 #include "sys/fd.h"
+#include "sys/files.h"
 #include "sys/interrupt.h"
 #include "sys/privilege.h"
 #include "sys/spawn.h"
@@ -281,7 +283,7 @@ EbpfRecorder::~EbpfRecorder() = default;
 
 Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& options) {
   if (auto st = sys::require_recording_privileges(); !st) return st.error();
-  if (::access(options.btf_path.c_str(), R_OK) != 0)
+  if (!sys::is_readable(options.btf_path))
     return Error{"no kernel BTF at " + options.btf_path +
                      ": the kernel needs CONFIG_DEBUG_INFO_BTF, or pass --btf FILE with BTF "
                      "for this kernel",
@@ -294,8 +296,8 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   if (!tracefs) return tracefs.error();
   impl->tracefs = std::make_unique<sys::Tracefs>(std::move(*tracefs));
   std::string tp = impl->tracefs->path() + "/events/raw_syscalls/sys_enter";
-  struct stat st {};
-  if (::stat(tp.c_str(), &st) != 0)
+  std::error_code ec;
+  if (!std::filesystem::exists(tp, ec))
     return Error{"this kernel has no raw_syscalls:sys_enter tracepoint (" + tp +
                      " is missing): it needs CONFIG_FTRACE_SYSCALLS",
                  ENOENT};
@@ -309,7 +311,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
 
   if (options.violations) {
     std::string exit_tp = impl->tracefs->path() + "/events/raw_syscalls/sys_exit";
-    if (::stat(exit_tp.c_str(), &st) != 0)
+    if (!std::filesystem::exists(exit_tp, ec))
       return Error{"this kernel has no raw_syscalls:sys_exit tracepoint (" + exit_tp +
                        " is missing): it needs CONFIG_FTRACE_SYSCALLS",
                    ENOENT};
@@ -588,15 +590,13 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
   if (!child) return child.error();
   procs->reset();
   if (auto st = child->exec_status(true); !st) {
-    ::waitpid(child->pid(), nullptr, 0);
+    (void)child->wait();
     return Error{"cannot run " + options.argv[0] + ": " + st.error().message, st.error().errnum};
   }
 
-  int wstatus = 0;
-  while (::waitpid(child->pid(), &wstatus, 0) < 0) {
-    if (errno != EINTR) return errno_error("cannot wait for " + options.argv[0]);
-  }
-  rec.exit = ExitStatus::from_wait(wstatus);
+  auto wstatus = child->wait();
+  if (!wstatus) return Error{"cannot wait for " + options.argv[0] + ": " + wstatus.error().message, wstatus.error().errnum};
+  rec.exit = ExitStatus::from_wait(*wstatus);
   // The command's own process has ended; its descendants may not have.
   for (;;) {
     auto busy = t->cgroup.populated();

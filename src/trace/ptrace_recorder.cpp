@@ -20,6 +20,7 @@
 #include "sys/interrupt.h"
 #include "sys/privilege.h"
 #include "sys/process_memory.h"
+#include "sys/ptrace_calls.h"
 #include "sys/seccomp.h"
 #include "sys/spawn.h"
 #include "syscalls/arch.h"
@@ -126,7 +127,7 @@ class Tracer {
   void run() {
     for (;;) {
       int status = 0;
-      pid_t tid = ::waitpid(-1, &status, __WALL);
+      pid_t tid = sys::wait_any_traced(status);
       if (tid > 0) {
         handle(tid, status, monotonic_ns());
       } else if (errno == ECHILD) {
@@ -153,13 +154,13 @@ class Tracer {
     if (!WIFSTOPPED(status)) return;
     if (killing_) {
       // Covers a tracee cgroup.kill missed (not moved in yet, or no cgroup.kill).
-      ::kill(tid, SIGKILL);
+      sys::kill_thread(tid);
       return;
     }
     // A new tracee's first stop can come before its parent's fork event.
     Tracee& tracee = tracees_[tid];
     if (tid == command_ && !options_set_) {
-      if (::ptrace(PTRACE_SETOPTIONS, tid, nullptr, kTraceOptions) != 0) {
+      if (sys::ptrace_set_options(tid, kTraceOptions) != 0) {
         if (errno != ESRCH) fail(errno_error("cannot set the ptrace options of " + std::to_string(tid)));
         return;
       }
@@ -177,7 +178,7 @@ class Tracer {
 
   void on_syscall_stop(pid_t tid, Tracee& tracee, std::uint64_t ns) {
     __ptrace_syscall_info info{};
-    if (::ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) < 0) {
+    if (sys::ptrace_syscall_info(tid, info) < 0) {
       if (errno != ESRCH)
         fail(errno_error("PTRACE_GET_SYSCALL_INFO failed on thread " + std::to_string(tid) +
                          " (it needs Linux 5.3 or later)"));
@@ -227,7 +228,7 @@ class Tracer {
 
   void on_event(pid_t tid, Tracee& tracee, int event) {
     unsigned long message = 0;
-    if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message) != 0) {
+    if (sys::ptrace_event_message(tid, message) != 0) {
       if (errno != ESRCH) fail(errno_error("PTRACE_GETEVENTMSG failed on thread " + std::to_string(tid)));
       return;
     }
@@ -267,7 +268,7 @@ class Tracer {
       return;
     }
     siginfo_t info{};
-    if (::ptrace(PTRACE_GETSIGINFO, tid, nullptr, &info) != 0) {
+    if (sys::ptrace_siginfo(tid, info) != 0) {
       // EINVAL: a group-stop, not a signal to deliver. Without PTRACE_SEIZE
       // the only way on is to restart it (as strace -f does).
       if (errno == EINVAL)
@@ -282,7 +283,7 @@ class Tracer {
   // Continues tid to its next syscall stop, delivering signal. False when it
   // could not be resumed: it is being killed (ESRCH) or the loop failed.
   bool resume(pid_t tid, int signal) {
-    if (::ptrace(PTRACE_SYSCALL, tid, nullptr, signal) == 0) return true;
+    if (sys::ptrace_resume_to_syscall(tid, signal) == 0) return true;
     if (errno != ESRCH) fail(errno_error("cannot resume traced thread " + std::to_string(tid)));
     return false;
   }
@@ -303,7 +304,7 @@ class Tracer {
     if (killing_) return;
     killing_ = true;
     (void)cgroup_.kill();
-    for (const auto& [tid, tracee] : tracees_) ::kill(tid, SIGKILL);
+    for (const auto& [tid, tracee] : tracees_) sys::kill_thread(tid);
   }
 
   const sys::Cgroup& cgroup_;

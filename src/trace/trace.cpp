@@ -202,7 +202,8 @@ bool arguments_from_json(const JsonValue& j, SyscallEntry& e) {
   }
   if (complete != (e.values_lost == 0)) {
     if (complete) return j.optional("values_lost")->fail("given although values_complete is true");
-    return (j.has("values_lost") ? *j.optional("values_lost") : j).fail("must say why when values_complete is false");
+    if (j.has("values_lost")) return j.optional("values_lost")->fail("must say why when values_complete is false");
+    return j.required("values_complete")->fail("false needs values_lost to say why");
   }
   auto values = j.required("values");
   if (!values) return false;

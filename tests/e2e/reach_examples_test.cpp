@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "support/engines.h"
 #include "support/trace_run.h"
@@ -87,6 +88,32 @@ TEST_P(ReachExample, SeenIsReachableFromTheBinariesItRan) {
     EXPECT_EQ(second["libc"]["flavor"], "glibc");
     EXPECT_EQ(second["libc"]["cached"], true);
   }
+}
+
+// mine --allow reachable-safe: the profile allows, in rules marked as from
+// static analysis, exactly the reachable-safe names it did not allow anyway;
+// the held-out check (validate steps under that profile) passes.
+TEST_F(ReachExample, MineAllowReachableSafeAddsExactlyTheSafeUnseen) {
+  TempDir dir;
+  Outcome mined = sandmine(
+      {"mine", std::string(EXAMPLES_DIR) + "/nginx.yaml", "--allow", "reachable-safe", "-o", dir.path()});
+  ASSERT_EQ(mined.exit_code, 0) << mined.err;
+  EXPECT_NE(mined.err.find("--allow reachable-safe: allowing "), std::string::npos) << mined.err;
+  auto reach = read_json(dir.file("reach.json"));
+  auto profile = read_json(dir.file("profile.json"));
+  std::set<std::string> added, other;
+  for (const auto& rule : profile["syscalls"])
+    for (const auto& n : rule["names"]) {
+      bool from_reach = rule.value("comment", "").starts_with("added from static analysis");
+      (from_reach ? added : other).insert(n.get<std::string>());
+    }
+  std::set<std::string> safe;
+  for (const auto& n : reach["reachable_safe"]["x86_64"])
+    if (!other.count(n.get<std::string>())) safe.insert(n.get<std::string>());
+  EXPECT_FALSE(added.empty());
+  EXPECT_EQ(added, safe);
+  auto check = read_json(dir.file("check.json"));
+  EXPECT_EQ(check["passed"], true) << check.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ReachExample, ::testing::Values("busybox-httpd", "nginx"),

@@ -113,6 +113,68 @@ TEST(Pipeline, ACheckThatCannotRunKeepsTheProfileAndSaysWhy) {
   EXPECT_EQ(exit_code(*r, false), 2);
 }
 
+// --allow reachable-safe: what the binaries can reach but mining never saw
+// is added when it is neither risky nor on a CVE path, before the check, so
+// the check tests the profile as written.
+TEST(Pipeline, ReachableSafeAddsTheSafeUnseenBeforeTheCheck) {
+  auto spec = spec_with_validate(1);
+  std::vector<std::set<std::string>> checked;
+  Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen)); },
+                .check =
+                    [&](const profile::Profile& p) {
+                      checked.push_back(profile::allowed_names(p));
+                      return Result<CheckResult>(check_with({}));
+                    },
+                .reach = [](const trace::Trace&) {
+                  reach::ReachReport report;
+                  report.unseen = {{"x86_64", "fsync", "", {}},
+                                   {"x86_64", "mremap", "", {}},
+                                   {"x86_64", "read", "", {}},  // allowed already
+                                   {"x86_64", "ptrace", "process inspection", {}},
+                                   {"x86_64", "keyctl", "", {"CVE-2016-0728"}}};
+                  report.seconds = 1.5;
+                  return Result<reach::ReachReport>(report);
+                }};
+  PipelineOptions options{.allow_reachable_safe = true};
+  options.mine.engine = "runc";
+  auto r = mine_and_check(spec, options, stages);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->reachable_added, (std::set<std::string>{"fsync", "mremap"}));
+  EXPECT_EQ(r->profile->syscalls.at("fsync").comment, kReachableSafeComment);
+  EXPECT_FALSE(profile::allowed_names(*r->profile).count("ptrace"));
+  EXPECT_FALSE(profile::allowed_names(*r->profile).count("keyctl"));
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_TRUE(checked[0].count("mremap"));
+  ASSERT_TRUE(r->reach);
+  EXPECT_EQ(exit_code(*r, false), 0);
+
+  // Off by default: the profile is what was seen.
+  auto plain = mine_and_check(spec, {}, stages);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->reachable_added.empty());
+  EXPECT_FALSE(profile::allowed_names(*plain->profile).count("fsync"));
+}
+
+TEST(Pipeline, AnAnalysisThatCannotRunKeepsTheMinedProfileUncheckedAndExitsTwo) {
+  auto spec = spec_with_validate(1);
+  int checks = 0;
+  Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen)); },
+                .check =
+                    [&](const profile::Profile&) {
+                      ++checks;
+                      return Result<CheckResult>(check_with({}));
+                    },
+                .reach = [](const trace::Trace&) {
+                  return Result<reach::ReachReport>(Error{"the image's root file system is not in the image cache /c"});
+                }};
+  auto r = mine_and_check(spec, {.allow_reachable_safe = true}, stages);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->profile);
+  EXPECT_EQ(checks, 0);
+  EXPECT_EQ(r->reach_error, "--allow reachable-safe: the image's root file system is not in the image cache /c");
+  EXPECT_EQ(exit_code(*r, false), 2);
+}
+
 TEST(Pipeline, MiningThatCannotStartIsAnError) {
   Stages stages{.mine = [] { return Result<MineResult>(Error{"no runc"}); },
                 .check = [](const profile::Profile&) { return Result<CheckResult>(check_with({})); }};
