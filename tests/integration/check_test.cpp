@@ -22,7 +22,8 @@ class Check : public RuncTest {
     if (!is_root() || !fs::exists(kRunc)) return;
     mined_ = new TempDir;
     cache_ = new TempDir;
-    Outcome r = sandmine({"mine", httpd_spec(), "-o", mined_->path(), "--cache", cache_->path()});
+    // Names only: the check watches names, and the broken profile below edits the one name list.
+    Outcome r = sandmine({"mine", httpd_spec(), "--args", "off", "-o", mined_->path(), "--cache", cache_->path()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // A profile without sendfile, which httpd calls for every file it serves.
     auto profile = read_json(mined_->file("profile.json"));
