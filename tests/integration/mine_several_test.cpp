@@ -113,7 +113,8 @@ TEST_F(MineSeveral, HeldOutFailureAloneExitsOne) {
 // allow-list, argument conditions included.
 std::set<std::string> rules_of(const std::string& path) {
   std::set<std::string> out;
-  for (const auto& rule : read_json(path)["syscalls"])
+  const auto doc = read_json(path);  // not in the loop's range: it would die before the loop
+  for (const auto& rule : doc["syscalls"])
     for (const auto& name : rule["names"])
       out.insert(rule["action"].get<std::string>() + " " + rule.value("args", nlohmann::json::array()).dump() + " " +
                  name.get<std::string>());
@@ -151,7 +152,8 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
     // The held-out checks saw the same calls outside the profile.
     auto outside = [&](const std::string& run) {
       std::set<std::string> names;
-      for (const auto& v : read_json(dir.file(run + "/" + n + "/check.json"))["violations"])
+      const auto check = read_json(dir.file(run + "/" + n + "/check.json"));
+      for (const auto& v : check["violations"])
         names.insert(v["syscall"].get<std::string>());
       return names;
     };
