@@ -136,6 +136,7 @@ StepOutcome ContainerRun::start(const ContainerOptions& c) {
   impl_->driver = std::make_unique<Driver>(spec_, *impl_->engine, std::move(container));
   // A signal step ends once the signal was handled and the container is
   // quiet again, so what the handler did is counted in that step.
+  impl_->driver->on_progress(impl_->options.progress);
   impl_->driver->on_signal([this] { (void)wait_quiet(std::chrono::milliseconds(50), std::chrono::seconds(5)); });
   auto outcome = impl_->driver->start();
   if (first && impl_->recorder) {

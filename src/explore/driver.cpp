@@ -129,6 +129,9 @@ StepOutcome Driver::start() {
   if (!c) return failed(c.error().message);
   container_ = std::move(*c);
   if (spec_.ready) {
+    if (progress_)
+      progress_(fmt::format("waiting until {} is ready (up to {:.0f} s)", spec_.name,
+                            std::chrono::duration<double>(spec_.ready->timeout).count()));
     if (auto st = wait_ready(*spec_.ready); !st) return failed(st.error().message);
   }
   return {};

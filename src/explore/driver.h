@@ -81,6 +81,9 @@ class Driver {
   /// wait until what the handler set off is done; without it the step ends
   /// once the signal is handled.
   void on_signal(std::function<void()> settle) { settle_ = std::move(settle); }
+  /// Where start() says that it waits for the ready probe (a server may take
+  /// a while: the user sees why nothing happens).
+  void on_progress(std::function<void(const std::string&)> progress) { progress_ = std::move(progress); }
 
  private:
   Status wait_ready(const spec::ReadyProbe& probe);
@@ -91,6 +94,7 @@ class Driver {
   engine::ContainerSpec container_spec_;
   std::unique_ptr<engine::Container> container_;
   std::function<void()> settle_;
+  std::function<void(const std::string&)> progress_;
 };
 
 }  // namespace sandmine::explore

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "sys/fd.h"
+#include "sys/interrupt.h"
 
 namespace sandmine::sys {
 
@@ -141,8 +142,11 @@ Result<FileLock> FileLock::take(const std::string& path, const std::function<voi
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return errno_error("cannot lock " + path);
     if (waiting) waiting();
-    while (::flock(fd.get(), LOCK_EX) != 0)
+    while (::flock(fd.get(), LOCK_EX) != 0) {
       if (errno != EINTR) return errno_error("cannot lock " + path);
+      if (int sig = interrupt_signal())
+        return Error{"interrupted by signal " + std::to_string(sig) + " while waiting for the lock " + path, EINTR};
+    }
   }
   return FileLock(std::move(fd));
 }
