@@ -133,7 +133,9 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
   auto mine = [&](const std::string& jobs, const std::string& out) {
     std::vector<std::string> args = {"mine"};
     args.insert(args.end(), specs.begin(), specs.end());
-    args.insert(args.end(), {"-j", jobs, "-o", dir.file(out)});
+    // Names only: the held-out check watches names, so under argument rules a
+    // conditionally allowed call counts as outside, and how often is timing.
+    args.insert(args.end(), {"--args", "off", "-j", jobs, "-o", dir.file(out)});
     return sandmine(args);
   };
   Outcome one = mine("1", "one");
