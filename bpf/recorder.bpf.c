@@ -118,6 +118,10 @@ static __always_inline __u64 cgroup_id_at(__u64 addr)
  * address cannot be reused while it is compared. */
 __u64 root_addr = 0;
 
+/* Split targets (sandmine record; the section at the end of this file). */
+__u8 split_targets[SM_MAX_TARGETS] = {};
+static __noinline __u32 child_slot(struct cgroup *cgrp, __u32 parent);
+
 /* The slot of the target cgrp belongs to (the caller checked that cgrp is
  * below the root, so it has an ancestor one level below it), or
  * SM_MAX_TARGETS for a child of the root nobody watches. */
@@ -128,6 +132,16 @@ static __always_inline __u32 target_slot(struct cgroup *cgrp)
 	for (slot = 0; slot < SM_MAX_TARGETS; slot++)
 		if (target_ids[slot] == target_id && target_id)
 			break;
+	if (slot < SM_MAX_TARGETS && split_targets[slot]) {
+		__u32 child = child_slot(cgrp, slot);
+
+		/* Bounded in the register itself: the verifier loses a check
+		 * made on a copy (the barrier keeps the mask from being dropped). */
+		if (child >= SM_MAX_TARGETS)
+			return SM_MAX_TARGETS;
+		barrier_var(child);
+		return child & (SM_MAX_TARGETS - 1);
+	}
 	return slot;
 }
 
@@ -228,8 +242,13 @@ static __always_inline __u64 syscall_arg(struct pt_regs *regs, __u32 i)
  * lost, for a name-only rule: never a silently smaller set. */
 static __noinline int record_args(__u32 slot, __u32 armed, __u32 nr, struct pt_regs *regs)
 {
-	if (nr >= SM_NR_MAX)
+	/* The slot's bound again: a split target's child slot comes from a map,
+	 * and the verifier does not carry the caller's check this far (the
+	 * barrier keeps the compiler from dropping the mask as redundant). */
+	if (nr >= SM_NR_MAX || slot >= SM_MAX_TARGETS)
 		return 0;
+	barrier_var(slot);
+	slot &= SM_MAX_TARGETS - 1;
 	struct sm_args_key key = { .slot = slot, .armed = armed, .abi = SM_ABI_NATIVE, .nr = nr };
 	__u32 count = arg_specs[nr].count;
 
@@ -542,3 +561,177 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	return 0;
 }
 
+
+/* ---- Split targets (sandmine record) ----
+ * A container engine given a split target as its cgroup parent makes one
+ * cgroup per container one level below it. Each such child gets a slot of
+ * its own, taken here on the first syscall any of its tasks makes (runc
+ * init's first call, long before the container is armed): what one
+ * container does is never counted in another's slot, and no call of a
+ * container is missed while user space would still be looking for it.
+ *
+ * slot_claims arbitrates: user space claims its targets' slots there too,
+ * and an insert with BPF_NOEXIST succeeds for one claimant only. User space
+ * releases a child's slot once the child cgroup is gone and the slot's
+ * counts are zeroed again, so a slot claimed here is always clean. */
+const volatile __u32 slot_count = SM_MAX_TARGETS; /* EbpfOptions::max_targets */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SM_MAX_TARGETS);
+	__type(key, __u32);   /* slot */
+	__type(value, __u64); /* who: SM_CLAIM_USER, or the child's cgroup id */
+} slot_claims SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* the child's cgroup id */
+	__type(value, struct sm_child);
+} children SEC(".maps");
+
+/* The child value is too large for the stack next to the callers' frames. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sm_child);
+} child_scratch SEC(".maps");
+
+/* Children that found no free slot (or no room in the map): their calls
+ * were not counted. User space fails the recording when this is not 0. */
+__u64 split_lost = 0;
+
+/* Files opened for reading (below): a new child inherits its parent's flag. */
+__u8 capture_opens[SM_MAX_TARGETS] = {};
+
+static __noinline __u32 claim_child(__u64 addr, __u64 id, __u32 parent)
+{
+	__u32 zero = 0;
+	struct sm_child *c = bpf_map_lookup_elem(&child_scratch, &zero);
+	if (!c)
+		return SM_MAX_TARGETS;
+	__u32 slot;
+	for (slot = 0; slot < SM_MAX_TARGETS && slot < slot_count; slot++)
+		if (bpf_map_update_elem(&slot_claims, &slot, &id, BPF_NOEXIST) == 0)
+			break;
+	if (slot >= SM_MAX_TARGETS || slot >= slot_count) {
+		__sync_fetch_and_add(&split_lost, 1);
+		return SM_MAX_TARGETS;
+	}
+	__builtin_memset(c, 0, sizeof(*c));
+	c->slot = slot;
+	c->parent = parent;
+	c->first_ns = bpf_ktime_get_ns();
+	struct cgroup *child = bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct cgroup));
+	bpf_probe_read_kernel_str(c->name, sizeof(c->name), child->kn->name);
+	if (parent < SM_MAX_TARGETS)
+		capture_opens[slot] = capture_opens[parent];
+	if (bpf_map_update_elem(&children, &id, c, BPF_NOEXIST) != 0) {
+		/* Another CPU named this child first (or the map is full). */
+		bpf_map_delete_elem(&slot_claims, &slot);
+		struct sm_child *won = bpf_map_lookup_elem(&children, &id);
+		if (won)
+			return won->slot;
+		__sync_fetch_and_add(&split_lost, 1);
+		return SM_MAX_TARGETS;
+	}
+	return slot;
+}
+
+/* The slot of cgrp, below the split target in slot parent: the split
+ * target's own when cgrp is the target itself, else its child's. */
+static __noinline __u32 child_slot(struct cgroup *cgrp, __u32 parent)
+{
+	if (cgrp->level < (int)root_level + 2)
+		return parent;
+	__u64 addr = ancestor_addr(cgrp, root_level + 2);
+	__u64 id = cgroup_id_at(addr);
+	struct sm_child *c = bpf_map_lookup_elem(&children, &id);
+	if (c)
+		return c->slot < SM_MAX_TARGETS ? c->slot : SM_MAX_TARGETS;
+	return claim_child(addr, id, parent);
+}
+
+/* ---- Files opened (what a container read at start) ----
+ * For slots with capture_opens set: every path a process opened, as it
+ * named it, with how often for reading only (O_RDONLY) and otherwise, and
+ * when first. On the syscalls tracepoints of the open calls only, so no
+ * other call pays for it; user space attaches them on first use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sm_open_key);
+	__type(value, struct sm_open_value);
+} opens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sm_open_key);
+} open_scratch SEC(".maps");
+
+/* Opens the map had no room for. */
+__u64 opens_lost = 0;
+
+#define SM_O_ACCMODE 3
+
+static __always_inline int note_open(const char *filename, __u64 flags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	if (!inside_root(cgrp))
+		return 0;
+	__u32 slot = target_slot(cgrp);
+	if (slot >= SM_MAX_TARGETS || !capture_opens[slot])
+		return 0;
+
+	__u32 zero = 0;
+	struct sm_open_key *key = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!key)
+		return 0;
+	__builtin_memset(key, 0, sizeof(*key));
+	key->slot = slot;
+	if (bpf_probe_read_user_str(key->path, sizeof(key->path), filename) <= 0)
+		return 0;
+	struct sm_open_value *v = bpf_map_lookup_elem(&opens, key);
+	if (!v) {
+		struct sm_open_value init = { .first_ns = bpf_ktime_get_ns() };
+
+		bpf_map_update_elem(&opens, key, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&opens, key);
+		if (!v) {
+			__sync_fetch_and_add(&opens_lost, 1);
+			return 0;
+		}
+	}
+	if ((flags & SM_O_ACCMODE) == 0)
+		__sync_fetch_and_add(&v->reads, 1);
+	else
+		__sync_fetch_and_add(&v->writes, 1);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_open")
+int sys_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_open((const char *)ctx->args[0], ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int sys_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return note_open((const char *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_openat2")
+int sys_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 flags = 0; /* struct open_how starts with its flags */
+
+	if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)ctx->args[2]) != 0)
+		return 0;
+	return note_open((const char *)ctx->args[1], flags);
+}

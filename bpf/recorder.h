@@ -196,3 +196,30 @@ struct sm_exec_value {
 
 /* Index in the exec_errors array: an exec the map had no room for. */
 #define SM_EXEC_ERR_FULL 0
+
+/* ---- Split targets (sandmine record) ----
+ * Each cgroup one level below a split target (a container its engine made
+ * there) gets a slot of its own on its first syscall. */
+#define SM_CHILD_NAME 128
+
+/* Who holds a slot in slot_claims: user space, or a child's cgroup id. */
+#define SM_CLAIM_USER 1
+
+struct sm_child {
+	__u32 slot;
+	__u32 parent;   /* the split target's slot */
+	__u64 first_ns; /* bpf_ktime_get_ns() of the child's first syscall */
+	char name[SM_CHILD_NAME]; /* the cgroup's directory name, NUL-terminated */
+};
+
+/* ---- Files opened ---- */
+struct sm_open_key {
+	__u32 slot;
+	char path[SM_PATH_LEN]; /* as the process named it; NUL-terminated, zero-filled */
+};
+
+struct sm_open_value {
+	__u64 reads;    /* opened O_RDONLY */
+	__u64 writes;   /* opened O_WRONLY or O_RDWR */
+	__u64 first_ns; /* bpf_ktime_get_ns() of the first open */
+};

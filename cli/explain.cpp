@@ -48,12 +48,15 @@ void add_explain(CLI::App& app, int& exit_code) {
       "  - the risky syscalls each lets through (data/risky_syscalls.csv: namespaces, mount, keyring,\n"
       "    bpf, perf, userfaultfd, io_uring, ptrace, module, kexec, ...), with the reasons;\n"
       "  - the kernel CVEs whose way in each leaves open (data/cves.csv): open when every syscall on\n"
-      "    the path is allowed; cond when only through a syscall allowed for some argument values.\n"
+      "    the path is allowed; cond when only through a syscall allowed for some argument values;\n"
+      "  - what it was mined from, when sandmine mine wrote it: image, command, environment and the\n"
+      "    configuration files read at start, as SHA-256 (the profile holds for that configuration).\n"
       "The tables are built into sandmine; each row names its source.\n\n"
       "EXAMPLES:\n"
       "  sandmine explain nginx-profile.json\n"
       "  sandmine explain nginx-profile.json --json | jq '.cves[] | select(.profile != \"no\") | .id'\n"
-      "  sandmine explain /usr/share/containers/seccomp.json");
+      "  sandmine explain /usr/share/containers/seccomp.json\n"
+      "  sandmine explain out/nginx/profile.json --json | jq .mined_from.configFiles");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

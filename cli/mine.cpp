@@ -3,8 +3,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-
+#include <atomic>
+#include <exception>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,6 +26,7 @@
 #include "sys/files.h"
 #include "sys/interrupt.h"
 #include "syscalls/syscalls.h"
+#include "trace/ebpf_recorder.h"
 #include "trace/trace.h"
 #include "work_dir.h"
 
@@ -48,6 +51,14 @@ struct MineCliOptions {
   std::string image;                 ///< --image: no spec file, init's starter spec
   std::string ready;                 ///< --ready with --image
   std::vector<std::string> explore;  ///< --explore with --image
+  int jobs = 1;                      ///< -j: specs mined at once
+};
+
+// What a run shares with others mined at once (-j).
+struct Concurrent {
+  std::shared_ptr<trace::EbpfRecorder> recorder;  ///< null: the run opens its own
+  std::string prefix;                             ///< before each of its lines: "[name] "
+  bool own_interrupts = true;                     ///< false: the caller catches Ctrl-C for all runs
 };
 
 // What one mining run left for the index page.
@@ -71,7 +82,8 @@ std::optional<nlohmann::json> fresh_bench(const std::string& dir, fs::file_time_
 // (mined.report is filled in first when a trace was written); 1 when the
 // held-out check failed.
 int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOptions& o,
-             const engine::EngineOptions& engine_options, Mined& mined) {
+             const engine::EngineOptions& engine_options, Mined& mined, const Concurrent& with = {}) {
+  auto say = [&](const std::string& line) { cli::say(with.prefix + line); };
   const auto started = fs::file_time_type::clock::now();
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -93,7 +105,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
     say(line);
     log += line + "\n";
   };
-  sys::InterruptGuard interrupts;
+  std::optional<sys::InterruptGuard> interrupts;
+  if (with.own_interrupts) interrupts.emplace();
   say(fmt::format("mining {} with {} ({} explore steps{})", spec.name, o.engine, spec.explore.size(),
                   o.until_saturated > 0
                       ? fmt::format(", in rounds until {} in a row add no syscall, at most {} rounds",
@@ -106,7 +119,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
                .cache_dir = o.cache,
                .until_saturated = o.until_saturated,
                .max_rounds = o.max_rounds,
-               .progress = progress},
+               .progress = progress,
+               .recorder = with.recorder},
       .check_mode = o.check_mode == "enforce" ? explore::CheckMode::Enforce : explore::CheckMode::Complain,
       .include_validate = o.include_validate,
       .profile_path = dir + "/profile.json",
@@ -206,29 +220,56 @@ int mine_several(const MineCliOptions& o, const engine::EngineOptions& engine_op
   if (ec) throw UserError("cannot create output directory " + root + ": " + ec.message());
   auto index_out = must(sys::OutputFile::create(root + "/index.html"));
 
+  // -j N: up to N specs at once, one recorder for all (a target each), one
+  // Ctrl-C handler for all; rows keep the specs' order.
+  const size_t jobs = std::min(specs.size(), static_cast<size_t>(std::max(o.jobs, 1)));
+  Concurrent shared;
+  std::optional<sys::InterruptGuard> interrupts;
+  if (jobs > 1) {
+    interrupts.emplace();
+    shared.recorder = must(trace::EbpfRecorder::open());
+    shared.own_interrupts = false;
+    say(fmt::format("mining {} specs, {} at once, on one recorder", specs.size(), jobs));
+  }
+  std::vector<std::optional<report::IndexRow>> done(specs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; !sys::interrupt_signal() && (i = next++) < specs.size();) {
+      auto& [name, spec] = specs[i];
+      say(fmt::format("[spec {}/{}] {}", i + 1, specs.size(), name));
+      Concurrent with = shared;
+      if (jobs > 1) with.prefix = "[" + name + "] ";
+      report::IndexRow row{.name = name, .dir = name};
+      Mined mined;
+      try {
+        if (!spec) throw UserError(spec.error().message);
+        row.exit_code = mine_one(*spec, (fs::path(root) / name).string(), o, engine_options, mined, with);
+        row.status = mined.status;
+      } catch (const std::exception& e) {  // UserError, or anything else that ended this run
+        row.exit_code = kExitBadInput;
+        row.status = e.what();
+        say(with.prefix + e.what());
+        if (i + 1 < specs.size() && !sys::interrupt_signal())
+          say(fmt::format("{} failed; going on with the other specs", name));
+      }
+      row.run = std::move(mined.report);
+      done[i] = std::move(row);
+    }
+  };
+  if (jobs == 1) {
+    work();
+  } else {
+    std::vector<std::thread> workers;
+    for (size_t j = 0; j < jobs; ++j) workers.emplace_back(work);
+    for (auto& w : workers) w.join();
+  }
   std::vector<report::IndexRow> rows;
   int worst = 0;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    auto& [name, spec] = specs[i];
-    say(fmt::format("[spec {}/{}] {}", i + 1, specs.size(), name));
-    report::IndexRow row{.name = name, .dir = name};
-    Mined mined;
-    try {
-      if (!spec) throw UserError(spec.error().message);
-      row.exit_code = mine_one(*spec, (fs::path(root) / name).string(), o, engine_options, mined);
-      row.status = mined.status;
-    } catch (const UserError& e) {
-      row.exit_code = kExitBadInput;
-      row.status = e.what();
-      say(std::string(e.what()));
-      if (i + 1 < specs.size() && !sys::interrupt_signal())
-        say(fmt::format("{} failed; going on with the other specs", name));
+  for (auto& row : done)
+    if (row) {
+      worst = std::max(worst, row->exit_code);
+      rows.push_back(std::move(*row));
     }
-    row.run = std::move(mined.report);
-    worst = std::max(worst, row.exit_code);
-    rows.push_back(std::move(row));
-    if (sys::interrupt_signal()) break;
-  }
   must(index_out.commit(report::index_html(rows)));
   auto count = [&](int code) {
     return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.exit_code == code; });
@@ -299,6 +340,12 @@ void add_mine(CLI::App& app, int& exit_code) {
   cmd->add_option("--engine", o->engine, "Container engine")
       ->check(CLI::IsMember({"runc", "docker", "podman"}))
       ->capture_default_str();
+  cmd->add_option("-j,--jobs", o->jobs,
+                  "With several specs: mine up to N at once, each with its own image, container,\n"
+                  "output and held-out check, all on one recorder (16 targets; a check takes one too)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output,
                   "Output directory (default: out/<spec name>; with several specs, out)");
   cmd->add_option("--cache", o->cache, "Image cache directory (default: /var/cache/sandmine/images)");
@@ -359,6 +406,10 @@ void add_mine(CLI::App& app, int& exit_code) {
       "needs). Such calls are reported, not folded in, unless --include-validate.\n"
       "Several specs: each is mined into DIR/<name> in turn (a failing one does not stop the others) and\n"
       "DIR/index.html gets one row per container; the exit code is the worst of the runs (2 > 1 > 0).\n"
+      "-j N mines up to N of them at once on one recorder (each line starts with [name]); the profiles\n"
+      "are those mined one at a time; Ctrl-C stops every run and writes the index of those begun.\n"
+      "The profile records what it was mined from (image, command, environment as digests, the\n"
+      "configuration files read at start; `sandmine explain` shows it, `sandmine check` warns on a change).\n"
       "--image IMAGE instead of a spec: the spec `sandmine init IMAGE` would write (docs/commands.md),\n"
       "with each --explore command as a run step before its signal steps (and its auto step, which\n"
       "mutates their traffic); DIR defaults to out/<name>.\n\n"
@@ -369,6 +420,7 @@ void add_mine(CLI::App& app, int& exit_code) {
       "  sudo sandmine mine examples/redis.yaml --allow reachable-safe -o out/redis   # + reach.json\n"
       "  sudo sandmine mine examples/nginx.yaml examples/redis.yaml -o out   # out/index.html\n"
       "  sudo sandmine init myorg/api:1.4 -o api.yaml && sudo sandmine mine api.yaml   # + its auto step\n"
+      "  sudo sandmine mine examples/*.yaml -j 3 -o out                      # three at a time\n"
       "  sudo sandmine mine --image myorg/api:1.4 --explore 'curl -sf http://127.0.0.1:8080/' -o out/api\n"
       "  docker run --security-opt seccomp=out/httpd/profile.json ...");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config clang llvm clang-format libclang-rt-dev \
-  libbpf-dev bpftool libseccomp-dev libelf-dev libcapstone-dev libpcap-dev \
+  libbpf-dev bpftool libseccomp-dev libelf-dev libcapstone-dev libpcap-dev libssl-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev chromium \
   python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates skopeo umoci \

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "explore/container_run.h"
+#include "explore/mined_from.h"
 #include "profile/profile.h"
 #include "sys/interrupt.h"
 #include "sys/kmsg.h"
@@ -28,7 +29,8 @@ class CheckRun {
                                           .cache_dir = options_.cache_dir,
                                           .purpose = "check",
                                           .watching = Watching::Violations,
-                                          .progress = options_.progress});
+                                          .progress = options_.progress,
+                                          .recorder = options_.recorder});
     if (!run) return run.error();
     run_ = std::move(*run);
     if (auto st = run_->watch(ledger_->watch()); !st) return st.error();
@@ -47,6 +49,12 @@ class CheckRun {
     bool ok = step("start", "start", [&] {
       return run_->start({.profile = engine_profile, .log_name = "check-container.log"});
     });
+    // The profile holds for what it was mined from: say how this container differs.
+    if (ok && profile.mined_from) {
+      result_.differs = differences(*profile.mined_from, run_->mined_from());
+      if (options_.progress)
+        for (const auto& line : result_.differs) options_.progress("warning: " + line);
+    }
     for (const auto& s : spec_.validate) {
       if (!ok || sys::interrupt_signal()) break;
       ok = step(s.name, "validate", [&] { return run_->run(s); });

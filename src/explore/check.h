@@ -24,6 +24,7 @@
 #include "profile/profile.h"
 #include "spec/spec.h"
 #include "trace/counts.h"
+#include "trace/ebpf_recorder.h"
 #include "util/result.h"
 
 namespace sandmine::explore {
@@ -38,6 +39,8 @@ struct CheckOptions {
   std::string work_dir;   ///< the container's log and engine files go here
   std::string cache_dir;  ///< image cache; empty: the default
   std::function<void(const std::string&)> progress = {};
+  /// A recorder shared with other runs (sandmine mine -j); null: the check opens its own.
+  std::shared_ptr<trace::EbpfRecorder> recorder = {};
 };
 
 /// What the kernel's audit records said (complain mode).
@@ -55,6 +58,10 @@ struct CheckResult {
   std::vector<StepOutcome> steps;  ///< start, validate steps, stop
   std::vector<CheckViolation> violations;
   AuditCheck audit;
+  /// How the container differs from what the profile was mined from
+  /// (explore::differences), one line each; empty when the profile does not
+  /// say or they agree. A warning: the check's verdict does not depend on it.
+  std::vector<std::string> differs;
   bool steps_passed() const;
   /// Every step passed and no call outside the profile was seen.
   bool passed() const { return steps_passed() && violations.empty(); }

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "explore/mined_from.h"
 #include "sys/cgroup.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
@@ -33,13 +34,15 @@ std::uint64_t total_calls(const trace::Counts& counts) {
 // the recorder last.
 struct ContainerRun::Impl {
   RunOptions options;
-  std::unique_ptr<trace::EbpfRecorder> recorder;
+  std::shared_ptr<trace::EbpfRecorder> recorder;
   trace::Target* target = nullptr;
   std::optional<sys::Cgroup> group;  // Watching::Nothing
   std::optional<trace::BinaryLog> binaries;
   sys::KillSwitch kill_switch;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<Driver> driver;
+  profile::MinedFrom started_from;  // set by the first start
+  bool start_read = false;
 
   const sys::Cgroup& cgroup() const { return target ? target->cgroup : *group; }
 
@@ -83,9 +86,13 @@ Result<std::unique_ptr<ContainerRun>> ContainerRun::open(const spec::Spec& spec,
     if (!group) return group.error();
     impl->group.emplace(std::move(*group));
   } else {
-    auto rec = trace::EbpfRecorder::open({.violations = options.watching == Watching::Violations});
-    if (!rec) return rec.error();
-    impl->recorder = std::move(*rec);
+    if (options.recorder) {
+      impl->recorder = options.recorder;
+    } else {
+      auto rec = trace::EbpfRecorder::open({.violations = options.watching == Watching::Violations});
+      if (!rec) return rec.error();
+      impl->recorder = std::move(*rec);
+    }
     auto target = impl->recorder->add_target(name);
     if (!target) return target.error();
     impl->target = *target;
@@ -113,13 +120,43 @@ StepOutcome ContainerRun::start(const ContainerOptions& c) {
   container.cgroup_parent = impl_->cgroup().relative_path();
   container.log_file = impl_->options.work_dir + "/" + c.log_name;
   container.work_dir = impl_->options.work_dir;
+  const bool first = !impl_->start_read;
+  if (first) {
+    impl_->started_from = {.name = spec_.name,
+                           .engine = impl_->options.engine,
+                           .image = image_.id,
+                           .command = container.command,
+                           .env = env_digests(container.env),
+                           .config_files_note = "no recorder watched the container's start"};
+    // What the container opens from its creation until it is ready.
+    if (impl_->recorder)
+      if (auto st = impl_->recorder->capture_opens(*impl_->target, true); !st)
+        impl_->started_from.config_files_note = "the files it opened could not be noted: " + st.error().message;
+  }
   impl_->driver = std::make_unique<Driver>(spec_, *impl_->engine, std::move(container));
   // A signal step ends once the signal was handled and the container is
   // quiet again, so what the handler did is counted in that step.
   impl_->driver->on_progress(impl_->options.progress);
   impl_->driver->on_signal([this] { (void)wait_quiet(std::chrono::milliseconds(50), std::chrono::seconds(5)); });
-  return impl_->driver->start();
+  auto outcome = impl_->driver->start();
+  if (first && impl_->recorder) {
+    impl_->start_read = true;
+    (void)impl_->recorder->capture_opens(*impl_->target, false);
+    auto& from = impl_->started_from;
+    auto opened = impl_->recorder->opened(*impl_->target);
+    if (!opened)
+      from.config_files_note = opened.error().message;
+    else if (!started())
+      from.config_files_note = "the container did not start";
+    else {
+      from.config_files_note.clear();
+      from.config_files = config_files(*opened, impl_->driver->main_pid(), from.config_files_note);
+    }
+  }
+  return outcome;
 }
+
+profile::MinedFrom ContainerRun::mined_from() const { return impl_->started_from; }
 
 StepOutcome ContainerRun::run(const spec::Step& step) {
   if (!started()) return StepOutcome{.ok = false, .failure = "step " + step.name + ": no container is running"};

@@ -17,6 +17,7 @@
 #include "profile/profile.h"
 #include "spec/spec.h"
 #include "trace/counts.h"
+#include "trace/ebpf_recorder.h"
 #include "trace/trace.h"
 #include "trace/violations.h"
 #include "util/result.h"
@@ -40,6 +41,9 @@ struct RunOptions {
   std::string purpose = "mine";
   Watching watching = Watching::Counts;
   std::function<void(const std::string&)> progress = {};
+  /// The recorder to watch with, shared with other runs (sandmine mine -j:
+  /// each run is a target of its own); null: the run opens its own.
+  std::shared_ptr<trace::EbpfRecorder> recorder = {};
 };
 
 /// One container of a run.
@@ -99,6 +103,12 @@ class ContainerRun {
   /// What the container ran: every executed file and what was seen mapped
   /// (trace.json's binaries). start_ns: when the run started.
   Result<std::vector<trace::BinaryRecord>> binaries(std::uint64_t start_ns);
+  /// What the container was started from (profile::MinedFrom): the image,
+  /// command, environment, and the configuration files its processes read
+  /// while it started (explore/mined_from.h), read once it was ready.
+  /// Without a recorder, or before start, the files are missing (and the
+  /// note says so).
+  profile::MinedFrom mined_from() const;
   /// CPU time the watched cgroup has used, in microseconds (cpu.stat usage_usec).
   Result<std::uint64_t> cpu_usage_usec() const;
   /// The absolute cgroup v2 directory of the watched group, which holds the container.

@@ -34,7 +34,8 @@ class Miner {
                                           .cache_dir = options_.cache_dir,
                                           .purpose = "mine",
                                           .watching = Watching::Counts,
-                                          .progress = options_.progress});
+                                          .progress = options_.progress,
+                                          .recorder = options_.recorder});
     if (!run) return run.error();
     run_ = std::move(*run);
     result.image_seconds = run_->image_seconds();
@@ -50,6 +51,7 @@ class Miner {
                                              [this](const std::string& line) { say(line); });
 
     bool ok = step("start", "start", [&] { return run_->start(); }, result);
+    result.mined_from = run_->mined_from();
     if (ok) explore(result);
     auto_.reset();  // a capture still running ends with the container it watches
     if (run_->started()) step("stop", "stop", [&] { return run_->stop(); }, result);

@@ -3,11 +3,14 @@
 // spec's steps, snapshot after each step, stop it, and keep what it did.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "explore/driver.h"
+#include "profile/profile.h"
 #include "spec/spec.h"
+#include "trace/ebpf_recorder.h"
 #include "trace/trace.h"
 #include "util/result.h"
 
@@ -26,6 +29,8 @@ struct MineOptions {
   int max_rounds = 5;
   /// One line per event for a person watching (step n/m, elapsed, syscalls so far).
   std::function<void(const std::string&)> progress = {};
+  /// A recorder shared with other runs (sandmine mine -j); null: mining opens its own.
+  std::shared_ptr<trace::EbpfRecorder> recorder = {};
 };
 
 /// A mining run: the trace (with per-step records, coverage estimate and,
@@ -37,6 +42,9 @@ struct MineResult {
   double mining_seconds = 0;  ///< from starting the container until it was removed
   bool failed = false;        ///< a step failed: trace is what was seen until then
   std::string failure;        ///< the first failing step's message, one line
+  /// What the container was started from (image, command, environment, the
+  /// configuration files it read until ready), for the profile.
+  profile::MinedFrom mined_from;
 };
 
 /// Mines spec. Environment errors (no runc, no image, cannot record) are an

@@ -20,7 +20,8 @@ Stages real_stages(const spec::Spec& spec, const PipelineOptions& options) {
                           .mode = options.check_mode,
                           .work_dir = options.mine.work_dir,
                           .cache_dir = options.mine.cache_dir,
-                          .progress = options.mine.progress});
+                          .progress = options.mine.progress,
+                          .recorder = options.mine.recorder});
           },
           .reach = [&options](const trace::Trace& t) -> Result<reach::ReachReport> {
             const std::string cache = options.mine.cache_dir.empty() ? image::kDefaultCacheDir : options.mine.cache_dir;
@@ -46,6 +47,7 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
 
   r.profile = profile::from_traces({r.mined.trace}, r.warnings, {.args = options.args});
   r.profile->source = options.profile_path;
+  r.profile->mined_from = r.mined.mined_from;
   for (const auto& w : r.warnings) say("warning: " + w);
   r.timing_added = profile::add_timing_dependent(*r.profile, true, options.args);
   if (options.allow_reachable_safe) {

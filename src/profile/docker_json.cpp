@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "profile/capabilities.h"
+#include "profile/explain.h"
 #include "sys/files.h"
 #include "syscalls/arch.h"
 #include "syscalls/syscalls.h"
@@ -132,6 +133,7 @@ class Reader {
     p.arches = *arches;
 
     if (auto st = flags(doc, p); !st) return st.error();
+    if (auto st = sandmine_object(doc, p); !st) return st.error();
 
     if (doc.contains("syscalls") && !doc["syscalls"].is_null()) {
       const json& list = doc["syscalls"];
@@ -300,6 +302,53 @@ class Reader {
         return fail("flags[" + std::to_string(i) + "]",
                     "unknown flag \"" + (*listed)[i] + "\" (expected one of " + listing(kFlags) + ")");
     p.flags = *listed;
+    return {};
+  }
+
+  // An optional object of strings (empty when absent or null).
+  Result<std::map<std::string, std::string>> string_map_at(const json& obj, const std::string& key,
+                                                           const std::string& field) const {
+    std::map<std::string, std::string> out;
+    if (!obj.contains(key) || obj[key].is_null()) return out;
+    const json& map = obj[key];
+    if (!map.is_object()) return fail(field, "expected an object of strings, got " + describe(map));
+    for (const auto& [k, v] : map.items()) {
+      if (!v.is_string()) return fail(field + "." + k, "expected a string, got " + describe(v));
+      out[k] = v.get<std::string>();
+    }
+    return out;
+  }
+
+  // sandmine's own top-level object (Docker, Podman and runc ignore it):
+  // what the profile was mined from, or which recording run it is for.
+  Status sandmine_object(const json& doc, Profile& p) const {
+    if (!doc.contains("sandmine") || doc["sandmine"].is_null()) return {};
+    const json& own = doc["sandmine"];
+    if (!own.is_object()) return fail("sandmine", "expected an object, got " + describe(own));
+    auto recording = string_at(own, "recording", "sandmine.recording");
+    if (!recording) return recording.error();
+    p.recording = *recording;
+    if (!own.contains("minedFrom") || own["minedFrom"].is_null()) return {};
+    const json& from = own["minedFrom"];
+    const std::string at = "sandmine.minedFrom";
+    if (!from.is_object()) return fail(at, "expected an object, got " + describe(from));
+    MinedFrom m;
+    for (auto [key, out] : {std::pair{"name", &m.name}, std::pair{"engine", &m.engine},
+                            std::pair{"image", &m.image}, std::pair{"configFilesNote", &m.config_files_note}}) {
+      auto v = string_at(from, key, at + "." + key);
+      if (!v) return v.error();
+      *out = *v;
+    }
+    auto command = strings_at(from, "command", at + ".command");
+    if (!command) return command.error();
+    m.command = *command;
+    auto env = string_map_at(from, "env", at + ".env");
+    if (!env) return env.error();
+    m.env = *env;
+    auto files = string_map_at(from, "configFiles", at + ".configFiles");
+    if (!files) return files.error();
+    m.config_files = *files;
+    p.mined_from = std::move(m);
     return {};
   }
 
@@ -516,6 +565,12 @@ json to_docker_json(const Profile& p) {
       if (!r.comment.empty()) rule["comment"] = r.comment;
       doc["syscalls"].push_back(std::move(rule));
     }
+  }
+  if (p.mined_from || !p.recording.empty()) {
+    json own = json::object();
+    if (!p.recording.empty()) own["recording"] = p.recording;
+    if (p.mined_from) own["minedFrom"] = mined_from_json(*p.mined_from);
+    doc["sandmine"] = std::move(own);
   }
   return doc;
 }

@@ -44,6 +44,9 @@ Result<Profile> parse_profile(const nlohmann::json& doc, const std::string& sour
 /// names allowed whatever their arguments in one rule (a rule of their own
 /// per comment), names with another unconditional action one rule per
 /// action, then one rule per argument alternative. Names sorted in each.
+/// Last, when the profile has them, sandmine's own "sandmine" object: what it
+/// was mined from ("minedFrom") and the recording run it is for
+/// ("recording"); Docker, Podman and runc ignore it.
 nlohmann::json to_docker_json(const Profile& profile);
 
 }  // namespace sandmine::profile

@@ -319,8 +319,30 @@ Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
 }
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines) {
-  return {profile.source,   profile.default_action, profile.arches,
-          profile.warnings, surface_of(profile),    std::move(baselines)};
+  return {profile.source,      profile.default_action, profile.arches,           profile.warnings,
+          surface_of(profile), std::move(baselines),   profile.mined_from};
+}
+
+std::vector<std::string> mined_from_lines(const MinedFrom& m) {
+  std::vector<std::string> out{
+      fmt::format("name: {}", m.name),
+      fmt::format("engine: {}", m.engine),
+      fmt::format("image: {}", m.image),
+      fmt::format("command: {}", json(m.command).dump()),
+  };
+  out.push_back(fmt::format("environment: {} variables (values as SHA-256)", m.env.size()));
+  for (const auto& [name, digest] : m.env) out.push_back(fmt::format("  {} {}", name, digest));
+  out.push_back(fmt::format("configuration files read at start: {}", m.config_files.size()));
+  for (const auto& [path, digest] : m.config_files) out.push_back(fmt::format("  {} {}", path, digest));
+  if (!m.config_files_note.empty()) out.push_back("  (incomplete: " + m.config_files_note + ")");
+  return out;
+}
+
+json mined_from_json(const MinedFrom& m) {
+  json j = {{"name", m.name},       {"engine", m.engine}, {"image", m.image},
+            {"command", m.command}, {"env", json(m.env)}, {"configFiles", json(m.config_files)}};
+  if (!m.config_files_note.empty()) j["configFilesNote"] = m.config_files_note;
+  return j;
 }
 
 
@@ -398,6 +420,12 @@ std::string explain_text(const Explanation& e) {
   std::string out = fmt::format("profile {}: default action {}; architectures {}\n", e.source,
                                 describe(e.default_action), fmt::join(e.arches, ", "));
   for (const auto& w : e.warnings) out += "warning: " + w + "\n";
+  if (e.mined_from) {
+    out += "\nMined from (a profile holds for this configuration; sandmine check warns when a container differs):\n";
+    for (const auto& line : mined_from_lines(*e.mined_from)) out += "  " + line + "\n";
+  } else {
+    out += "\nMined from: not recorded in the profile\n";
+  }
 
   out += "\nAllowed syscalls per architecture (* only for some argument values):\n";
   for (const auto& arch : e.arches) {
@@ -496,6 +524,7 @@ json explain_json(const Explanation& e) {
   if (e.default_action.name == "SCMP_ACT_ERRNO" || e.default_action.name == "SCMP_ACT_TRACE")
     doc["default_action"]["errno"] = e.default_action.errno_ret;
   doc["warnings"] = e.warnings;
+  doc["mined_from"] = e.mined_from ? mined_from_json(*e.mined_from) : json(nullptr);
   doc["architectures"] = json::array();
   for (const auto& arch : e.arches) {
     const auto& s = e.surface.arches.at(arch);

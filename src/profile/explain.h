@@ -165,12 +165,20 @@ struct Explanation {
   std::vector<std::string> warnings;
   Surface surface;
   std::vector<Baseline> baselines;
+  std::optional<MinedFrom> mined_from;  ///< the profile's, when it says
 };
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines);
 
 /// Plain text for a terminal: aligned tables, names wrapped.
 std::string explain_text(const Explanation& e);
+
+/// What a profile was mined from, as lines for a terminal ("image: sha256:...",
+/// "command: ...", one per variable and per configuration file).
+std::vector<std::string> mined_from_lines(const MinedFrom& m);
+
+/// The same as JSON, as the profile writes it (docs/formats.md).
+nlohmann::json mined_from_json(const MinedFrom& m);
 
 /// The same facts as JSON.
 nlohmann::json explain_json(const Explanation& e);

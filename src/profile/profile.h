@@ -84,6 +84,31 @@ struct SyscallPolicy {
   std::string field;  ///< where it was read, for messages
 };
 
+/// What a profile was mined from: the container's image, command,
+/// environment and the configuration files it read at start. A profile holds
+/// for that configuration; `sandmine check` warns when the container it
+/// starts differs (docs/formats.md#what-a-profile-was-mined-from). Written in
+/// the profile's top-level "sandmine" object, which Docker, Podman and runc
+/// ignore.
+struct MinedFrom {
+  std::string name;    ///< the spec's name, or the container's (sandmine record)
+  std::string engine;  ///< runc, docker, podman
+  /// The image: its config digest ("sha256:...") or, for an image built from
+  /// a recipe, the recipe's hash (64 hex digits, as trace.json names it).
+  std::string image;
+  std::vector<std::string> command;  ///< the main process's argv
+  /// The container's environment: each variable's name and the SHA-256 of its
+  /// value ("sha256:..."): profiles are committed and published, values may
+  /// be secrets.
+  std::map<std::string, std::string> env;
+  /// The configuration files: path inside the container -> "sha256:..." of
+  /// the content it had when the container started.
+  std::map<std::string, std::string> config_files;
+  /// Why config_files may be incomplete (one line); empty when it is not.
+  std::string config_files_note;
+  bool operator==(const MinedFrom&) const = default;
+};
+
 /// A seccomp profile.
 struct Profile {
   std::string source;  ///< its file (or "trace.json", "recording"), for messages
@@ -96,6 +121,11 @@ struct Profile {
   /// What a reader took differently from the letter of its input (names that
   /// exist on none of the architectures, ...), one line each.
   std::vector<std::string> warnings;
+  /// What it was mined from; empty when unknown (written by hand, merged, ...).
+  std::optional<MinedFrom> mined_from;
+  /// A recording profile of `sandmine record`: the run it was written for, so
+  /// that run can tell its own profile in a container's configuration.
+  std::string recording;
 
   /// The recording profile: allows everything, so the runtime installs a
   /// filter exactly where it will install the mined one, and the recorder

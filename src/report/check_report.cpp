@@ -59,6 +59,7 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
                   {"expected", result.audit.expected},
                   {"lost", result.audit.lost},
                   {"why", result.audit.why}};
+  j["differs_from_mined"] = result.differs;
   repair_utf8(j);  // process names and step output need not be UTF-8
   return j;
 }
@@ -95,6 +96,10 @@ std::string check_markdown(const explore::CheckResult& result) {
                         steps_of(v, result));
   }
   if (auto line = audit_line(result); !line.empty()) md += "\n" + line + "\n";
+  if (!result.differs.empty()) {
+    md += "\nThe container differs from what the profile was mined from:\n\n";
+    for (const auto& line : result.differs) md += "- " + line + "\n";
+  }
   return md;
 }
 

@@ -253,6 +253,28 @@ std::string profile_section(const ReportInput& in, const Headline& h, const prof
   return s + "</p></section>\n";
 }
 
+// What the profile was mined from (profile::MinedFrom): what it holds for.
+std::string mined_from_section(const profile::MinedFrom& m) {
+  std::string s = R"(<section id="mined-from"><h2>Mined from</h2>)";
+  s += "<p>The profile holds for this configuration; <code>sandmine check</code> warns when the container it "
+       "starts differs.</p>\n<table class=\"mined-from\"><tbody>\n";
+  std::string command;
+  for (const auto& a : m.command) command += (command.empty() ? "" : " ") + a;
+  s += fmt::format("<tr><th>engine</th><td>{}</td></tr>\n<tr><th>image</th><td><code>{}</code></td></tr>\n"
+                   "<tr><th>command</th><td><code>{}</code></td></tr>\n",
+                   html_escape(m.engine), html_escape(m.image), html_escape(command));
+  for (const auto& [name, digest] : m.env)
+    s += fmt::format("<tr><th>env {}</th><td><code>{}</code></td></tr>\n", html_escape(name), html_escape(digest));
+  for (const auto& [path, digest] : m.config_files)
+    s += fmt::format("<tr class=\"config-file\"><th>{}</th><td><code>{}</code></td></tr>\n", html_escape(path),
+                     html_escape(digest));
+  s += "</tbody></table>\n";
+  s += fmt::format("<p>{} configuration files read at start (values and contents as SHA-256).{}</p>\n",
+                   m.config_files.size(),
+                   m.config_files_note.empty() ? "" : " Incomplete: " + html_escape(m.config_files_note) + ".");
+  return s + "</section>\n";
+}
+
 std::string check_section(const json& check) {
   bool passed = flag(check, "passed");
   std::string s = fmt::format(R"(<section id="check"><h2>Held-out check: <span class="{}">{}</span></h2>)",
@@ -285,6 +307,13 @@ std::string check_section(const json& check) {
           html_escape(per_step));
     }
     s += "</tbody></table>\n";
+  }
+  if (check.contains("differs_from_mined") && check["differs_from_mined"].is_array() &&
+      !check["differs_from_mined"].empty()) {
+    s += "<p class=\"bad\">The container differs from what the profile was mined from:</p>\n<ul class=\"differs\">";
+    for (const auto& line : check["differs_from_mined"])
+      if (line.is_string()) s += "<li>" + html_escape(line.get<std::string>()) + "</li>";
+    s += "</ul>\n";
   }
   if (check.contains("audit") && check["audit"].is_object()) {
     const json& a = check["audit"];
@@ -558,6 +587,7 @@ std::string report_html(const ReportInput& in) {
   s += cards(in, h);
   s += steps_section(t, curve);
   s += profile_section(in, h, docker);
+  if (in.profile && in.profile->mined_from) s += mined_from_section(*in.profile->mined_from);
   if (in.check) s += check_section(*in.check);
   s += coverage_section(h.coverage);
   if (in.bench) s += bench_section(*in.bench);

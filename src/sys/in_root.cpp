@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,36 @@ Result<RootDir> RootDir::open(const std::string& dir) {
   std::string path = real;
   if (path == "/") path.clear();  // path_of strips nothing
   return RootDir(std::move(path), std::move(fd));
+}
+
+Result<RootDir> RootDir::of_process(pid_t pid) {
+  // Not through realpath: the magic link reads "/" from here, but opening it
+  // gives the process's own root.
+  std::string dir = "/proc/" + std::to_string(pid) + "/root";
+  UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("cannot open the root file system of process " + std::to_string(pid));
+  return RootDir(dir, std::move(fd));
+}
+
+Result<std::optional<std::string>> RootDir::read_regular(const std::string& path, std::size_t max_bytes) const {
+  auto fd = open_file(path);
+  if (!fd) return fd.error();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return errno_error("cannot stat " + path);
+  if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) > max_bytes) return std::optional<std::string>();
+  std::string content;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd->get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot read " + path);
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<std::size_t>(n));
+    if (content.size() > max_bytes) return std::optional<std::string>();
+  }
+  return std::optional<std::string>(std::move(content));
 }
 
 Result<UniqueFd> RootDir::open_file(const std::string& path) const {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@ std::atomic<int> g_signal{0};
 // cgroup.kill descriptors the handler writes to; -1 is a free slot.
 std::atomic<int> g_kill_fds[kSlots] = {};
 std::atomic<bool> g_slots_ready{false};
+// Handlers running now, on any thread: disarm waits for them before it
+// closes a descriptor one of them may be writing to.
+std::atomic<int> g_in_handler{0};
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction g_previous[3];
 
@@ -28,12 +32,14 @@ void ensure_slots() {
 }
 
 void on_signal(int sig) {
+  g_in_handler.fetch_add(1);
   int expected = 0;
   g_signal.compare_exchange_strong(expected, sig);
   for (auto& slot : g_kill_fds) {
     int fd = slot.load();
     if (fd >= 0) (void)!::write(fd, "1", 1);
   }
+  g_in_handler.fetch_sub(1);
 }
 
 }  // namespace
@@ -85,13 +91,16 @@ KillSwitch& KillSwitch::operator=(KillSwitch&& o) noexcept {
 void KillSwitch::disarm() {
   if (slot_ < 0) return;
   // The handler must not write to the descriptor once it is closed (and its
-  // number perhaps reused): no signal is handled here in between.
+  // number perhaps reused): no signal is handled here in between, and one a
+  // handler on another thread (sandmine mine -j) took it before it was
+  // cleared has finished with it.
   sigset_t block, old;
   sigemptyset(&block);
   for (int sig : kSignals) sigaddset(&block, sig);
   ::pthread_sigmask(SIG_BLOCK, &block, &old);
   g_kill_fds[slot_].store(-1);
   slot_ = -1;
+  while (g_in_handler.load() != 0) ::sched_yield();
   fd_.reset();
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }

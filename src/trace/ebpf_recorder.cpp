@@ -16,6 +16,7 @@
 #include <tuple>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -119,11 +120,21 @@ struct EbpfRecorder::Impl {
   int records = 0;
   bool violations = false;  // sys_exit attached
 
+  // Targets, slots and attachments change under this lock: several
+  // container runs share one recorder (sandmine mine -j). The maps
+  // themselves are safe to read and write from any thread.
+  mutable std::mutex mutex;
+  bpf_link* exit_link = nullptr;  // sys_exit attached on demand (watch)
+  std::set<int> watched_slots;
+  std::vector<bpf_link*> open_links;  // the open tracepoints, attached on first capture
+
   std::mutex current_mutex;
   Target* current = nullptr;  // the target record() is running
 
   ~Impl() {
     targets.clear();  // their cgroups go first; the root can only go when empty
+    if (exit_link) bpf_link__destroy(exit_link);
+    for (auto* link : open_links) bpf_link__destroy(link);
     if (skel) recorder_bpf__destroy(skel);
     if (root) (void)root->remove();
   }
@@ -152,6 +163,7 @@ struct EbpfRecorder::Impl {
     delete_slot_entries<sm_call_key>(bpf_map__fd(skel->maps.calls), slot);
     delete_slot_entries<sm_offender_key>(bpf_map__fd(skel->maps.offenders), slot);
     delete_slot_entries<sm_exec_key>(bpf_map__fd(skel->maps.execs), slot);
+    delete_slot_entries<sm_open_key>(bpf_map__fd(skel->maps.opens), slot);
     return {};
   }
 
@@ -209,6 +221,69 @@ struct EbpfRecorder::Impl {
                 .values_lost |= kBits[reason];
           }
     return {};
+  }
+
+  bool exit_attached() const { return exit_link != nullptr; }
+
+  // Claims a free slot for user space against the program (split targets'
+  // children take theirs there too); false when it is taken.
+  bool claim(int slot) {
+    auto key = static_cast<__u32>(slot);
+    __u64 who = SM_CLAIM_USER;
+    return bpf_map_update_elem(bpf_map__fd(skel->maps.slot_claims), &key, &who, BPF_NOEXIST) == 0;
+  }
+
+  // The children the program gave slots below the split target in parent.
+  Result<std::vector<Child>> children_of(int parent) const {
+    std::vector<Child> out;
+    int fd = bpf_map__fd(skel->maps.children);
+    __u64 key = 0, next = 0;
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      sm_child c{};
+      if (bpf_map_lookup_elem(fd, &key, &c) != 0) continue;
+      if (c.parent != static_cast<__u32>(parent)) continue;
+      out.push_back({.cgroup_id = key,
+                     .name = std::string(c.name, strnlen(c.name, sizeof c.name)),
+                     .slot = static_cast<int>(c.slot),
+                     .first_ns = c.first_ns});
+    }
+    std::sort(out.begin(), out.end(), [](const Child& a, const Child& b) { return a.first_ns < b.first_ns; });
+    return out;
+  }
+
+  // Frees a child's slot: zeroed first, so a slot the program claims is clean.
+  Status release(const Child& child) {
+    if (auto st = zero_slot(child.slot); !st) return st;
+    __atomic_store_n(&skel->bss->capture_opens[child.slot], 0, __ATOMIC_RELAXED);
+    bpf_map_delete_elem(bpf_map__fd(skel->maps.children), &child.cgroup_id);
+    auto key = static_cast<__u32>(child.slot);
+    if (bpf_map_delete_elem(bpf_map__fd(skel->maps.slot_claims), &key) != 0)
+      return errno_error("cannot free recorder slot " + std::to_string(child.slot));
+    return {};
+  }
+
+  // The files slot's processes opened while it was captured.
+  Result<std::vector<OpenedFile>> opened(int slot) const {
+    std::vector<OpenedFile> out;
+    int fd = bpf_map__fd(skel->maps.opens);
+    sm_open_key key{}, next{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      key = next;
+      prev = &key;
+      if (key.slot != static_cast<__u32>(slot)) continue;
+      sm_open_value v{};
+      if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
+      out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.reads, v.writes, v.first_ns});
+    }
+    std::sort(out.begin(), out.end(), [](const OpenedFile& a, const OpenedFile& b) { return a.path < b.path; });
+    if (auto lost = __atomic_load_n(&skel->bss->opens_lost, __ATOMIC_RELAXED))
+      return Error{std::to_string(lost) + " opened files were not noted (too many distinct paths): the list of "
+                                          "files read is incomplete"};
+    return out;
   }
 
   // Stops naming violations in slot (the program reads the flag first).
@@ -280,8 +355,13 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   auto targets = static_cast<__u32>(options.max_targets);
   if (int err = bpf_map__set_max_entries(impl->skel->maps.counters, targets * SM_SLOT_ENTRIES))
     return libbpf_error("cannot size the counter map", err);
-  // sys_exit names violations; mining does not pay for it.
-  if (!options.violations) bpf_program__set_autoload(impl->skel->progs.sys_exit, false);
+  // sys_exit names violations; mining does not pay for it until a target is
+  // watched (watch() attaches it). The open tracepoints wait for their first use.
+  if (!options.violations) bpf_program__set_autoattach(impl->skel->progs.sys_exit, false);
+  for (auto* prog : {impl->skel->progs.sys_enter_open, impl->skel->progs.sys_enter_openat,
+                     impl->skel->progs.sys_enter_openat2})
+    bpf_program__set_autoattach(prog, false);
+  impl->skel->rodata->slot_count = targets;
   if (auto st = set_up_arguments(impl->skel, options); !st) return st.error();
   set_up_fork_numbers(impl->skel);
   impl->violations = options.violations;
@@ -298,9 +378,12 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
 bool EbpfRecorder::mounted_tracefs() const { return impl_->tracefs && impl_->tracefs->mounted_here(); }
 
 Result<Target*> EbpfRecorder::add_target(const std::string& name) {
+  std::lock_guard lock(impl_->mutex);
   int slot = -1;
   for (size_t i = 0; i < impl_->slot_used.size(); ++i)
-    if (!impl_->slot_used[i]) {
+    // A slot of an earlier target is still claimed; a free one is claimed
+    // against the program, which gives slots to split targets' children.
+    if (!impl_->slot_used[i] && (impl_->slot_dirty[i] || impl_->claim(static_cast<int>(i)))) {
       slot = static_cast<int>(i);
       break;
     }
@@ -322,15 +405,31 @@ Result<Target*> EbpfRecorder::add_target(const std::string& name) {
 }
 
 Status EbpfRecorder::remove_target(Target* target) {
+  std::lock_guard lock(impl_->mutex);
   __atomic_store_n(&impl_->skel->bss->target_ids[target->slot], 0, __ATOMIC_RELEASE);
   impl_->unwatch(target->slot);
+  impl_->watched_slots.erase(target->slot);
+  if (impl_->watched_slots.empty() && impl_->exit_link) {
+    bpf_link__destroy(impl_->exit_link);
+    impl_->exit_link = nullptr;
+  }
+  __atomic_store_n(&impl_->skel->bss->capture_opens[target->slot], 0, __ATOMIC_RELAXED);
   Status removed = target->cgroup.remove();
+  // Its children's cgroups went with it: their slots are free again.
+  if (__atomic_load_n(&impl_->skel->bss->split_targets[target->slot], __ATOMIC_RELAXED)) {
+    __atomic_store_n(&impl_->skel->bss->split_targets[target->slot], 0, __ATOMIC_RELEASE);
+    if (auto kids = impl_->children_of(target->slot))
+      for (const auto& child : *kids)
+        if (auto st = impl_->release(child); !st && removed) removed = st;
+  }
   impl_->slot_used[static_cast<size_t>(target->slot)] = false;
   std::erase_if(impl_->targets, [&](const auto& t) { return t.get() == target; });
   return removed;
 }
 
-Result<Counts> EbpfRecorder::snapshot(const Target& target) {
+Result<Counts> EbpfRecorder::snapshot(const Target& target) { return snapshot_slot(target.slot); }
+
+Result<Counts> EbpfRecorder::snapshot_slot(int slot) {
   Counts counts;
   std::vector<sm_counter> values(static_cast<size_t>(impl_->ncpus));
   int fd = bpf_map__fd(impl_->skel->maps.counters);
@@ -339,7 +438,7 @@ Result<Counts> EbpfRecorder::snapshot(const Target& target) {
     for (__u32 abi = 0; abi < SM_ABI_COUNT; ++abi) {
       auto arch = syscalls::arch_for_abi(static_cast<int>(abi));
       for (__u32 nr = 0; nr < SM_NR_MAX; ++nr) {
-        __u32 index = static_cast<__u32>(target.slot) * SM_SLOT_ENTRIES + sm_counter_index(0, armed, abi, nr);
+        __u32 index = static_cast<__u32>(slot) * SM_SLOT_ENTRIES + sm_counter_index(0, armed, abi, nr);
         if (bpf_map_lookup_elem(fd, &index, values.data()) != 0)
           return errno_error("cannot read the recorder's counters");
         std::uint64_t count = 0, first = 0;
@@ -359,7 +458,7 @@ Result<Counts> EbpfRecorder::snapshot(const Target& target) {
   while (bpf_map_get_next_key(odd_fd, prev, &next) == 0) {
     key = next;
     prev = &key;
-    if (key.slot != static_cast<__u32>(target.slot)) continue;
+    if (key.slot != static_cast<__u32>(slot)) continue;
     sm_odd_value v{};
     if (bpf_map_lookup_elem(odd_fd, &key, &v) != 0) continue;
     auto arch = syscalls::arch_for_abi(key.abi);
@@ -367,13 +466,22 @@ Result<Counts> EbpfRecorder::snapshot(const Target& target) {
     add(key.armed ? counts.armed : counts.unarmed,
         SyscallKey{*arch, syscalls::seccomp_number(key.abi, key.nr)}, v.count, v.first_ns);
   }
-  if (auto st = impl_->read_arguments(target.slot, counts); !st) return st.error();
+  if (auto st = impl_->read_arguments(slot, counts); !st) return st.error();
   return counts;
 }
 
 Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
-  if (!impl_->violations)
-    return Error{"the recorder was opened without violation naming (EbpfOptions::violations)", EINVAL};
+  std::lock_guard lock(impl_->mutex);
+  // sys_exit runs from the first watched target on, until none is left.
+  if (!impl_->violations && !impl_->exit_link) {
+    impl_->exit_link = bpf_program__attach(impl_->skel->progs.sys_exit);
+    if (!impl_->exit_link) {
+      int err = -errno;
+      impl_->exit_link = nullptr;
+      return libbpf_error("cannot attach the recorder to raw_syscalls:sys_exit", err);
+    }
+  }
+  impl_->watched_slots.insert(target.slot);
   auto slot = static_cast<__u32>(target.slot);
   impl_->unwatch(target.slot);
   for (const auto& key : watch.allowed) {
@@ -473,6 +581,14 @@ Result<Violations> EbpfRecorder::violations(const Target& target) {
 }
 
 Status EbpfRecorder::health() const {
+  bool exit_attached = false;
+  {
+    std::lock_guard lock(impl_->mutex);
+    exit_attached = impl_->exit_attached();
+  }
+  if (auto lost = __atomic_load_n(&impl_->skel->bss->split_lost, __ATOMIC_RELAXED))
+    return Error{std::to_string(lost) + " syscalls of containers below a split target were not counted (all " +
+                 std::to_string(impl_->slot_used.size()) + " recorder slots were taken): the recording is incomplete"};
   int fd = bpf_map__fd(impl_->skel->maps.errors);
   for (__u32 i = 0; i < SM_ERR_COUNT; ++i) {
     __u64 n = 0;
@@ -498,7 +614,7 @@ Status EbpfRecorder::health() const {
     }
   }
   for (auto* prog : {impl_->skel->progs.sys_enter, impl_->skel->progs.sys_exit}) {
-    if (prog == impl_->skel->progs.sys_exit && !impl_->violations) continue;
+    if (prog == impl_->skel->progs.sys_exit && !impl_->violations && !exit_attached) continue;
     bpf_prog_info info{};
     __u32 len = sizeof info;
     if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
@@ -587,7 +703,9 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
 
 // ---- Executables (sandmine reach) ----
 
-Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) {
+Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) { return execs_slot(target.slot); }
+
+Result<std::vector<ExecCount>> EbpfRecorder::execs_slot(int slot) {
   std::vector<ExecCount> out;
   int fd = bpf_map__fd(impl_->skel->maps.execs);
   sm_exec_key key{}, next{};
@@ -595,7 +713,7 @@ Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) {
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
-    if (key.slot != static_cast<__u32>(target.slot)) continue;
+    if (key.slot != static_cast<__u32>(slot)) continue;
     sm_exec_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
     out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.count, v.first_ns});
@@ -610,5 +728,52 @@ Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) {
                                         "binaries is incomplete"};
   return out;
 }
+
+}  // namespace sandmine::trace
+
+// ---- Split targets (sandmine record) ----
+
+namespace sandmine::trace {
+
+Status EbpfRecorder::split(const Target& target) {
+  __atomic_store_n(&impl_->skel->bss->split_targets[target.slot], 1, __ATOMIC_RELEASE);
+  return {};
+}
+
+Result<std::vector<Child>> EbpfRecorder::children(const Target& target) { return impl_->children_of(target.slot); }
+
+Result<Counts> EbpfRecorder::snapshot(const Child& child) { return snapshot_slot(child.slot); }
+
+Result<std::vector<ExecCount>> EbpfRecorder::execs(const Child& child) { return execs_slot(child.slot); }
+
+Status EbpfRecorder::release(const Child& child) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->release(child);
+}
+
+// ---- Files opened for reading ----
+
+Status EbpfRecorder::capture_opens(const Target& target, bool on) {
+  std::lock_guard lock(impl_->mutex);
+  if (on && impl_->open_links.empty()) {
+    for (auto* prog : {impl_->skel->progs.sys_enter_open, impl_->skel->progs.sys_enter_openat,
+                       impl_->skel->progs.sys_enter_openat2}) {
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) {
+        int err = -errno;
+        for (auto* l : impl_->open_links) bpf_link__destroy(l);
+        impl_->open_links.clear();
+        return libbpf_error(std::string("cannot attach the recorder to syscalls:") + bpf_program__name(prog), err);
+      }
+      impl_->open_links.push_back(link);
+    }
+  }
+  __atomic_store_n(&impl_->skel->bss->capture_opens[target.slot], on ? 1 : 0, __ATOMIC_RELEASE);
+  return {};
+}
+
+Result<std::vector<OpenedFile>> EbpfRecorder::opened(const Target& target) { return impl_->opened(target.slot); }
+
+Result<std::vector<OpenedFile>> EbpfRecorder::opened(const Child& child) { return impl_->opened(child.slot); }
 
 }  // namespace sandmine::trace

@@ -10,6 +10,7 @@
 #include "support/engines.h"
 #include "support/trace_run.h"
 #include "sys/files.h"
+#include "util/sha256.h"
 
 namespace sandmine::test {
 
@@ -21,7 +22,8 @@ class Check : public RuncTest {
     if (!is_root() || !fs::exists(kRunc)) return;
     mined_ = new TempDir;
     cache_ = new TempDir;
-    Outcome r = sandmine({"mine", httpd_spec(), "-o", mined_->path(), "--cache", cache_->path()});
+    // Names only: the check watches names, and the broken profile below edits the one name list.
+    Outcome r = sandmine({"mine", httpd_spec(), "--args", "off", "-o", mined_->path(), "--cache", cache_->path()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // A profile without sendfile, which httpd calls for every file it serves.
     auto profile = read_json(mined_->file("profile.json"));
@@ -59,6 +61,7 @@ TEST_F(Check, TheMinedProfilePassesInBothModes) {
     EXPECT_EQ(result["passed"], true);
     EXPECT_EQ(result["mode"], mode);
     EXPECT_EQ(result["violations"], nlohmann::json::array());
+    EXPECT_EQ(result["differs_from_mined"], nlohmann::json::array()) << "the same spec, image and files";
     std::vector<std::string> steps;
     for (const auto& s : result["steps"]) {
       steps.push_back(s["name"]);
@@ -72,6 +75,61 @@ TEST_F(Check, TheMinedProfilePassesInBothModes) {
       EXPECT_FALSE(result.contains("audit"));
     }
   }
+}
+
+// What the profile was mined from: the example's image (the one recipe in
+// the cache), its command, no variables, and the two files busybox httpd
+// reads at start, with the digests of the image's own copies.
+TEST_F(Check, TheProfileSaysWhatItWasMinedFrom) {
+  auto from = read_json(mined_->file("profile.json"))["sandmine"]["minedFrom"];
+  std::vector<std::string> images;
+  for (const auto& entry : fs::directory_iterator(cache_->path()))
+    if (entry.is_directory()) images.push_back(entry.path().filename());
+  ASSERT_EQ(images.size(), 1u);
+  EXPECT_EQ(from["name"], "busybox-httpd");
+  EXPECT_EQ(from["engine"], "runc");
+  EXPECT_EQ(from["image"], images[0]);
+  EXPECT_EQ(from["command"],
+            nlohmann::json::array({"/bin/sh", "-c",
+                                   "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & pid=$!; wait"}));
+  EXPECT_EQ(from["env"], nlohmann::json::object());
+  const std::string rootfs = cache_->path() + "/" + images[0] + "/rootfs";
+  EXPECT_EQ(from["configFiles"],
+            nlohmann::json({{"/etc/group", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/group"))},
+                            {"/etc/passwd", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/passwd"))}}));
+  EXPECT_FALSE(from.contains("configFilesNote")) << from.dump();
+
+  Outcome explained = sandmine({"explain", mined_->file("profile.json")});
+  EXPECT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(explained.out.find("\n  image: " + images[0] + "\n"), std::string::npos) << explained.out;
+  EXPECT_NE(explained.out.find("\n  configuration files read at start: 2\n    /etc/group sha256:"), std::string::npos)
+      << explained.out;
+}
+
+// A profile that says it was mined from another image, with a variable the
+// container does not have and another /etc/passwd: three warnings, the
+// verdict unchanged.
+TEST_F(Check, WarnsWhenTheContainerDiffersFromWhatTheProfileWasMinedFrom) {
+  TempDir out;
+  auto profile = read_json(mined_->file("profile.json"));
+  auto& from = profile["sandmine"]["minedFrom"];
+  const std::string image = from["image"];
+  const std::string passwd = from["configFiles"]["/etc/passwd"];
+  const std::string other(64, '0');
+  from["image"] = "sha256:" + other;
+  from["env"]["GONE"] = "sha256:" + other;
+  from["configFiles"]["/etc/passwd"] = "sha256:" + other;
+  write_text(out.file("other.json"), profile.dump());
+  Outcome r = check(out.file("other.json"), "complain", out.file("result.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = {
+      "image " + image + " is not the one the profile was mined from (sha256:" + other + ")",
+      "environment variable GONE is not set; it was when the profile was mined",
+      "configuration file /etc/passwd has other content (" + passwd.substr(0, 19) +
+          ") than when the profile was mined (sha256:000000000000)",
+  };
+  for (const auto& line : lines) EXPECT_NE(r.err.find("sandmine: warning: " + line + "\n"), std::string::npos) << r.err;
+  EXPECT_EQ(read_json(out.file("result.json"))["differs_from_mined"], nlohmann::json(lines));
 }
 
 TEST_F(Check, AMissingCallIsNamedInBothModes) {
