@@ -27,17 +27,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <sched.h>
 
 #include <fstream>
-#include <thread>
 #include <functional>
 #include <map>
 #include <ranges>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "empty.skel.h"
@@ -118,8 +118,10 @@ int main(int argc, char** argv) {
   app.add_option("--calls", c.calls, "Calls per run")->capture_default_str();
   app.add_option("--ptrace-calls", c.ptrace_calls, "Calls per ptrace run")->capture_default_str();
   app.add_option("--rounds", c.rounds, "Alternated rounds; medians over them")->capture_default_str();
-  app.add_option("--cpu", c.cpu, "Pin the benchmark and its loops to this CPU (-1: the last; migrations between "
-                 "vCPUs are the largest noise on a small VM)")->capture_default_str();
+  app.add_option("--cpu", c.cpu,
+                 "Pin the benchmark and its loops to this CPU (-1: the last; migrations between "
+                 "vCPUs are the largest noise on a small VM)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (c.cpu < 0) c.cpu = static_cast<int>(std::thread::hardware_concurrency()) - 1;
@@ -142,11 +144,31 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, std::function<double()>>> conditions{
       {"untraced", [&] { return run_plain(c, out); }},
       {"filter", [&] { return run_plain(c, out, true); }},
-      {"empty raw_tp", [&] { EmptyProgram e; return run_plain(c, out); }},
-      {"empty + filter", [&] { EmptyProgram e; return run_plain(c, out, true); }},
-      {"ebpf outside", [&] { auto rec = open_ebpf(); return run_plain(c, out); }},
-      {"ebpf inside", [&] { auto rec = open_ebpf(); return run_recorded(*rec, c, c.calls, out); }},
-      {"ebpf names only", [&] { auto rec = open_ebpf(false); return run_recorded(*rec, c, c.calls, out); }},
+      {"empty raw_tp",
+       [&] {
+         EmptyProgram e;
+         return run_plain(c, out);
+       }},
+      {"empty + filter",
+       [&] {
+         EmptyProgram e;
+         return run_plain(c, out, true);
+       }},
+      {"ebpf outside",
+       [&] {
+         auto rec = open_ebpf();
+         return run_plain(c, out);
+       }},
+      {"ebpf inside",
+       [&] {
+         auto rec = open_ebpf();
+         return run_recorded(*rec, c, c.calls, out);
+       }},
+      {"ebpf names only",
+       [&] {
+         auto rec = open_ebpf(false);
+         return run_recorded(*rec, c, c.calls, out);
+       }},
       {"ptrace",
        [&] {
          auto rec = trace::PtraceRecorder::create();
@@ -163,7 +185,8 @@ int main(int argc, char** argv) {
         ns[name].push_back(run());
       }
       std::vector<std::string> line;
-      for (const auto& [name, run] : conditions) line.push_back(fmt::format("{} {:.0f} ns", name, ns[name].back()));
+      for (const auto& [name, run] : conditions)
+        line.push_back(fmt::format("{} {:.0f} ns", name, ns[name].back()));
       fmt::print(stderr, "round {}/{}: {}\n", round + 1, c.rounds, fmt::join(line, ", "));
     }
   } catch (const std::exception& e) {

@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "work_dir.h"
 #include "explore/bench.h"
 #include "profile/docker_json.h"
 #include "spec/spec.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
+#include "work_dir.h"
 
 namespace sandmine::cli {
 
@@ -27,7 +27,6 @@ struct BenchCliOptions {
   std::string cache;
 };
 
-
 std::string ratio_text(const std::optional<double>& r) { return r ? fmt::format("{:.3f}", *r) : "-"; }
 
 std::string values_text(const std::vector<double>& v) {
@@ -42,8 +41,9 @@ void print_table(const explore::BenchResult& r) {
   for (const auto& c : r.results)
     fmt::print("{:<11} {:>12} {:>10} {:>7.1f}% {:>14} {:>10}   {}\n", to_string(c.config),
                c.median ? fmt::format("{:.6g}", *c.median) : "-", ratio_text(c.ratio),
-               100 * explore::spread(c.throughputs()), c.cpu_median ? fmt::format("{:.4g}", *c.cpu_median) : "-",
-               ratio_text(c.cpu_ratio), values_text(c.throughputs()));
+               100 * explore::spread(c.throughputs()),
+               c.cpu_median ? fmt::format("{:.4g}", *c.cpu_median) : "-", ratio_text(c.cpu_ratio),
+               values_text(c.throughputs()));
   if (r.step_names.size() > 1) {
     // Each step on its own; the rounds' throughputs are their geometric means.
     for (size_t i = 0; i < r.step_names.size(); ++i) {

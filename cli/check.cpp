@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "work_dir.h"
 #include "engine/ulimit.h"
 #include "explore/check.h"
 #include "profile/docker_json.h"
@@ -12,6 +11,7 @@
 #include "spec/spec.h"
 #include "sys/files.h"
 #include "sys/interrupt.h"
+#include "work_dir.h"
 
 namespace sandmine::cli {
 
@@ -26,7 +26,6 @@ struct CheckCliOptions {
   std::string cache;
   std::vector<std::string> ulimits;
 };
-
 
 int run(const CheckCliOptions& o) {
   const engine::EngineOptions engine_options{.ulimits = must(engine::parse_ulimits(o.ulimits))};
@@ -60,9 +59,10 @@ int run(const CheckCliOptions& o) {
   for (const auto& line : report::violation_lines(result)) say("violation: " + line);
   if (auto line = report::audit_line(result); !line.empty()) say(line);
   if (!result.passed()) {
-    say(fmt::format("check failed: {} of {} steps failed, {} syscalls outside the profile",
-                    std::count_if(result.steps.begin(), result.steps.end(), [](const auto& s) { return !s.ok; }),
-                    result.steps.size(), result.violations.size()));
+    say(fmt::format(
+        "check failed: {} of {} steps failed, {} syscalls outside the profile",
+        std::count_if(result.steps.begin(), result.steps.end(), [](const auto& s) { return !s.ok; }),
+        result.steps.size(), result.violations.size()));
     return kExitFailed;
   }
   say(fmt::format("check passed: {} steps, no call outside the profile", result.steps.size()));
@@ -74,14 +74,16 @@ int run(const CheckCliOptions& o) {
 void add_check(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CheckCliOptions>();
   auto* cmd = app.add_subcommand(
-      "check", "Start a spec's container under a profile, run its held-out validate steps, name every violation");
+      "check",
+      "Start a spec's container under a profile, run its held-out validate steps, name every violation");
   cmd->add_option("spec", o->spec, "The spec (YAML; docs/spec.md)")->required();
   cmd->add_option("--profile", o->profile, "The Docker/OCI seccomp profile to check")->required();
   cmd->add_option("--engine", o->engine, "Container engine")
       ->check(CLI::IsMember({"runc", "docker", "podman"}))
       ->capture_default_str();
-  cmd->add_option("--mode", o->mode,
-                  "complain: denials become SCMP_ACT_LOG, the workload runs to the end; enforce: the profile as it is")
+  cmd->add_option(
+         "--mode", o->mode,
+         "complain: denials become SCMP_ACT_LOG, the workload runs to the end; enforce: the profile as it is")
       ->check(CLI::IsMember({"complain", "enforce"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the result as JSON here (docs/formats.md)");
@@ -105,7 +107,8 @@ void add_check(CLI::App& app, int& exit_code) {
       "2 bad input or environment (or Ctrl-C).\n\n"
       "EXAMPLES:\n"
       "  sudo sandmine check examples/nginx.yaml --profile out/nginx/profile.json\n"
-      "  sudo sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce --engine docker");
+      "  sudo sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce --engine "
+      "docker");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

@@ -3,8 +3,8 @@
 #include <fmt/ranges.h>
 
 #include "command.h"
-#include "profile/explain.h"
 #include "profile/docker_json.h"
+#include "profile/explain.h"
 
 namespace sandmine::cli {
 

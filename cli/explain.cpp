@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "profile/explain.h"
 #include "profile/docker_json.h"
+#include "profile/explain.h"
 
 namespace sandmine::cli {
 

@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "command.h"
-#include "profile/export.h"
 #include "profile/docker_json.h"
+#include "profile/export.h"
 #include "sys/files.h"
 
 namespace sandmine::cli {

@@ -41,8 +41,8 @@ std::string engine(const std::string& name) {
   std::string version = first_line_of(*path + " --version");
   std::string out = *path + (version.empty() ? "" : " (" + version + ")");
   if (name == "docker")
-    out +=
-        sys::unix_socket_answers("/var/run/docker.sock") ? "; daemon running" : "; daemon not running (start dockerd)";
+    out += sys::unix_socket_answers("/var/run/docker.sock") ? "; daemon running"
+                                                            : "; daemon not running (start dockerd)";
   return out;
 }
 

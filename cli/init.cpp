@@ -43,8 +43,9 @@ int run(const InitOptions& o) {
                                                     .progress = [](const std::string& l) { say(l); }}));
   if (out) {
     must(out->commit(starter.yaml));
-    say(fmt::format("wrote {}: {} explore steps; add your own test commands where it says, then: sandmine mine {}",
-                    o.output, starter.spec.explore.size(), o.output));
+    say(fmt::format(
+        "wrote {}: {} explore steps; add your own test commands where it says, then: sandmine mine {}",
+        o.output, starter.spec.explore.size(), o.output));
   } else {
     std::fputs(starter.yaml.c_str(), stdout);
   }

@@ -6,17 +6,17 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
-#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "command.h"
 #include "engine/ulimit.h"
 #include "explore/pipeline.h"
-#include "profile/docker_json.h"
 #include "explore/starter.h"
 #include "image/fetch.h"
+#include "profile/docker_json.h"
 #include "reach/reach_json.h"
 #include "report/check_report.h"
 #include "report/html.h"
@@ -143,9 +143,10 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
   must(trace_out.commit(trace_doc.dump(2) + "\n"));
   if (outcome.profile) must(profile_out.commit(profile::to_docker_json(*outcome.profile).dump(2) + "\n"));
   if (held_out)
-    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) + "\n"));
-  must(summary_out.commit(report::summary_markdown(spec, result, outcome.profile ? &*outcome.profile : nullptr,
-                                                   held_out ? &*held_out : nullptr)));
+    must(check_out.commit(report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out).dump(2) +
+                          "\n"));
+  must(summary_out.commit(report::summary_markdown(
+      spec, result, outcome.profile ? &*outcome.profile : nullptr, held_out ? &*held_out : nullptr)));
   must(log_out.commit(log));
   std::optional<nlohmann::json> reach_doc;
   if (outcome.reach) {
@@ -155,16 +156,17 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
   // The report shows what the files say, so `sandmine report DIR` writes the same page again.
   report::ReportInput report_input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json"))};
   if (outcome.profile) report_input.profile = must(profile::read_profile(dir + "/profile.json"));
-  if (held_out) report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
+  if (held_out)
+    report_input.check = report::check_json(spec.name, dir + "/profile.json", o.engine, *held_out);
   report_input.bench = fresh_bench(dir, started);
   report_input.reach = reach_doc;
   must(report_out.commit(report::report_html(report_input)));
   mined.report = std::move(report_input);
 
   if (int sig = sys::interrupt_signal())
-    throw UserError(
-        fmt::format("interrupted by signal {}: the container was stopped and removed; partial trace in {}{}",
-                    sig, dir + "/trace.json", outcome.profile ? ", profile in " + dir + "/profile.json" : ""));
+    throw UserError(fmt::format(
+        "interrupted by signal {}: the container was stopped and removed; partial trace in {}{}", sig,
+        dir + "/trace.json", outcome.profile ? ", profile in " + dir + "/profile.json" : ""));
   if (result.failed)
     throw UserError(result.failure +
                     "; no profile written (a profile from a broken run would deny what "
@@ -174,12 +176,13 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
     throw UserError(outcome.reach_error + "; the profile in " + dir +
                     "/profile.json is what was mined, without the additions, and was not checked");
   if (!outcome.check_error.empty())
-    throw UserError("the held-out check could not run: " + outcome.check_error + "; the profile is in " + dir +
-                    "/profile.json");
+    throw UserError("the held-out check could not run: " + outcome.check_error + "; the profile is in " +
+                    dir + "/profile.json");
   say(fmt::format(
       "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
       "summary.md, report.html, mine.log",
-      spec.name, result.mining_seconds, result.image_seconds, profile::allowed_names(*outcome.profile).size(), dir));
+      spec.name, result.mining_seconds, result.image_seconds, profile::allowed_names(*outcome.profile).size(),
+      dir));
   if (held_out && !held_out->passed()) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);
@@ -324,14 +327,15 @@ void add_mine(CLI::App& app, int& exit_code) {
                                  "Mine a container's seccomp profile: run it under the recorder and drive it "
                                  "with the spec's steps");
   cmd->add_option(
-         "spec", o->specs,
-         "The spec (YAML; docs/spec.md). Several: each is mined into DIR/<name>, and DIR/index.html\n"
-         "links their reports");
+      "spec", o->specs,
+      "The spec (YAML; docs/spec.md). Several: each is mined into DIR/<name>, and DIR/index.html\n"
+      "links their reports");
   cmd->add_option("--image", o->image,
                   "No spec file: mine the spec `sandmine init IMAGE` would write (the image's command,\n"
                   "ready probe, handled signals, a restart, its stop), plus --explore steps. IMAGE: a\n"
                   "reference in Docker's or Podman's store, oci:DIR[:TAG], docker-archive:FILE");
-  cmd->add_option("--ready", o->ready, "With --image: tcp:PORT or http:PORT[/PATH], replacing the config's probe");
+  cmd->add_option("--ready", o->ready,
+                  "With --image: tcp:PORT or http:PORT[/PATH], replacing the config's probe");
   cmd->add_option("--explore", o->explore,
                   "With --image: a shell command run on the host in the container's network namespace\n"
                   "(as a run step), before the signal steps; repeat for more")

@@ -37,22 +37,24 @@ std::string rootfs_for(const trace::Trace& t, const ReachCliOptions& o) {
   std::string entry = o.image_cache + "/" + t.target.image + "/rootfs";
   std::error_code ec;
   if (!fs::is_directory(entry, ec))
-    throw UserError("image " + t.target.image.substr(0, 12) + " of " + o.dir + "/trace.json is not in the image cache " +
-                    o.image_cache + " (mine it again, or give its root file system with --rootfs PATH)");
+    throw UserError("image " + t.target.image.substr(0, 12) + " of " + o.dir +
+                    "/trace.json is not in the image cache " + o.image_cache +
+                    " (mine it again, or give its root file system with --rootfs PATH)");
   return entry;
 }
 
 int run(const ReachCliOptions& o) {
   std::error_code ec;
-  if (!fs::is_directory(o.dir, ec)) throw UserError(o.dir + ": not a directory (give the output folder of sandmine mine)");
+  if (!fs::is_directory(o.dir, ec))
+    throw UserError(o.dir + ": not a directory (give the output folder of sandmine mine)");
   auto t = must(trace::read_trace(o.dir + "/trace.json"));
   if (t.binaries.empty())
-    throw UserError(o.dir + "/trace.json lists no binaries (recorded by an older sandmine, or by the ptrace "
-                            "backend): mine or trace it again with the eBPF recorder");
+    throw UserError(o.dir +
+                    "/trace.json lists no binaries (recorded by an older sandmine, or by the ptrace "
+                    "backend): mine or trace it again with the eBPF recorder");
   std::string rootfs = rootfs_for(t, o);
-  reach::ReachOptions ro{.cache_dir = o.no_cache ? "" : o.reach_cache, .progress = [](const std::string& line) {
-                           say(line);
-                         }};
+  reach::ReachOptions ro{.cache_dir = o.no_cache ? "" : o.reach_cache,
+                         .progress = [](const std::string& line) { say(line); }};
   auto report = must(reach::analyse(t, rootfs, ro));
   auto doc = reach::to_json(report, t.target.image);
   auto out = must(sys::OutputFile::create(o.dir + "/reach.json"));
@@ -70,12 +72,15 @@ int run(const ReachCliOptions& o) {
     say("wrote " + o.dir + "/report.html");
   }
   const auto& c = doc["counts"];
-  say(fmt::format("{} binaries: {} syscalls reachable, {} seen, {} reachable but unseen ({} risky or on a CVE path), "
-                  "{} safe to add; {:.1f} s (C library table {})",
-                  report.binaries.size(), c["reachable"].get<std::size_t>(), c["seen"].get<std::size_t>(),
-                  c["unseen"].get<std::size_t>(), c["unseen_risky"].get<std::size_t>(),
-                  c["reachable_safe"].get<std::size_t>(), report.seconds,
-                  report.libc_path.empty() ? "none" : report.libc_cached ? "cached" : "built"));
+  say(fmt::format(
+      "{} binaries: {} syscalls reachable, {} seen, {} reachable but unseen ({} risky or on a CVE path), "
+      "{} safe to add; {:.1f} s (C library table {})",
+      report.binaries.size(), c["reachable"].get<std::size_t>(), c["seen"].get<std::size_t>(),
+      c["unseen"].get<std::size_t>(), c["unseen_risky"].get<std::size_t>(),
+      c["reachable_safe"].get<std::size_t>(), report.seconds,
+      report.libc_path.empty() ? "none"
+      : report.libc_cached     ? "cached"
+                               : "built"));
   for (const auto& b : report.binaries)
     if (!b.error.empty()) say("not analysed: " + b.path + ": " + b.error);
   if (!report.seen_unreachable.empty()) {
@@ -93,14 +98,17 @@ int run(const ReachCliOptions& o) {
 void add_reach(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ReachCliOptions>();
   auto* cmd = app.add_subcommand(
-      "reach", "The syscalls the binaries a container ran can reach (static analysis), next to what mining saw");
-  cmd->add_option("dir", o->dir, "The output folder of sandmine mine (or of sandmine trace -o DIR/trace.json)")
+      "reach",
+      "The syscalls the binaries a container ran can reach (static analysis), next to what mining saw");
+  cmd->add_option("dir", o->dir,
+                  "The output folder of sandmine mine (or of sandmine trace -o DIR/trace.json)")
       ->required();
   cmd->add_option("--rootfs", o->rootfs,
                   "The root file system the binaries ran from (default: the image cache entry of the trace's "
                   "image; / for a traced command)");
   cmd->add_option("--image-cache", o->image_cache, "The image cache mine used")->capture_default_str();
-  cmd->add_option("--cache", o->reach_cache, "Where C library tables are cached by build id")->capture_default_str();
+  cmd->add_option("--cache", o->reach_cache, "Where C library tables are cached by build id")
+      ->capture_default_str();
   cmd->add_flag("--no-cache", o->no_cache, "Analyse the C library again and cache nothing");
   cmd->footer(
       "Reads DIR/trace.json (its \"binaries\": every file the container executed and the libraries its\n"
@@ -117,7 +125,8 @@ void add_reach(CLI::App& app, int& exit_code) {
       "  sudo sandmine mine examples/nginx.yaml -o out/nginx && sandmine reach out/nginx\n"
       "  jq '.binaries[] | {path, counts}' out/nginx/reach.json\n"
       "  jq -r '.unseen[] | select(.risk != null) | .name' out/nginx/reach.json\n"
-      "  sudo sandmine trace -o t/trace.json -- /usr/bin/ls && sandmine reach t      # host binaries: --rootfs /\n"
+      "  sudo sandmine trace -o t/trace.json -- /usr/bin/ls && sandmine reach t      # host binaries: "
+      "--rootfs /\n"
       "  sandmine reach out/redis --rootfs /srv/redis-rootfs");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

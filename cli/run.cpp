@@ -38,9 +38,9 @@ struct RunCliOptions {
 /// values) by one process name.
 struct Reported {
   trace::SyscallKey key;
-  std::string label;  ///< "mkdir", or the call: "socket(AF_NETLINK, SOCK_RAW, 0)"
+  std::string label;                        ///< "mkdir", or the call: "socket(AF_NETLINK, SOCK_RAW, 0)"
   std::vector<profile::CallArgument> args;  ///< for a call decided by its arguments
-  std::string process;  ///< "?" when no call returned (exit, exit_group)
+  std::string process;                      ///< "?" when no call returned (exit, exit_group)
   std::uint64_t count = 0;
   std::uint64_t denied = 0;
 };
@@ -132,10 +132,8 @@ int run(const RunCliOptions& o) {
   if (recorder->mounted_tracefs())
     say("tracefs was not mounted: mounted it at /sys/kernel/tracing for this run (unmounted at exit)");
   sys::InterruptGuard interrupts;
-  auto rec = must(recorder->record({.argv = o.command,
-                                    .executable = executable,
-                                    .seccomp_filter = filter,
-                                    .watch = watch}));
+  auto rec = must(recorder->record(
+      {.argv = o.command, .executable = executable, .seccomp_filter = filter, .watch = watch}));
 
   auto violations = reported_violations(rec, prof, watch, mode);
   std::uint64_t calls = 0;
@@ -174,14 +172,15 @@ int run(const RunCliOptions& o) {
                 {"violations", list}};
     if (rec.interrupted_by) {
       doc["partial"] = true;
-      doc["partial_reason"] =
-          "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
+      doc["partial_reason"] = "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) +
+                              "; the command was stopped";
     }
     repair_utf8(doc);  // argv and process names need not be UTF-8
     must(out->commit(doc.dump(2) + "\n"));
   }
   if (rec.interrupted_by)
-    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
+    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " +
+                    o.command[0] +
                     (out ? "; partial result (marked partial) written to " + o.output : std::string()));
   if (o.fail_on_violation && !violations.empty()) return kExitFailed;
   return rec.exit.shell_code();

@@ -59,10 +59,12 @@ int run(const TraceOptions& o) {
   t.syscalls = trace::entries_from(rec.counts.armed, rec.start_ns);
   t.unarmed = trace::entries_from(rec.counts.unarmed, rec.start_ns);
   for (const auto& e : rec.execs)
-    t.binaries.push_back({e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, rec.start_ns)) / 1e6, {}});
+    t.binaries.push_back(
+        {e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, rec.start_ns)) / 1e6, {}});
   if (rec.interrupted_by) {
     t.partial = true;
-    t.partial_reason = "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
+    t.partial_reason =
+        "interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + "; the command was stopped";
   }
   if (out) must(out->commit(trace::to_json(t).dump(2) + "\n"));
 
@@ -74,11 +76,13 @@ int run(const TraceOptions& o) {
       const syscalls::ArgumentSpec* spec = syscalls::argument_spec(e.name);
       for (const auto& v : e.values)
         fmt::print(stderr, "{:8}   {:<40} {:>10}\n", "",
-                   spec && spec->rules.size() == v.args.size() ? syscalls::format_call(*spec, v.args)
-                                                               : fmt::format("{}({:#x})", e.name, fmt::join(v.args, ", ")),
+                   spec && spec->rules.size() == v.args.size()
+                       ? syscalls::format_call(*spec, v.args)
+                       : fmt::format("{}({:#x})", e.name, fmt::join(v.args, ", ")),
                    v.count);
       if (e.values_lost)
-        fmt::print(stderr, "{:8}   (values incomplete: {})\n", "", trace::describe_values_lost(e.values_lost));
+        fmt::print(stderr, "{:8}   (values incomplete: {})\n", "",
+                   trace::describe_values_lost(e.values_lost));
     }
   for (const auto& line : trace::lost_values_report(t)) say(line);
   std::set<std::string> arches;
@@ -87,7 +91,8 @@ int run(const TraceOptions& o) {
                   t.syscalls.size(), fmt::join(arches, ", "), o.command[0], t.target.duration_ms / 1000,
                   out ? "; wrote " + o.output : std::string()));
   if (rec.interrupted_by)
-    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " + o.command[0] +
+    throw UserError("interrupted by " + trace::ExitStatus::signal_name(rec.interrupted_by) + ": stopped " +
+                    o.command[0] +
                     (out ? "; partial trace (marked partial) written to " + o.output : std::string()));
   return rec.exit.shell_code();
 }
@@ -106,9 +111,10 @@ void add_trace(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-recording-filter", o->no_recording_filter,
                 "Do not install the allow-all recording filter before exec: then only threads that "
                 "install a seccomp filter themselves count as armed");
-  cmd->add_flag("-l,--list", o->list,
-                "Print the recorded syscalls (arch, name, count) to stderr, and under each syscall whose arguments "
-                "are mined its distinct values (socket(AF_INET, SOCK_STREAM, 0)) with their counts");
+  cmd->add_flag(
+      "-l,--list", o->list,
+      "Print the recorded syscalls (arch, name, count) to stderr, and under each syscall whose arguments "
+      "are mined its distinct values (socket(AF_INET, SOCK_STREAM, 0)) with their counts");
   cmd->add_option("command", o->command, "The command to run, after --")->expected(-1);
   cmd->footer(
       "The command's stdin, stdout and stderr are untouched and sandmine exits with its exit status;\n"

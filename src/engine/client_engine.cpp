@@ -181,8 +181,9 @@ std::vector<std::string> ClientEngine::run_args(const ContainerSpec& spec,
   // word replaces the Entrypoint (which also drops the image's Cmd). Podman
   // reads a JSON list as the list itself, so a program name is never parsed.
   if (!spec.command.empty())
-    args.insert(args.end(), {"--entrypoint", flavor_.name == "podman" ? nlohmann::json::array({spec.command[0]}).dump()
-                                                                       : spec.command[0]});
+    args.insert(args.end(),
+                {"--entrypoint", flavor_.name == "podman" ? nlohmann::json::array({spec.command[0]}).dump()
+                                                          : spec.command[0]});
   args.push_back(spec.image);
   if (!spec.command.empty()) args.insert(args.end(), spec.command.begin() + 1, spec.command.end());
   return args;

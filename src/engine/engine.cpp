@@ -29,7 +29,8 @@ bool ProcessContainer::running() const { return pid_ > 0 && process_running(pid_
 Status ProcessContainer::attach(pid_t pid) {
   pid_ = pid;
   auto ns = sys::open_netns(pid);
-  if (!ns) return Error{"cannot open the container's network namespace: " + ns.error().message, ns.error().errnum};
+  if (!ns)
+    return Error{"cannot open the container's network namespace: " + ns.error().message, ns.error().errnum};
   netns_ = std::move(*ns);
   return {};
 }

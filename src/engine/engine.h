@@ -25,7 +25,7 @@ struct ContainerSpec {
   std::string name;  ///< unique; engines put "sandmine" in the container's name
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
-  std::string user;     ///< "uid[:gid]"; empty: root
+  std::string user;  ///< "uid[:gid]"; empty: root
   /// Supplementary groups (runc: process.user.additionalGids; Docker and
   /// Podman: --group-add). Empty: none.
   std::vector<unsigned> additional_gids;

@@ -85,7 +85,8 @@ class RuncContainer final : public ProcessContainer {
     auto pid_text = sys::read_file(pid_file);
     if (!pid_text) return pid_text.error();
     pid_t pid = 0;
-    if (std::from_chars(pid_text->data(), pid_text->data() + pid_text->size(), pid).ec != std::errc() || pid <= 0)
+    if (std::from_chars(pid_text->data(), pid_text->data() + pid_text->size(), pid).ec != std::errc() ||
+        pid <= 0)
       return Error{"runc wrote no process id to " + pid_file + " for container " + name_, EINVAL};
     if (auto st = attach(pid); !st) return st.error();
     auto start = sys::run_command({runc_, "--root", root_, "start", name_});
@@ -275,8 +276,9 @@ Result<std::unique_ptr<Container>> Runc::start(const ContainerSpec& spec) {
   if (spec.seccomp == ContainerSpec::Seccomp::EngineDefault)
     return Error{"runc has no default seccomp profile: give one", EINVAL};
   if (!parse_user(spec.user))
-    return Error{"container user \"" + spec.user + "\" is not \"uid\" or \"uid:gid\" in digits (0 to 2147483647)",
-                 EINVAL};
+    return Error{
+        "container user \"" + spec.user + "\" is not \"uid\" or \"uid:gid\" in digits (0 to 2147483647)",
+        EINVAL};
   std::string root = state_dir_ + "/runc";
   std::string bundle = state_dir_ + "/" + spec.name;
   std::error_code ec;

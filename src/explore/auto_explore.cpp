@@ -26,7 +26,8 @@ bool has_auto_step(const spec::Spec& spec) {
                      [](const spec::Step& s) { return s.kind == spec::Step::Kind::Auto; });
 }
 
-generate::GenerateOptions generate_options(const spec::AutoExplore& a, std::vector<generate::TcpStream> traffic) {
+generate::GenerateOptions generate_options(const spec::AutoExplore& a,
+                                           std::vector<generate::TcpStream> traffic) {
   generate::GenerateOptions o;
   o.budget = std::chrono::duration_cast<std::chrono::milliseconds>(a.budget);
   o.quiet = a.quiet;
@@ -42,7 +43,8 @@ generate::GenerateOptions generate_options(const spec::AutoExplore& a, std::vect
   return o;
 }
 
-AutoExplorer::AutoExplorer(ContainerRun& run, std::size_t auto_steps, std::function<void(const std::string&)> say)
+AutoExplorer::AutoExplorer(ContainerRun& run, std::size_t auto_steps,
+                           std::function<void(const std::string&)> say)
     : run_(run), auto_left_(auto_steps), say_(std::move(say)) {}
 
 AutoExplorer::~AutoExplorer() = default;
@@ -54,7 +56,8 @@ void AutoExplorer::before_step() {
   auto capture = generate::TcpCapture::start(run_.container()->netns_fd());
   if (!capture) {
     capture_failed_ = true;
-    say_("auto: the spec's own traffic is not captured (the fuzzer has no seeds): " + capture.error().message);
+    say_("auto: the spec's own traffic is not captured (the fuzzer has no seeds): " +
+         capture.error().message);
     return;
   }
   capture_ = std::move(*capture);
@@ -73,7 +76,8 @@ void AutoExplorer::end_capture(const std::string& step) {
   auto streams = capture_->stop();
   capture_.reset();
   if (!streams) {
-    say_("auto: the traffic of step " + step + " is not kept as the fuzzer's seeds: " + streams.error().message);
+    say_("auto: the traffic of step " + step +
+         " is not kept as the fuzzer's seeds: " + streams.error().message);
     return;
   }
   traffic_.insert(traffic_.end(), streams->begin(), streams->end());
@@ -92,14 +96,14 @@ trace::AutoRecord AutoExplorer::run(const spec::Step& step, const RecordStep& re
     out.detail = "no container is running";
     return out;
   }
-  generate::ContainerTarget target(*container,
-                                   {.restart = [this] { return run_.restart(); },
-                                    .syscalls = [this] { return run_.calls_so_far(); },
-                                    .cgroup_dir = run_.cgroup_dir(),
-                                    .stop_signal = run_.spec().stop.signal});
-  say_(fmt::format("auto {}: exploring by itself for at most {:.0f} s ({} generated steps in a row adding "
-                   "nothing stop it; {} client connections of the spec's own steps to mutate)",
-                   step.name, out.budget_s, a.quiet, traffic_.size()));
+  generate::ContainerTarget target(*container, {.restart = [this] { return run_.restart(); },
+                                                .syscalls = [this] { return run_.calls_so_far(); },
+                                                .cgroup_dir = run_.cgroup_dir(),
+                                                .stop_signal = run_.spec().stop.signal});
+  say_(
+      fmt::format("auto {}: exploring by itself for at most {:.0f} s ({} generated steps in a row adding "
+                  "nothing stop it; {} client connections of the spec's own steps to mutate)",
+                  step.name, out.budget_s, a.quiet, traffic_.size()));
   auto source = generate::make_generator(target, generate_options(a, traffic_));
   std::optional<Clock::time_point> first;
   Clock::time_point last_end{};

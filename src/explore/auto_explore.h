@@ -38,8 +38,8 @@ class AutoExplorer {
   /// Records one generated step as the run records any step: runs body,
   /// snapshots the recorder, and returns what the step added to the run;
   /// nothing when the step failed (the run stops there).
-  using RecordStep = std::function<std::optional<generate::Feedback>(const std::string& name,
-                                                                    const std::function<StepOutcome()>& body)>;
+  using RecordStep = std::function<std::optional<generate::Feedback>(
+      const std::string& name, const std::function<StepOutcome()>& body)>;
 
   /// auto_steps: how many auto steps the run will run; the traffic of the
   /// spec's own steps is captured while one is still to come.

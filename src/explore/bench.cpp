@@ -149,7 +149,8 @@ class Bench {
                  .output = tail(outcome.output, kOutputTail)};
       // The server's own CPU time (the client runs outside its cgroup) per
       // unit of work: what a filter changes, steadier than throughput here.
-      if (cpu0 && cpu1 && *cpu1 >= *cpu0) sr.cpu_us_per_unit = cpu_per_unit(*cpu1 - *cpu0, *throughput, seconds);
+      if (cpu0 && cpu1 && *cpu1 >= *cpu0)
+        sr.cpu_us_per_unit = cpu_per_unit(*cpu1 - *cpu0, *throughput, seconds);
       r.steps.push_back(std::move(sr));
       throughputs.push_back(*throughput);
     }

@@ -87,10 +87,9 @@ class CheckRun {
     if (options_.progress) {
       std::vector<std::string> calls;
       for (const auto& [label, n] : ledger_->last_step()) calls.push_back(fmt::format("{} x{}", label, n));
-      options_.progress(fmt::format("check {} {}: {}{}", phase, name, outcome.ok ? "ok" : "FAILED: " + outcome.failure,
-                                    during ? fmt::format(" ({} calls outside the profile: {})", during,
-                                                         fmt::join(calls, ", "))
-                                           : ""));
+      options_.progress(fmt::format(
+          "check {} {}: {}{}", phase, name, outcome.ok ? "ok" : "FAILED: " + outcome.failure,
+          during ? fmt::format(" ({} calls outside the profile: {})", during, fmt::join(calls, ", ")) : ""));
     }
     bool ok = outcome.ok;
     result_.steps.push_back(std::move(outcome));
@@ -149,7 +148,8 @@ bool CheckResult::steps_passed() const {
   return true;
 }
 
-Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile, const CheckOptions& options) {
+Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile,
+                          const CheckOptions& options) {
   // The image's config fills in what the spec leaves out.
   auto resolved = resolve_spec(spec, options.engine, options.cache_dir, options.progress);
   if (!resolved) return resolved.error();

@@ -69,6 +69,7 @@ struct CheckResult {
 
 /// Runs the check of spec under profile. Environment errors are an Error;
 /// failing steps and violations are a result.
-Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile, const CheckOptions& options);
+Result<CheckResult> check(const spec::Spec& spec, const profile::Profile& profile,
+                          const CheckOptions& options);
 
 }  // namespace sandmine::explore

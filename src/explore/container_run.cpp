@@ -82,7 +82,8 @@ Result<std::unique_ptr<ContainerRun>> ContainerRun::open(const spec::Spec& spec,
     auto mount = sys::cgroup2_mount();
     if (!mount) return mount.error();
     (void)sys::remove_stale_groups(*mount, "sandmine-" + options.purpose + "-");
-    auto group = sys::Cgroup::create(*mount, "sandmine-" + options.purpose + "-" + std::to_string(::getpid()));
+    auto group =
+        sys::Cgroup::create(*mount, "sandmine-" + options.purpose + "-" + std::to_string(::getpid()));
     if (!group) return group.error();
     impl->group.emplace(std::move(*group));
   } else {
@@ -131,13 +132,15 @@ StepOutcome ContainerRun::start(const ContainerOptions& c) {
     // What the container opens from its creation until it is ready.
     if (impl_->recorder)
       if (auto st = impl_->recorder->capture_opens(*impl_->target, true); !st)
-        impl_->started_from.config_files_note = "the files it opened could not be noted: " + st.error().message;
+        impl_->started_from.config_files_note =
+            "the files it opened could not be noted: " + st.error().message;
   }
   impl_->driver = std::make_unique<Driver>(spec_, *impl_->engine, std::move(container));
   // A signal step ends once the signal was handled and the container is
   // quiet again, so what the handler did is counted in that step.
   impl_->driver->on_progress(impl_->options.progress);
-  impl_->driver->on_signal([this] { (void)wait_quiet(std::chrono::milliseconds(50), std::chrono::seconds(5)); });
+  impl_->driver->on_signal(
+      [this] { (void)wait_quiet(std::chrono::milliseconds(50), std::chrono::seconds(5)); });
   auto outcome = impl_->driver->start();
   if (first && impl_->recorder) {
     impl_->start_read = true;
@@ -159,7 +162,8 @@ StepOutcome ContainerRun::start(const ContainerOptions& c) {
 profile::MinedFrom ContainerRun::mined_from() const { return impl_->started_from; }
 
 StepOutcome ContainerRun::run(const spec::Step& step) {
-  if (!started()) return StepOutcome{.ok = false, .failure = "step " + step.name + ": no container is running"};
+  if (!started())
+    return StepOutcome{.ok = false, .failure = "step " + step.name + ": no container is running"};
   return impl_->driver->run(step);
 }
 

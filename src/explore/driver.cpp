@@ -40,12 +40,14 @@ Status wait_signal_delivered(pid_t pid, int sig) {
     if (!masks || !masks->is_pending(sig)) return {};  // gone counts as delivered
     std::this_thread::sleep_for(milliseconds(1));
   }
-  return Error{fmt::format("signal {} still pending for process {} after 5 s (blocked by the process?)", sig, pid)};
+  return Error{
+      fmt::format("signal {} still pending for process {} after 5 s (blocked by the process?)", sig, pid)};
 }
 
 }  // namespace
 
-Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine, const std::string& cache_dir,
+Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine,
+                                const std::string& cache_dir,
                                 const std::function<void(const std::string&)>& progress) {
   if (!spec::has_image_config(spec.image)) {
     if (!spec.args) return spec;
@@ -55,10 +57,11 @@ Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engin
     return out;
   }
   if (!spec.image_digest.empty()) return spec;
-  auto fetched = image::fetch(spec.image, {.name = spec.name,
-                                           .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
-                                           .engine = engine,
-                                           .progress = progress});
+  auto fetched =
+      image::fetch(spec.image, {.name = spec.name,
+                                .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                .engine = engine,
+                                .progress = progress});
   if (!fetched) return fetched.error();
   auto config = spec::parse_image_config(fetched->config);
   if (!config) return spec::spec_error(spec.file, spec.image_line, "image: " + config.error().message);
@@ -81,14 +84,15 @@ Result<PreparedImage> prepare_image(const spec::Spec& spec, const engine::Engine
                                     const std::function<void(const std::string&)>& progress) {
   std::string client = engine.image_client();
   if (spec::has_image_config(spec.image)) {
-    auto fetched = image::fetch(spec.image, {.name = spec.name,
-                                             .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
-                                             .engine = std::string(engine.name()),
-                                             .progress = progress});
+    auto fetched =
+        image::fetch(spec.image, {.name = spec.name,
+                                  .cache_dir = cache_dir.empty() ? image::kDefaultCacheDir : cache_dir,
+                                  .engine = std::string(engine.name()),
+                                  .progress = progress});
     if (!fetched) return fetched.error();
     if (!spec.image_digest.empty() && fetched->digest != spec.image_digest)
-      return Error{"spec " + spec.file + ": the image is now " + fetched->digest + ", not " + spec.image_digest +
-                       " as when its config was read; run again",
+      return Error{"spec " + spec.file + ": the image is now " + fetched->digest + ", not " +
+                       spec.image_digest + " as when its config was read; run again",
                    EAGAIN};
     PreparedImage p{fetched->rootfs, "", fetched->digest};
     if (!client.empty()) {

@@ -32,7 +32,8 @@ struct PreparedImage {
 /// supplementary groups), workdir, stop signal and ready, and image_digest.
 /// Other images: args appended to command, nothing else. A spec resolved once
 /// (image_digest set) is returned as it is.
-Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine, const std::string& cache_dir,
+Result<spec::Spec> resolve_spec(const spec::Spec& spec, const std::string& engine,
+                                const std::string& cache_dir,
                                 const std::function<void(const std::string&)>& progress);
 
 /// Builds (or finds) the spec's image and makes it available to the engine:

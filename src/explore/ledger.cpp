@@ -11,7 +11,8 @@ std::string key_name(const trace::SyscallKey& key) {
 }
 
 const trace::StepRecord& StepLedger::record(const std::string& name, const std::string& phase,
-                                            double started_ms, double duration_ms, const trace::Tallies& armed) {
+                                            double started_ms, double duration_ms,
+                                            const trace::Tallies& armed) {
   trace::StepRecord rec{.name = name, .phase = phase, .started_ms = started_ms, .duration_ms = duration_ms};
   auto diff = trace::diff_snapshots(last_, armed);
   trace::note_first_steps(first_values_, diff, name);
@@ -90,7 +91,8 @@ std::uint64_t ViolationLedger::record(const std::string& step, const trace::Coun
   }
   if (mode_ == CheckMode::Complain)
     for (const auto& [key, tally] : counts.armed)
-      if (!watch_.arguments.contains(key) && profile::outside_by_name(profile_, key)) totals[{key, std::nullopt}] = tally.count;
+      if (!watch_.arguments.contains(key) && profile::outside_by_name(profile_, key))
+        totals[{key, std::nullopt}] = tally.count;
   pids_ = seen.pids;
   std::uint64_t during = 0;
   last_step_.clear();
@@ -108,8 +110,9 @@ std::uint64_t ViolationLedger::record(const std::string& step, const trace::Coun
 }
 
 CheckViolation ViolationLedger::describe(const CallKey& key) const {
-  CheckViolation v{.key = key.key,
-                   .name = syscalls::name_of(key.key.arch, key.key.nr).value_or("#" + std::to_string(key.key.nr))};
+  CheckViolation v{
+      .key = key.key,
+      .name = syscalls::name_of(key.key.arch, key.key.nr).value_or("#" + std::to_string(key.key.nr))};
   if (key.args) {
     auto masks = watch_.arguments.find(key.key);
     trace::CallArgs m = masks == watch_.arguments.end() ? trace::CallArgs{} : masks->second;

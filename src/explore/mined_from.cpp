@@ -11,7 +11,8 @@ namespace sandmine::explore {
 namespace {
 
 bool under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
 // "sha256:0123456789ab" for messages.
@@ -39,7 +40,9 @@ std::map<std::string, std::string> config_files(const std::vector<trace::OpenedF
     auto content = root->read_regular(file.path, kMaxConfigFile);
     // Not there (any more), or no regular file: nothing to hold the profile to.
     if (!content || !*content) continue;
-    if ((*content)->starts_with("\x7f" "ELF")) continue;
+    if ((*content)->starts_with("\x7f"
+                                "ELF"))
+      continue;
     out[file.path] = digest_of(**content);
   }
   return out;
@@ -56,33 +59,38 @@ std::map<std::string, std::string> env_digests(const std::map<std::string, std::
 std::vector<std::string> differences(const profile::MinedFrom& mined, const profile::MinedFrom& now) {
   std::vector<std::string> out;
   if (mined.image != now.image)
-    out.push_back(fmt::format("image {} is not the one the profile was mined from ({})", now.image, mined.image));
+    out.push_back(
+        fmt::format("image {} is not the one the profile was mined from ({})", now.image, mined.image));
   if (mined.command != now.command)
     out.push_back(fmt::format("command [{}] is not the one the profile was mined from ([{}])",
                               fmt::join(now.command, ", "), fmt::join(mined.command, ", ")));
   for (const auto& [name, digest] : now.env) {
     auto it = mined.env.find(name);
     if (it == mined.env.end())
-      out.push_back(fmt::format("environment variable {} is set; it was not when the profile was mined", name));
+      out.push_back(
+          fmt::format("environment variable {} is set; it was not when the profile was mined", name));
     else if (it->second != digest)
-      out.push_back(fmt::format("environment variable {} has another value than when the profile was mined", name));
+      out.push_back(
+          fmt::format("environment variable {} has another value than when the profile was mined", name));
   }
   for (const auto& [name, digest] : mined.env)
     if (!now.env.contains(name))
-      out.push_back(fmt::format("environment variable {} is not set; it was when the profile was mined", name));
+      out.push_back(
+          fmt::format("environment variable {} is not set; it was when the profile was mined", name));
   for (const auto& [path, digest] : now.config_files) {
     auto it = mined.config_files.find(path);
     if (it == mined.config_files.end())
-      out.push_back(fmt::format("configuration file {} was read at start; it was not when the profile was mined",
-                                path));
+      out.push_back(fmt::format(
+          "configuration file {} was read at start; it was not when the profile was mined", path));
     else if (it->second != digest)
-      out.push_back(fmt::format("configuration file {} has other content ({}) than when the profile was mined ({})",
-                                path, digest_prefix(digest), digest_prefix(it->second)));
+      out.push_back(
+          fmt::format("configuration file {} has other content ({}) than when the profile was mined ({})",
+                      path, digest_prefix(digest), digest_prefix(it->second)));
   }
   for (const auto& [path, digest] : mined.config_files)
     if (!now.config_files.contains(path))
-      out.push_back(
-          fmt::format("configuration file {} was not read at start; it was when the profile was mined", path));
+      out.push_back(fmt::format(
+          "configuration file {} was not read at start; it was when the profile was mined", path));
   return out;
 }
 

@@ -1,6 +1,5 @@
 #include "explore/miner.h"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -50,11 +49,14 @@ class Miner {
       auto_ = std::make_unique<AutoExplorer>(*run_, static_cast<std::size_t>(autos),
                                              [this](const std::string& line) { say(line); });
 
-    bool ok = step("start", "start", [&] { return run_->start(); }, result);
+    bool ok = step(
+        "start", "start", [&] { return run_->start(); }, result);
     result.mined_from = run_->mined_from();
     if (ok) explore(result);
     auto_.reset();  // a capture still running ends with the container it watches
-    if (run_->started()) step("stop", "stop", [&] { return run_->stop(); }, result);
+    if (run_->started())
+      step(
+          "stop", "stop", [&] { return run_->stop(); }, result);
     run_->remove();
     result.mining_seconds = seconds_since(start_);
     result.failed = !result.failure.empty() || sys::interrupt_signal() != 0;
@@ -103,7 +105,8 @@ class Miner {
         }
         std::string name = round == 1 ? s.name : s.name + "#" + std::to_string(round);
         if (auto_) auto_->before_step();
-        ok = step(name, "explore", [&] { return run_->run(s); }, result);
+        ok = step(
+            name, "explore", [&] { return run_->run(s); }, result);
         if (auto_) auto_->after_step(s);
         if (!ok) break;
         if (k > 0 && ledger_.quiet_explore_steps() >= static_cast<std::size_t>(k)) {
@@ -172,7 +175,8 @@ class Miner {
       outcome.ok = false;
       outcome.failure = counts.error().message;
     }
-    const auto& rec = ledger_.record(name, phase, started_ms, duration_ms, counts ? counts->armed : last_armed_);
+    const auto& rec =
+        ledger_.record(name, phase, started_ms, duration_ms, counts ? counts->armed : last_armed_);
     if (counts) last_armed_ = counts->armed;
     if (options_.progress)
       options_.progress(fmt::format("[{}/{}] {} {}: {} ({:.2f} s, +{} syscalls, {} total, {:.1f} s elapsed)",
@@ -185,7 +189,8 @@ class Miner {
     return ok;
   }
 
-  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash, const MineResult& result) {
+  trace::Trace make_trace(const trace::Counts& counts, const std::string& image_hash,
+                          const MineResult& result) {
     trace::Trace t;
     t.backend = "ebpf";
     t.target.kind = "container";

@@ -13,23 +13,26 @@ namespace sandmine::explore {
 
 Stages real_stages(const spec::Spec& spec, const PipelineOptions& options) {
   return {.mine = [&spec, &options] { return mine(spec, options.mine); },
-          .check = [&spec, &options](const profile::Profile& p) {
-            return check(spec, p,
-                         {.engine = options.mine.engine,
-                          .engine_options = options.mine.engine_options,
-                          .mode = options.check_mode,
-                          .work_dir = options.mine.work_dir,
-                          .cache_dir = options.mine.cache_dir,
-                          .progress = options.mine.progress,
-                          .recorder = options.mine.recorder});
-          },
+          .check =
+              [&spec, &options](const profile::Profile& p) {
+                return check(spec, p,
+                             {.engine = options.mine.engine,
+                              .engine_options = options.mine.engine_options,
+                              .mode = options.check_mode,
+                              .work_dir = options.mine.work_dir,
+                              .cache_dir = options.mine.cache_dir,
+                              .progress = options.mine.progress,
+                              .recorder = options.mine.recorder});
+              },
           .reach = [&options](const trace::Trace& t) -> Result<reach::ReachReport> {
-            const std::string cache = options.mine.cache_dir.empty() ? image::kDefaultCacheDir : options.mine.cache_dir;
+            const std::string cache =
+                options.mine.cache_dir.empty() ? image::kDefaultCacheDir : options.mine.cache_dir;
             const std::string rootfs = cache + "/" + t.target.image + "/rootfs";
             std::error_code ec;
             if (t.target.image.empty() || !std::filesystem::is_directory(rootfs, ec))
               return Error{"the image's root file system is not in the image cache " + cache, ENOENT};
-            return reach::analyse(t, rootfs, {.cache_dir = options.reach_cache, .progress = options.mine.progress});
+            return reach::analyse(t, rootfs,
+                                  {.cache_dir = options.reach_cache, .progress = options.mine.progress});
           }};
 }
 
@@ -60,10 +63,12 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
     reach::NameSets allowed;
     for (const auto& arch : r.profile->arches) allowed[arch] = profile::allowed_names(*r.profile);
     std::set<std::string> names;
-    for (const auto& [arch, set] : reach::reachable_safe(*report, allowed)) names.insert(set.begin(), set.end());
+    for (const auto& [arch, set] : reach::reachable_safe(*report, allowed))
+      names.insert(set.begin(), set.end());
     r.reachable_added = profile::allow(*r.profile, names, kReachableSafeComment);
-    say(fmt::format("--allow reachable-safe: allowing {} more, reachable but never seen ({:.1f} s of static analysis)",
-                    r.reachable_added.size(), report->seconds));
+    say(fmt::format(
+        "--allow reachable-safe: allowing {} more, reachable but never seen ({:.1f} s of static analysis)",
+        r.reachable_added.size(), report->seconds));
     r.reach = std::move(*report);
   }
   if (spec.validate.empty() || sys::interrupt_signal()) return r;
@@ -71,8 +76,8 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
   // The held-out check: the validate steps under the mined profile, every
   // call outside it named.
   auto check = [&]() -> bool {
-    say(fmt::format("held-out check: {} validate steps under the profile with {} ({} mode)", spec.validate.size(),
-                    options.mine.engine, to_string(options.check_mode)));
+    say(fmt::format("held-out check: {} validate steps under the profile with {} ({} mode)",
+                    spec.validate.size(), options.mine.engine, to_string(options.check_mode)));
     auto checked = stages.check(*r.profile);
     if (!checked) {
       r.check_error = checked.error().message;
@@ -94,7 +99,8 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
 }
 
 int exit_code(const PipelineResult& result, bool interrupted) {
-  if (interrupted || result.mined.failed || !result.check_error.empty() || !result.reach_error.empty()) return 2;
+  if (interrupted || result.mined.failed || !result.check_error.empty() || !result.reach_error.empty())
+    return 2;
   if (result.held_out && !result.held_out->passed()) return 1;
   return 0;
 }

@@ -66,11 +66,11 @@ struct PipelineResult {
   /// The profile; empty when mining did not complete (a profile from a broken
   /// run would deny what the container needs).
   std::optional<profile::Profile> profile;
-  std::vector<std::string> warnings;      ///< from building the profile
-  std::set<std::string> timing_added;     ///< timing-dependent names the trace had not seen
-  std::optional<CheckResult> held_out;    ///< the last held-out check; empty when none ran
-  std::set<std::string> folded;           ///< names --include-validate folded in
-  std::set<std::string> reachable_added;  ///< names --allow reachable-safe added
+  std::vector<std::string> warnings;        ///< from building the profile
+  std::set<std::string> timing_added;       ///< timing-dependent names the trace had not seen
+  std::optional<CheckResult> held_out;      ///< the last held-out check; empty when none ran
+  std::set<std::string> folded;             ///< names --include-validate folded in
+  std::set<std::string> reachable_added;    ///< names --allow reachable-safe added
   std::optional<reach::ReachReport> reach;  ///< the static analysis, when it ran
   /// The held-out check could not run (an environment error after mining):
   /// one line. What was mined is still in mined and profile.

@@ -65,7 +65,8 @@ std::string probe_lines(const spec::ReadyProbe& p, const std::string& why) {
 }
 
 std::string image_lines(const spec::Image& image) {
-  if (const auto* r = std::get_if<spec::RefImage>(&image)) return "image:\n  ref: " + yaml_quoted(r->ref) + "\n";
+  if (const auto* r = std::get_if<spec::RefImage>(&image))
+    return "image:\n  ref: " + yaml_quoted(r->ref) + "\n";
   if (const auto* o = std::get_if<spec::OciImage>(&image)) {
     if (o->tag.empty()) return "image:\n  oci: " + yaml_quoted(o->dir) + "\n";
     return "image:\n  oci: {path: " + yaml_quoted(o->dir) + ", tag: " + yaml_quoted(o->tag) + "}\n";
@@ -126,7 +127,10 @@ std::set<int> caught_signals(std::string_view status) {
   // Bit n-1 is signal n; the last hex digit holds signals 1 to 4.
   for (size_t i = 0; i < hex.size(); ++i) {
     char c = hex[hex.size() - 1 - i];
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : 0;
     for (int b = 0; b < 4; ++b)
       if (v & (1 << b)) out.insert(static_cast<int>(i * 4 + b + 1));
   }
@@ -172,7 +176,8 @@ std::string starter_yaml(const StarterFacts& f) {
   y << "#   command: " << yaml_list(entry_cmd) << "  (Entrypoint and Cmd)\n";
   std::string groups;
   for (unsigned g : r.additional_gids) groups += (groups.empty() ? ", groups " : ",") + std::to_string(g);
-  y << "#   user: " << yaml_quoted(c.user.empty() ? "(none: root)" : c.user) << " = " << r.user << groups << "  (User)\n";
+  y << "#   user: " << yaml_quoted(c.user.empty() ? "(none: root)" : c.user) << " = " << r.user << groups
+    << "  (User)\n";
   if (!c.workdir.empty()) y << "#   workdir: " << yaml_quoted(c.workdir) << "  (WorkingDir)\n";
   for (const auto& kv : c.env) y << "#   env: " << yaml_quoted(kv) << "  (Env)\n";
   if (!c.stop_signal.empty()) y << "#   stop signal: " << c.stop_signal << "  (StopSignal)\n";
@@ -183,13 +188,15 @@ std::string starter_yaml(const StarterFacts& f) {
     std::string why;
     if (f.ready->kind == spec::ReadyProbe::Kind::Exec && !c.healthcheck.empty() && f.ready->exec.size() > 0)
       why = "the image's Healthcheck";
-    else if (f.ready->kind == spec::ReadyProbe::Kind::Tcp && !c.tcp_ports.empty() && f.ready->port == c.tcp_ports[0])
+    else if (f.ready->kind == spec::ReadyProbe::Kind::Tcp && !c.tcp_ports.empty() &&
+             f.ready->port == c.tcp_ports[0])
       why = "the image's lowest exposed TCP port";
     y << probe_lines(*f.ready, why);
     if (f.ready->kind == spec::ReadyProbe::Kind::Tcp || f.ready->kind == spec::ReadyProbe::Kind::Http)
       port = f.ready->port;
   } else {
-    y << "# ready: {tcp: PORT}  # the image exposes no TCP port and has no Healthcheck: say when it is ready\n";
+    y << "# ready: {tcp: PORT}  # the image exposes no TCP port and has no Healthcheck: say when it is "
+         "ready\n";
   }
 
   y << "explore:\n"
@@ -202,7 +209,8 @@ std::string starter_yaml(const StarterFacts& f) {
     y << "  # - name: client\n  #   run: your-client --host 127.0.0.1\n";
   y << "  # - name: inside\n  #   exec: [\"/bin/sh\", \"-c\", \"your-command\"]\n";
   for (size_t i = 0; i < f.explore.size(); ++i)
-    y << "  - name: " << yaml_quoted("command " + std::to_string(i + 1)) << "\n    run: " << yaml_quoted(f.explore[i]) << "\n";
+    y << "  - name: " << yaml_quoted("command " + std::to_string(i + 1))
+      << "\n    run: " << yaml_quoted(f.explore[i]) << "\n";
   for (int sig : f.signals)
     y << "  - name: " << yaml_quoted("signal " + signal_text(sig)) << "\n    signal: " << signal_text(sig)
       << "  # the main process handles it (SigCgt)\n";
@@ -221,8 +229,8 @@ std::string starter_yaml(const StarterFacts& f) {
     y << "#   - run: your-client --host 127.0.0.1\n";
   y << "validate: []\n";
   y << "stop:\n  signal: " << signal_text(r.stop.signal)
-    << (c.stop_signal.empty() ? "" : "  # the image's StopSignal") << "\n  timeout: " << duration_text(r.stop.timeout)
-    << "\n";
+    << (c.stop_signal.empty() ? "" : "  # the image's StopSignal")
+    << "\n  timeout: " << duration_text(r.stop.timeout) << "\n";
   if (!f.stop_note.empty())
     y << "# When init stopped it, the main process " << f.stop_note
       << ": if another signal stops it cleanly, give that signal here.\n";
@@ -231,13 +239,15 @@ std::string starter_yaml(const StarterFacts& f) {
 
 Result<spec::ReadyProbe> parse_ready_argument(const std::string& arg) {
   auto port_of = [&](std::string_view s) -> std::optional<int> {
-    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string_view::npos)
+      return std::nullopt;
     int p = std::stoi(std::string(s));
     if (p < 1 || p > 65535) return std::nullopt;
     return p;
   };
   if (arg.starts_with("tcp:")) {
-    if (auto p = port_of(std::string_view(arg).substr(4))) return spec::ReadyProbe{.kind = spec::ReadyProbe::Kind::Tcp, .port = *p};
+    if (auto p = port_of(std::string_view(arg).substr(4)))
+      return spec::ReadyProbe{.kind = spec::ReadyProbe::Kind::Tcp, .port = *p};
   } else if (arg.starts_with("http:")) {
     std::string_view rest = std::string_view(arg).substr(5);
     size_t slash = rest.find('/');
@@ -255,20 +265,24 @@ Result<Starter> starter_spec(const spec::Image& image, const StarterOptions& o) 
     if (o.progress) o.progress(line);
   };
   if (!spec::has_image_config(image))
-    return Error{"a starter spec needs an image with a config of its own (a reference, oci:DIR or docker-archive:FILE)",
-                 EINVAL};
+    return Error{
+        "a starter spec needs an image with a config of its own (a reference, oci:DIR or "
+        "docker-archive:FILE)",
+        EINVAL};
   const std::string label = image::describe_fetched(image);
   spec::Spec base;
   base.file = o.spec_file.empty() ? "(image " + label + ")" : o.spec_file;
   base.name = name_for_image(image);
   base.image = image;
   base.image_line = 1;
-  base.explore = {spec::Step{.kind = spec::Step::Kind::Sleep, .name = "explore[0]", .sleep = spec::Duration(1000)}};
+  base.explore = {
+      spec::Step{.kind = spec::Step::Kind::Sleep, .name = "explore[0]", .sleep = spec::Duration(1000)}};
   auto resolved = resolve_spec(base, o.engine, o.cache_dir, o.progress);
   if (!resolved) return resolved.error();
-  auto fetched = image::fetch(image, {.name = base.name,
-                                      .cache_dir = o.cache_dir.empty() ? image::kDefaultCacheDir : o.cache_dir,
-                                      .engine = o.engine});
+  auto fetched =
+      image::fetch(image, {.name = base.name,
+                           .cache_dir = o.cache_dir.empty() ? image::kDefaultCacheDir : o.cache_dir,
+                           .engine = o.engine});
   if (!fetched) return fetched.error();
   auto config = spec::parse_image_config(fetched->config);
   if (!config) return config.error();

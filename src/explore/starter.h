@@ -20,16 +20,16 @@ namespace sandmine::explore {
 
 /// What the starter spec says, beyond the image's config.
 struct StarterFacts {
-  std::string name;                 ///< the spec's name
-  spec::Image image;                ///< as the spec names it (paths as they are to be written)
-  std::string digest;               ///< the config digest, for the header comment
-  spec::ImageConfig config;         ///< the image's config
-  spec::Spec resolved;              ///< the spec with the config applied (command, user, ...)
-  std::vector<int> signals;         ///< signal steps, ascending
-  std::vector<std::string> skipped; ///< one line per handled signal left out, and why
+  std::string name;                       ///< the spec's name
+  spec::Image image;                      ///< as the spec names it (paths as they are to be written)
+  std::string digest;                     ///< the config digest, for the header comment
+  spec::ImageConfig config;               ///< the image's config
+  spec::Spec resolved;                    ///< the spec with the config applied (command, user, ...)
+  std::vector<int> signals;               ///< signal steps, ascending
+  std::vector<std::string> skipped;       ///< one line per handled signal left out, and why
   std::optional<spec::ReadyProbe> ready;  ///< the probe to write (the config's, or given)
-  std::vector<std::string> explore;  ///< the user's own commands (run steps), before the signal steps
-  std::string stop_note;             ///< how the brief container's stop went, when it was not clean
+  std::vector<std::string> explore;       ///< the user's own commands (run steps), before the signal steps
+  std::string stop_note;                  ///< how the brief container's stop went, when it was not clean
 };
 
 /// The starter spec's YAML: a header comment with what the image's config

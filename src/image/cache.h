@@ -36,7 +36,8 @@ struct CacheEntry {
 /// each other), in <entry>.partial (which starts with an empty rootfs/), then
 /// recipe.json is written and the directory renamed into place. what is said
 /// in the progress line "building image NAME WHAT".
-Result<CacheEntry> cache_entry(const nlohmann::json& recipe, const BuildOptions& options, const std::string& what,
+Result<CacheEntry> cache_entry(const nlohmann::json& recipe, const BuildOptions& options,
+                               const std::string& what,
                                const std::function<Status(const std::string& partial)>& make);
 
 }  // namespace sandmine::image::detail

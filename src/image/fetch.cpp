@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "image/cache.h"
-#include "sys/interrupt.h"
 #include "sys/command.h"
 #include "sys/files.h"
+#include "sys/interrupt.h"
 #include "sys/spawn.h"
 
 namespace sandmine::image {
@@ -31,9 +31,9 @@ constexpr const char* kPodmanCli = "/usr/bin/podman";
 
 // Where an image comes from, as skopeo names it, and its config digest.
 struct Origin {
-  std::string store;      // "docker", "podman" or "" (a file)
-  std::string source;     // what the store calls it (a reference), or skopeo's transport:path
-  std::string digest;     // sha256:<hex>
+  std::string store;            // "docker", "podman" or "" (a file)
+  std::string source;           // what the store calls it (a reference), or skopeo's transport:path
+  std::string digest;           // sha256:<hex>
   bool docker_archive = false;  // an archive: docker-archive (else oci-archive)
 };
 
@@ -115,8 +115,9 @@ Result<json> pick_manifest(const std::string& index_text, const std::string& tag
                  EINVAL};
   std::string media = found[0].value("mediaType", "");
   if (media.find("index") != std::string::npos || media.find("manifest.list") != std::string::npos)
-    return Error{where + ": the image is a multi-platform index; copy the platform you want into a layout of "
-                         "its own (skopeo copy --override-arch ...)",
+    return Error{where +
+                     ": the image is a multi-platform index; copy the platform you want into a layout of "
+                     "its own (skopeo copy --override-arch ...)",
                  EINVAL};
   return found[0];
 }
@@ -125,7 +126,9 @@ Result<json> pick_manifest(const std::string& index_text, const std::string& tag
 Result<std::string> layout_digest(const spec::OciImage& oci) {
   std::string where = "OCI layout " + oci.dir;
   auto index = sys::read_file(oci.dir + "/index.json");
-  if (!index) return Error{where + " has no index.json (is it an OCI image layout? skopeo copy ... oci:DIR makes one)", ENOENT};
+  if (!index)
+    return Error{where + " has no index.json (is it an OCI image layout? skopeo copy ... oci:DIR makes one)",
+                 ENOENT};
   auto desc = pick_manifest(*index, oci.tag, where);
   if (!desc) return desc.error();
   auto path = blob_path(*desc);
@@ -148,7 +151,8 @@ Result<std::string> docker_archive_config(const std::string& file) {
   if (manifest.is_discarded() || !manifest.is_array() || manifest.empty())
     return Error{file + ": manifest.json lists no image", EINVAL};
   if (manifest.size() > 1)
-    return Error{fmt::format("{} holds {} images; save one image per tarball", file, manifest.size()), EINVAL};
+    return Error{fmt::format("{} holds {} images; save one image per tarball", file, manifest.size()),
+                 EINVAL};
   std::string config = manifest[0].value("Config", "");
   if (config.empty()) return Error{file + ": manifest.json names no Config", EINVAL};
   return tar_member(file, config);
@@ -168,8 +172,9 @@ Result<Origin> archive_origin(const spec::ArchiveImage& a) {
   }
   auto index = tar_member(a.path, "index.json");
   if (!index)
-    return Error{a.path + " is neither a docker-archive (manifest.json) nor an oci-archive (index.json): "
-                          "make it with docker save or podman save",
+    return Error{a.path +
+                     " is neither a docker-archive (manifest.json) nor an oci-archive (index.json): "
+                     "make it with docker save or podman save",
                  EINVAL};
   auto desc = pick_manifest(*index, "", a.path);
   if (!desc) return desc.error();
@@ -178,15 +183,16 @@ Result<Origin> archive_origin(const spec::ArchiveImage& a) {
   auto manifest_text = tar_member(a.path, *path);
   if (!manifest_text) return manifest_text.error();
   json manifest = json::parse(*manifest_text, nullptr, false);
-  std::string digest = manifest.is_object() && manifest.contains("config") ? manifest["config"].value("digest", "") : "";
+  std::string digest =
+      manifest.is_object() && manifest.contains("config") ? manifest["config"].value("digest", "") : "";
   if (!is_digest(digest)) return Error{a.path + ": the manifest's config has no sha256 digest", EINVAL};
   return Origin{"", "oci-archive:" + a.path, digest, false};
 }
 
 Result<Origin> origin_of(const spec::Image& image, const std::string& engine) {
   if (const auto* r = std::get_if<spec::RefImage>(&image)) {
-    std::vector<std::string> stores =
-        engine == "podman" ? std::vector<std::string>{"podman", "docker"} : std::vector<std::string>{"docker", "podman"};
+    std::vector<std::string> stores = engine == "podman" ? std::vector<std::string>{"podman", "docker"}
+                                                         : std::vector<std::string>{"docker", "podman"};
     for (const auto& store : stores) {
       std::string id = id_in_store(store == "docker" ? kDockerCli : kPodmanCli, r->ref);
       if (!id.empty()) return Origin{store, r->ref, id};
@@ -233,7 +239,8 @@ Status unpack_layers(const std::string& partial) {
     return st;
   std::error_code ec;
   fs::remove(partial + "/rootfs", ec);  // umoci makes it
-  if (Status st = run_copy({"umoci", "raw", "unpack", "--image", layout + ":unpack", partial + "/rootfs"}); !st)
+  if (Status st = run_copy({"umoci", "raw", "unpack", "--image", layout + ":unpack", partial + "/rootfs"});
+      !st)
     return st;
   fs::remove_all(layout, ec);
   if (ec) return Error{"cannot remove " + layout + ": " + ec.message(), ec.value()};
@@ -249,7 +256,8 @@ Status check_tool(const char* tool) {
 
 Result<FetchedImage> fetch(const spec::Image& image, const FetchOptions& options) {
   auto fail = [&](const Error& e) {
-    return Error{"cannot get image " + options.name + " (" + describe_fetched(image) + "): " + e.message, e.errnum};
+    return Error{"cannot get image " + options.name + " (" + describe_fetched(image) + "): " + e.message,
+                 e.errnum};
   };
   auto origin = origin_of(image, options.engine);
   if (!origin) return fail(origin.error());
@@ -279,12 +287,12 @@ Result<FetchedImage> fetch(const spec::Image& image, const FetchOptions& options
   if (!entry) return fail(entry.error());
   auto config = sys::read_file(entry->dir + "/config.json");
   if (!config) return fail(Error{"cannot read " + entry->dir + "/config.json: " + config.error().message});
-  return FetchedImage{entry->dir,    entry->dir + "/rootfs", entry->dir + "/image.tar",
+  return FetchedImage{entry->dir,     entry->dir + "/rootfs", entry->dir + "/image.tar",
                       origin->digest, std::move(*config),     entry->cached};
 }
 
-Result<std::string> load_into(const std::string& engine_cli, const FetchedImage& image, const std::string& name,
-                              const Progress& progress) {
+Result<std::string> load_into(const std::string& engine_cli, const FetchedImage& image,
+                              const std::string& name, const Progress& progress) {
   const std::string engine = fs::path(engine_cli).filename().string();
   if (id_in_store(engine_cli, image.digest) == image.digest) return image.digest;
   if (progress) progress("loading image " + short_digest(image.digest) + " into " + engine + "...");
@@ -362,7 +370,8 @@ Result<spec::Image> image_from_argument(const std::string& arg) {
     auto dir = absolute(rest.substr(0, colon));
     if (!dir) return Error{"image " + arg + ": " + dir.error().message, EINVAL};
     std::string tag = colon == std::string::npos ? "" : rest.substr(colon + 1);
-    if (colon != std::string::npos && tag.empty()) return Error{"image " + arg + ": empty tag after the colon", EINVAL};
+    if (colon != std::string::npos && tag.empty())
+      return Error{"image " + arg + ": empty tag after the colon", EINVAL};
     return spec::Image{spec::OciImage{*dir, tag}};
   }
   for (const char* prefix : {"docker-archive:", "oci-archive:", "archive:"}) {
@@ -372,14 +381,16 @@ Result<spec::Image> image_from_argument(const std::string& arg) {
     return spec::Image{spec::ArchiveImage{*path}};
   }
   if (arg.empty() || arg.find_first_of(" \t\n") != std::string::npos)
-    return Error{"'" + arg + "' is not an image reference (expected NAME[:TAG], oci:DIR[:TAG] or docker-archive:FILE)",
-                 EINVAL};
+    return Error{
+        "'" + arg + "' is not an image reference (expected NAME[:TAG], oci:DIR[:TAG] or docker-archive:FILE)",
+        EINVAL};
   return spec::Image{spec::RefImage{arg}};
 }
 
 std::string describe_fetched(const spec::Image& image) {
   if (const auto* r = std::get_if<spec::RefImage>(&image)) return "ref " + r->ref;
-  if (const auto* o = std::get_if<spec::OciImage>(&image)) return "oci " + o->dir + (o->tag.empty() ? "" : ":" + o->tag);
+  if (const auto* o = std::get_if<spec::OciImage>(&image))
+    return "oci " + o->dir + (o->tag.empty() ? "" : ":" + o->tag);
   if (const auto* a = std::get_if<spec::ArchiveImage>(&image)) return "archive " + a->path;
   return "built image";
 }

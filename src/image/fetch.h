@@ -49,8 +49,8 @@ Result<FetchedImage> fetch(const spec::Image& image, const FetchOptions& options
 /// digest already, else `load` of its archive, tagged
 /// image_ref(name, digest hex). Returns what to run: the digest, which names
 /// exactly this image in either store.
-Result<std::string> load_into(const std::string& engine_cli, const FetchedImage& image, const std::string& name,
-                              const Progress& progress = {});
+Result<std::string> load_into(const std::string& engine_cli, const FetchedImage& image,
+                              const std::string& name, const Progress& progress = {});
 
 /// The content of a file of a root file system, path absolute inside it:
 /// symbolic links are followed inside root (an absolute target is taken from

@@ -87,7 +87,8 @@ Error fs_error(const std::string& what, const std::error_code& ec) {
 // Ctrl-C reaches it too and it can clean up after itself.
 Result<sys::CommandResult> run_streaming(const std::vector<std::string>& argv,
                                          const std::function<void(const std::string&)>& on_line) {
-  return sys::run_command(argv, {.timeout = std::chrono::hours(2), .on_line = on_line, .own_process_group = false});
+  return sys::run_command(argv,
+                          {.timeout = std::chrono::hours(2), .on_line = on_line, .own_process_group = false});
 }
 
 using detail::run_ok;
@@ -441,7 +442,8 @@ std::string image_ref(const std::string& name, const std::string& hash) {
 namespace detail {
 
 Result<CacheEntry> cache_entry(const nlohmann::json& recipe, const BuildOptions& options,
-                               const std::string& what, const std::function<Status(const std::string&)>& make) {
+                               const std::string& what,
+                               const std::function<Status(const std::string&)>& make) {
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
@@ -463,7 +465,8 @@ Result<CacheEntry> cache_entry(const nlohmann::json& recipe, const BuildOptions&
     return fs_error("cannot create the image cache " + options.cache_dir +
                         (ec == std::errc::permission_denied ? " (run as root or choose another cache)" : ""),
                     ec);
-  auto lock = sys::FileLock::take(entry + ".lock", [&] { say("waiting for another build of the same image to finish..."); });
+  auto lock = sys::FileLock::take(entry + ".lock",
+                                  [&] { say("waiting for another build of the same image to finish..."); });
   if (!lock) return lock.error();
   if (complete(entry)) return found();  // built by whoever held the lock
 
@@ -508,22 +511,23 @@ Result<Rootfs> build(const spec::Image& image, const BuildOptions& options) {
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
-  auto entry = detail::cache_entry(*rec, options, "(" + describe(image) + ")" + (debian ? " with mmdebstrap..." : "..."),
+  auto entry = detail::cache_entry(*rec, options,
+                                   "(" + describe(image) + ")" + (debian ? " with mmdebstrap..." : "..."),
                                    [&](const std::string& partial) -> Status {
-    return std::visit(
-        [&](const auto& img) -> Status {
-          using T = std::decay_t<decltype(img)>;
-          if constexpr (std::is_same_v<T, spec::DebianImage>)
-            return build_debian(img, partial, say);
-          else if constexpr (std::is_same_v<T, spec::RootfsImage>)
-            return build_rootfs(img, partial);
-          else if constexpr (std::is_same_v<T, spec::BusyboxImage>)
-            return build_busybox(img, partial);
-          else
-            return ref_error(image);
-        },
-        image);
-  });
+                                     return std::visit(
+                                         [&](const auto& img) -> Status {
+                                           using T = std::decay_t<decltype(img)>;
+                                           if constexpr (std::is_same_v<T, spec::DebianImage>)
+                                             return build_debian(img, partial, say);
+                                           else if constexpr (std::is_same_v<T, spec::RootfsImage>)
+                                             return build_rootfs(img, partial);
+                                           else if constexpr (std::is_same_v<T, spec::BusyboxImage>)
+                                             return build_busybox(img, partial);
+                                           else
+                                             return ref_error(image);
+                                         },
+                                         image);
+                                   });
   if (!entry) return fail(entry.error());
   return Rootfs{entry->dir + "/rootfs", entry->dir + "/rootfs.tar", entry->hash, entry->cached};
 }

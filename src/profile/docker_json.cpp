@@ -93,7 +93,8 @@ struct RawRule {
 // with the default action changes nothing (libseccomp refuses it, runc skips
 // it); the first unconditional rule wins over every other; without one, the
 // conditional rules decide in order.
-std::map<std::string, SyscallPolicy> merge_rules(const std::vector<RawRule>& rules, const Action& default_action) {
+std::map<std::string, SyscallPolicy> merge_rules(const std::vector<RawRule>& rules,
+                                                 const Action& default_action) {
   std::map<std::string, SyscallPolicy> out;
   for (const auto& rule : rules) {
     if (rule.action == default_action) continue;
@@ -333,8 +334,9 @@ class Reader {
     const std::string at = "sandmine.minedFrom";
     if (!from.is_object()) return fail(at, "expected an object, got " + describe(from));
     MinedFrom m;
-    for (auto [key, out] : {std::pair{"name", &m.name}, std::pair{"engine", &m.engine},
-                            std::pair{"image", &m.image}, std::pair{"configFilesNote", &m.config_files_note}}) {
+    for (auto [key, out] :
+         {std::pair{"name", &m.name}, std::pair{"engine", &m.engine}, std::pair{"image", &m.image},
+          std::pair{"configFilesNote", &m.config_files_note}}) {
       auto v = string_at(from, key, at + "." + key);
       if (!v) return v.error();
       *out = *v;
@@ -399,7 +401,7 @@ class Reader {
 
   // One entry of syscalls[]: the rule, or none when it does not apply here.
   Result<std::optional<RawRule>> syscall_rule(const json& entry, const std::string& field,
-                                                  const std::vector<std::string>& arches) const {
+                                              const std::vector<std::string>& arches) const {
     if (!entry.is_object()) return fail(field, "expected an object, got " + describe(entry));
     RawRule rule;
     rule.field = field;

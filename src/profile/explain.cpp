@@ -104,7 +104,8 @@ Result<ArgumentNeed> parse_argument_need(std::string_view text) {
     char* end = nullptr;
     errno = 0;
     unsigned long long n = value.empty() ? 0 : std::strtoull(value.c_str(), &end, 0);
-    if (value.empty() || errno != 0 || *end != '\0') return bad("\"" + value + "\" is neither a name nor a number");
+    if (value.empty() || errno != 0 || *end != '\0')
+      return bad("\"" + value + "\" is neither a name nor a number");
     v = n;
   }
   need.index = static_cast<unsigned>(rule->index);
@@ -182,7 +183,8 @@ const std::vector<KernelCve>& kernel_cves() {
           if (!need) broken_row(name, i, need.error().message);
           bool named = false;
           for (const auto& alternatives : cve.needs)
-            named = named || std::find(alternatives.begin(), alternatives.end(), need->syscall) != alternatives.end();
+            named = named ||
+                    std::find(alternatives.begin(), alternatives.end(), need->syscall) != alternatives.end();
           if (!named) broken_row(name, i, "argument need " + term + " on a syscall the path does not list");
           cve.arguments.push_back(std::move(*need));
         }
@@ -207,7 +209,8 @@ Allowance ArchSurface::of(const std::string& name, const std::vector<ArgumentNee
   if (default_allows) return Allowance::yes;
   for (const auto& rule : it->second)
     if (rule.action.allows() && std::all_of(rule.args.begin(), rule.args.end(), [&](const ArgCondition& c) {
-          return std::all_of(needs.begin(), needs.end(), [&](const ArgumentNeed& n) { return may_hold(c, n); });
+          return std::all_of(needs.begin(), needs.end(),
+                             [&](const ArgumentNeed& n) { return may_hold(c, n); });
         }))
       return Allowance::yes;
   return Allowance::no;
@@ -224,7 +227,8 @@ Allowance Surface::of(const std::string& arch, const std::string& name) const {
   return it == arches.end() ? Allowance::no : it->second.of(name);
 }
 
-Allowance Surface::of(const std::string& arch, const std::string& name, const std::vector<ArgumentNeed>& needs) const {
+Allowance Surface::of(const std::string& arch, const std::string& name,
+                      const std::vector<ArgumentNeed>& needs) const {
   auto it = arches.find(arch);
   return it == arches.end() ? Allowance::no : it->second.of(name, needs);
 }
@@ -265,7 +269,8 @@ Allowance reachable(const KernelCve& cve, const Surface& surface) {
     Allowance path = Allowance::yes;  // the weakest of the requirements
     for (const auto& alternatives : cve.needs) {
       Allowance met = Allowance::no;  // the strongest of the alternatives
-      for (const auto& name : alternatives) met = std::max(met, surface.of(arch, name, cve.arguments_of(name)));
+      for (const auto& name : alternatives)
+        met = std::max(met, surface.of(arch, name, cve.arguments_of(name)));
       path = std::min(path, met);
     }
     best = std::max(best, path);
@@ -319,7 +324,7 @@ Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
 }
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines) {
-  return {profile.source,      profile.default_action, profile.arches,           profile.warnings,
+  return {profile.source,      profile.default_action, profile.arches,    profile.warnings,
           surface_of(profile), std::move(baselines),   profile.mined_from};
 }
 
@@ -344,7 +349,6 @@ json mined_from_json(const MinedFrom& m) {
   if (!m.config_files_note.empty()) j["configFilesNote"] = m.config_files_note;
   return j;
 }
-
 
 namespace {
 
@@ -421,7 +425,9 @@ std::string explain_text(const Explanation& e) {
                                 describe(e.default_action), fmt::join(e.arches, ", "));
   for (const auto& w : e.warnings) out += "warning: " + w + "\n";
   if (e.mined_from) {
-    out += "\nMined from (a profile holds for this configuration; sandmine check warns when a container differs):\n";
+    out +=
+        "\nMined from (a profile holds for this configuration; sandmine check warns when a container "
+        "differs):\n";
     for (const auto& line : mined_from_lines(*e.mined_from)) out += "  " + line + "\n";
   } else {
     out += "\nMined from: not recorded in the profile\n";

@@ -112,7 +112,8 @@ struct ArchSurface {
 struct Surface {
   std::map<std::string, ArchSurface> arches;
   Allowance of(const std::string& arch, const std::string& name) const;
-  Allowance of(const std::string& arch, const std::string& name, const std::vector<ArgumentNeed>& needs) const;
+  Allowance of(const std::string& arch, const std::string& name,
+               const std::vector<ArgumentNeed>& needs) const;
 };
 
 /// The surface of a profile as it applies on this host: allowed_set() for
@@ -206,6 +207,5 @@ struct ProfileDiff {
 /// (an unlisted architecture lets nothing through), their default actions
 /// and architectures. Conditional names compare by the rules that decide them.
 ProfileDiff diff_profiles(const Profile& a, const Profile& b);
-
 
 }  // namespace sandmine::profile

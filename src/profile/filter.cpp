@@ -79,9 +79,11 @@ Status add_rule(scmp_filter_ctx ctx, const std::vector<ArgCondition>& args, cons
 // The program libseccomp generates.
 Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   auto bytes = sys::capture([&](int fd) { return seccomp_export_bpf(ctx, fd); }, "the seccomp filter");
-  if (!bytes) return Error{"libseccomp cannot generate the filter: " + bytes.error().message, bytes.error().errnum};
+  if (!bytes)
+    return Error{"libseccomp cannot generate the filter: " + bytes.error().message, bytes.error().errnum};
   if (bytes->empty() || bytes->size() % sizeof(sock_filter) != 0)
-    return Error{"libseccomp exported a seccomp filter of " + std::to_string(bytes->size()) + " bytes", EINVAL};
+    return Error{"libseccomp exported a seccomp filter of " + std::to_string(bytes->size()) + " bytes",
+                 EINVAL};
   std::vector<sock_filter> program(bytes->size() / sizeof(sock_filter));
   std::memcpy(program.data(), bytes->data(), bytes->size());
   if (program.size() > BPF_MAXINSNS)
@@ -103,7 +105,8 @@ Result<std::vector<sock_filter>> compile_filter(const Profile& written, FilterMo
 
   Context ctx(seccomp_init(*default_action), &seccomp_release);
   if (!ctx) return Error{"libseccomp cannot create a filter", ENOMEM};
-  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, static_cast<std::uint32_t>(options.optimize));
+  if (int rc =
+          seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, static_cast<std::uint32_t>(options.optimize));
       rc != 0)
     return Error{"libseccomp cannot set optimization level " + std::to_string(options.optimize) + ": " +
                      std::strerror(-rc),
@@ -117,7 +120,8 @@ Result<std::vector<sock_filter>> compile_filter(const Profile& written, FilterMo
   // x32 numbers there when x86_64 is listed without x32.
   if (options.bad_arch_default)
     if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, *default_action); rc != 0)
-      return Error{std::string("libseccomp cannot set the bad-architecture action: ") + std::strerror(-rc), -rc};
+      return Error{std::string("libseccomp cannot set the bad-architecture action: ") + std::strerror(-rc),
+                   -rc};
 
   // Exactly the profile's architectures: libseccomp starts with the native one.
   bool native_listed = false;
@@ -145,7 +149,8 @@ Result<std::vector<sock_filter>> compile_filter(const Profile& written, FilterMo
       if (*policy.action == profile.default_action) continue;
       auto action = action_value(*policy.action, profile.source, policy.field + ".action");
       if (!action) return action.error();
-      if (auto st = add_rule(ctx.get(), {}, name, *action, profile.source, policy.field); !st) return st.error();
+      if (auto st = add_rule(ctx.get(), {}, name, *action, profile.source, policy.field); !st)
+        return st.error();
       continue;
     }
     for (const auto& rule : policy.rules) {

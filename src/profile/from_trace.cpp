@@ -23,11 +23,11 @@ constexpr std::uint64_t kIntMask = 0xffffffffu;
 
 // What the traces say of one syscall name.
 struct Seen {
-  bool native = false;             // made through the native architecture (whose arguments are mined)
-  std::set<std::string> other;     // architectures it was also made through
-  std::uint8_t lost = 0;           // ValuesLost bits of any trace
-  bool fields_differ = false;      // recorded under another version of the argument table
-  std::set<Tuple> values;          // the native calls' value combinations
+  bool native = false;          // made through the native architecture (whose arguments are mined)
+  std::set<std::string> other;  // architectures it was also made through
+  std::uint8_t lost = 0;        // ValuesLost bits of any trace
+  bool fields_differ = false;   // recorded under another version of the argument table
+  std::set<Tuple> values;       // the native calls' value combinations
 };
 
 // Whether a trace's fields are the table's rows (same arguments, read and
@@ -88,12 +88,15 @@ std::vector<ArgRule> rules_of(const ArgumentSpec& spec, const std::vector<std::s
   return rules;
 }
 
-std::string arches_text(const std::set<std::string>& arches) { return fmt::format("{}", fmt::join(arches, ", ")); }
+std::string arches_text(const std::set<std::string>& arches) {
+  return fmt::format("{}", fmt::join(arches, ", "));
+}
 
 // clone3 cannot be filtered by its flags: it gets ENOSYS, and clone (which
 // the C library falls back to) is allowed with the namespace flags seen in
 // either; clone's rule compares the namespace bits clone can carry.
-void clone3_falls_back_to_clone(Profile& p, const std::set<Tuple>& clone3_values, std::vector<std::string>& warnings) {
+void clone3_falls_back_to_clone(Profile& p, const std::set<Tuple>& clone3_values,
+                                std::vector<std::string>& warnings) {
   const ArgumentSpec* clone = syscalls::argument_spec("clone");
   if (!clone || clone->rules.size() != 1 || clone->rules[0].compare != Compare::flags) {
     warnings.push_back("clone3 is allowed by name only: the argument table has no flags rule for clone");
@@ -168,8 +171,8 @@ std::vector<ArgRule> baseline_rules(const std::string& name, ArgsMode args) {
   if (args == ArgsMode::off) return {};
   const ArgumentSpec* spec = syscalls::argument_spec(name);
   if (!spec) return {};
-  auto positions =
-      syscalls::positions_in_tier(*spec, args == ArgsMode::safe ? syscalls::Tier::safe : syscalls::Tier::strict);
+  auto positions = syscalls::positions_in_tier(
+      *spec, args == ArgsMode::safe ? syscalls::Tier::safe : syscalls::Tier::strict);
   if (positions.size() != 1) return {};
   const auto& rule = spec->rules[positions[0]];
   std::set<Tuple> tuples;
@@ -221,7 +224,9 @@ Profile from_traces(const std::vector<trace::Trace>& traces, std::vector<std::st
     if (!spec || !s.native) continue;
     auto positions = syscalls::positions_in_tier(*spec, tier);
     if (positions.empty()) continue;
-    auto by_name = [&](const std::string& why) { warnings.push_back(name + " is allowed by name only: " + why); };
+    auto by_name = [&](const std::string& why) {
+      warnings.push_back(name + " is allowed by name only: " + why);
+    };
     if (s.lost) {
       by_name("its argument values are incomplete (" + trace::describe_values_lost(s.lost) + ")");
       continue;
@@ -260,9 +265,10 @@ Profile from_traces(const std::vector<trace::Trace>& traces, std::vector<std::st
       return a.second.rules.size() < b.second.rules.size();
     });
     if (most == p.syscalls.end() || most->second.rules.empty()) break;
-    warnings.push_back(fmt::format("{} is allowed by name only: with its {} argument rules the filter would "
-                                   "exceed the kernel's 4096 instructions",
-                                   most->first, most->second.rules.size()));
+    warnings.push_back(
+        fmt::format("{} is allowed by name only: with its {} argument rules the filter would "
+                    "exceed the kernel's 4096 instructions",
+                    most->first, most->second.rules.size()));
     most->second.rules.clear();
     most->second.action = Action::allow();
   }

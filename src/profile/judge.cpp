@@ -127,7 +127,8 @@ std::vector<CallArgument> call_arguments(const trace::SyscallKey& key, const tra
   return out;
 }
 
-std::string describe_call(const trace::SyscallKey& key, const trace::CallArgs& args, const trace::CallArgs& masks) {
+std::string describe_call(const trace::SyscallKey& key, const trace::CallArgs& args,
+                          const trace::CallArgs& masks) {
   std::string name = syscalls::name_of(key.arch, key.nr).value_or("#" + std::to_string(key.nr));
   const auto* spec = syscalls::argument_spec(name);
   auto list = call_arguments(key, args, masks);
@@ -135,9 +136,10 @@ std::string describe_call(const trace::SyscallKey& key, const trace::CallArgs& a
   // them all ("socket(AF_INET, SOCK_STREAM, 0)"), as format_call() prints them.
   bool positional = spec != nullptr;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    bool mined = spec && std::any_of(spec->rules.begin(), spec->rules.end(), [&](const syscalls::ArgumentRule& r) {
-                   return r.index == static_cast<int>(list[i].index) && r.struct_offset < 0;
-                 });
+    bool mined =
+        spec && std::any_of(spec->rules.begin(), spec->rules.end(), [&](const syscalls::ArgumentRule& r) {
+          return r.index == static_cast<int>(list[i].index) && r.struct_offset < 0;
+        });
     positional = positional && mined && list[i].index == i;
   }
   std::string out = name + "(";

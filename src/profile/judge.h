@@ -21,7 +21,7 @@ namespace sandmine::profile {
 
 /// How a profile answers one call.
 enum class Verdict {
-  allowed,   ///< an action that lets it run (SCMP_ACT_ALLOW)
+  allowed,  ///< an action that lets it run (SCMP_ACT_ALLOW)
   /// A rule of the profile answers it with ENOSYS on purpose: the call "does
   /// not exist" and the program falls back (clone3, whose flags no filter can
   /// read, so glibc uses clone). Part of what the profile expects: no violation.
@@ -64,7 +64,8 @@ trace::Watch watch_for(const Profile& profile);
 /// then any other argument the profile compares ("write(arg0=0x1)").
 /// args hold the bits the watch kept, masks are the watch's
 /// (trace::Watch::arguments of key).
-std::string describe_call(const trace::SyscallKey& key, const trace::CallArgs& args, const trace::CallArgs& masks);
+std::string describe_call(const trace::SyscallKey& key, const trace::CallArgs& args,
+                          const trace::CallArgs& masks);
 
 /// One argument of such a call: its index, its name ("domain", or "arg3"
 /// when the argument table has none), the value the watch kept and how it

@@ -120,7 +120,8 @@ Status plain_allow_list(const Profile& p) {
                              p.source, what),
                  EINVAL};
   };
-  if (p.default_action.name != "SCMP_ACT_ERRNO") return not_plain("its defaultAction is " + p.default_action.name);
+  if (p.default_action.name != "SCMP_ACT_ERRNO")
+    return not_plain("its defaultAction is " + p.default_action.name);
   if (!p.flags.empty()) return not_plain(fmt::format("it sets flags ({})", fmt::join(p.flags, ", ")));
   std::vector<std::string> conditional;
   std::map<std::string, std::vector<std::string>> other_actions;
@@ -149,7 +150,8 @@ Profile complain_mode(Profile profile) {
   return profile;
 }
 
-std::set<std::string> allow(Profile& profile, const std::set<std::string>& names, const std::string& comment) {
+std::set<std::string> allow(Profile& profile, const std::set<std::string>& names,
+                            const std::string& comment) {
   std::set<std::string> added;
   for (const auto& name : names) {
     if (!filterable_on_any(profile, name)) continue;
@@ -172,26 +174,28 @@ Result<Profile> union_of(const std::vector<Profile>& profiles) {
   out.flags = profiles[0].flags;
   for (const auto& p : profiles) {
     if (p.default_action.allows() || p.default_action.name == "SCMP_ACT_LOG")
-      return Error{fmt::format("profile {} lets every call through by default ({}): only profiles that deny by "
-                               "default can be merged",
-                               p.source, describe(p.default_action)),
-                   EINVAL};
+      return Error{
+          fmt::format("profile {} lets every call through by default ({}): only profiles that deny by "
+                      "default can be merged",
+                      p.source, describe(p.default_action)),
+          EINVAL};
     if (p.default_action != out.default_action)
-      return Error{fmt::format("profile {} denies with {}, profile {} with {}: merged, one of them would "
-                               "change; make them agree (defaultAction, defaultErrnoRet)",
-                               profiles[0].source, describe(out.default_action), p.source,
-                               describe(p.default_action)),
-                   EINVAL};
+      return Error{
+          fmt::format("profile {} denies with {}, profile {} with {}: merged, one of them would "
+                      "change; make them agree (defaultAction, defaultErrnoRet)",
+                      profiles[0].source, describe(out.default_action), p.source, describe(p.default_action)),
+          EINVAL};
     if (p.flags != out.flags)
-      return Error{fmt::format("profiles {} and {} set different flags ({} and {})", profiles[0].source, p.source,
-                               fmt::join(out.flags, ", "), fmt::join(p.flags, ", ")),
+      return Error{fmt::format("profiles {} and {} set different flags ({} and {})", profiles[0].source,
+                               p.source, fmt::join(out.flags, ", "), fmt::join(p.flags, ", ")),
                    EINVAL};
     for (const auto& arch : p.arches)
-      if (std::find(out.arches.begin(), out.arches.end(), arch) == out.arches.end()) out.arches.push_back(arch);
+      if (std::find(out.arches.begin(), out.arches.end(), arch) == out.arches.end())
+        out.arches.push_back(arch);
     for (const auto& [name, policy] : p.syscalls) {
       auto refuse = [&](const Action& a) {
-        return Error{fmt::format("profile {} gives {} action {}: only rules that allow can be merged", p.source,
-                                 name, describe(a)),
+        return Error{fmt::format("profile {} gives {} action {}: only rules that allow can be merged",
+                                 p.source, name, describe(a)),
                      EINVAL};
       };
       if (policy.action && !policy.action->allows()) return refuse(*policy.action);
@@ -206,7 +210,8 @@ Result<Profile> union_of(const std::vector<Profile>& profiles) {
         continue;
       }
       for (const auto& rule : policy.rules)
-        if (std::find(mine.rules.begin(), mine.rules.end(), rule) == mine.rules.end()) mine.rules.push_back(rule);
+        if (std::find(mine.rules.begin(), mine.rules.end(), rule) == mine.rules.end())
+          mine.rules.push_back(rule);
     }
   }
   return out;

@@ -58,8 +58,8 @@ std::map<std::string, std::string> read_ld_so_cache(const std::string& data) {
 
 // Exported functions of libraries that compile code at run time.
 bool jit_capable(const ElfObject& o) {
-  static const char* kJit[] = {"pcre2_jit_compile_8", "pcre_study", "luaJIT_setmode", "JNI_CreateJavaVM",
-                               "mono_jit_init", "LLVMCreateExecutionEngineForModule"};
+  static const char* kJit[] = {"pcre2_jit_compile_8", "pcre_study",    "luaJIT_setmode",
+                               "JNI_CreateJavaVM",    "mono_jit_init", "LLVMCreateExecutionEngineForModule"};
   for (const auto& e : o.exports)
     for (const char* j : kJit)
       if (e.name == j) return true;
@@ -136,7 +136,8 @@ class Analyzer {
  public:
   Analyzer(sys::RootDir root, const ReachOptions& options) : root_(std::move(root)), options_(options) {
     if (auto fd = root_.open_file("/etc/ld.so.cache"))
-      if (auto data = sys::read_file("/proc/self/fd/" + std::to_string(fd->get()))) ld_cache_ = read_ld_so_cache(*data);
+      if (auto data = sys::read_file("/proc/self/fd/" + std::to_string(fd->get())))
+        ld_cache_ = read_ld_so_cache(*data);
   }
 
   ReachReport report;
@@ -181,7 +182,8 @@ class Analyzer {
         for (const auto& name : l->needed) {
           auto p = find_library(name, *l);
           if (p.empty()) {
-            if (std::find(b.missing.begin(), b.missing.end(), name) == b.missing.end()) b.missing.push_back(name);
+            if (std::find(b.missing.begin(), b.missing.end(), name) == b.missing.end())
+              b.missing.push_back(name);
             continue;
           }
           add(load(p));
@@ -200,7 +202,9 @@ class Analyzer {
     for (Loaded* l : objects)
       if (!l->flavor.empty()) {
         table = libc_table_for(*l);
-        if (!table) b.estimate_reasons.push_back("the C library " + l->info.path + " could not be analysed: " + libc_error_);
+        if (!table)
+          b.estimate_reasons.push_back("the C library " + l->info.path +
+                                       " could not be analysed: " + libc_error_);
         break;
       }
     std::map<std::string, int> nr_imports;
@@ -254,7 +258,8 @@ class Analyzer {
 
     if (!b.missing.empty())
       b.estimate_reasons.push_back(std::to_string(b.missing.size()) + " needed librar" +
-                                   (b.missing.size() == 1 ? "y" : "ies") + " not found in the root file system");
+                                   (b.missing.size() == 1 ? "y" : "ies") +
+                                   " not found in the root file system");
     if (!dlopeners.empty())
       b.estimate_reasons.push_back("dlopen: " + std::to_string(dlopeners.size()) +
                                    " of its objects import dlopen; what they load is included only when a "
@@ -263,18 +268,22 @@ class Analyzer {
       b.estimate_reasons.push_back("JIT: " + std::to_string(jits.size()) +
                                    " of its libraries can compile code at run time, which is not analysed");
     if (unresolved)
-      b.estimate_reasons.push_back(std::to_string(unresolved) +
-                                   " syscall instructions in its objects take a number that is no constant in reach");
+      b.estimate_reasons.push_back(
+          std::to_string(unresolved) +
+          " syscall instructions in its objects take a number that is no constant in reach");
     if (libc_unresolved)
-      b.estimate_reasons.push_back(std::to_string(libc_unresolved) + " of the " + std::to_string(libc_calls.size()) +
-                                   " C library functions it imports reach a syscall instruction with no constant number");
+      b.estimate_reasons.push_back(
+          std::to_string(libc_unresolved) + " of the " + std::to_string(libc_calls.size()) +
+          " C library functions it imports reach a syscall instruction with no constant number");
     std::size_t wide = 0;
     for (const auto& [arch, names] : b.through_indirect) wide += names.size();
     if (wide)
-      b.estimate_reasons.push_back("indirect calls in the C library: " + std::to_string(wide) +
-                                   " more syscalls if one may reach any of its address-taken functions (not counted)");
+      b.estimate_reasons.push_back(
+          "indirect calls in the C library: " + std::to_string(wide) +
+          " more syscalls if one may reach any of its address-taken functions (not counted)");
     if (libc_nr_param)
-      b.estimate_reasons.push_back("imports syscall(): calls with a constant number are counted, others are not");
+      b.estimate_reasons.push_back(
+          "imports syscall(): calls with a constant number are counted, others are not");
     b.estimate = !b.estimate_reasons.empty();
     return b;
   }
@@ -397,8 +406,8 @@ class Analyzer {
       if (usable(dir + "/" + name)) return dir + "/" + name;
     }
     if (auto it = ld_cache_.find(name); it != ld_cache_.end() && usable(it->second)) return it->second;
-    for (const char* dir : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
-                            "/usr/lib"}) {
+    for (const char* dir :
+         {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"}) {
       std::string p = std::string(dir) + "/" + name;
       if (usable(p)) return p;
     }
@@ -419,8 +428,9 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
   NameSets seen = trace ? seen_names(*trace) : NameSets{};
   auto start = Clock::now();
   if (binaries.empty())
-    return Error{"the trace names no binaries (trace.json has no \"binaries\"): record it again with this sandmine",
-                 EINVAL};
+    return Error{
+        "the trace names no binaries (trace.json has no \"binaries\"): record it again with this sandmine",
+        EINVAL};
   auto root = sys::RootDir::open(rootfs);
   if (!root) return root.error();
   Analyzer a(std::move(*root), options);
@@ -442,14 +452,16 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
   std::optional<double> first_exec;
   for (std::size_t i = 0; i < binaries.size(); ++i) {
     const auto& b = binaries[i];
-    if (a.report.binaries[i].error.empty() && b.first_exec_ms && (!first_exec || *b.first_exec_ms < *first_exec))
+    if (a.report.binaries[i].error.empty() && b.first_exec_ms &&
+        (!first_exec || *b.first_exec_ms < *first_exec))
       first_exec = b.first_exec_ms;
   }
   if (trace && first_exec)
     for (const auto& e : trace->syscalls) {
       std::string name = e.name.empty() ? "#" + std::to_string(e.nr) : e.name;
       auto it = a.report.seen_unreachable.find(e.arch);
-      if (it == a.report.seen_unreachable.end() || !it->second.count(name) || e.first_seen_ms >= *first_exec) continue;
+      if (it == a.report.seen_unreachable.end() || !it->second.count(name) || e.first_seen_ms >= *first_exec)
+        continue;
       it->second.erase(name);
       if (it->second.empty()) a.report.seen_unreachable.erase(it);
       a.report.before_first_exec[e.arch].insert(name);
@@ -462,11 +474,13 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
 
 NameSets seen_names(const trace::Trace& trace) {
   NameSets out;
-  for (const auto& e : trace.syscalls) out[e.arch].insert(e.name.empty() ? "#" + std::to_string(e.nr) : e.name);
+  for (const auto& e : trace.syscalls)
+    out[e.arch].insert(e.name.empty() ? "#" + std::to_string(e.nr) : e.name);
   return out;
 }
 
-Result<ReachReport> analyse(const trace::Trace& trace, const std::string& rootfs, const ReachOptions& options) {
+Result<ReachReport> analyse(const trace::Trace& trace, const std::string& rootfs,
+                            const ReachOptions& options) {
   return run(trace.binaries, &trace, rootfs, options);
 }
 

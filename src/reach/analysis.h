@@ -23,10 +23,10 @@ using NameSets = std::map<std::string, std::set<std::string>>;
 
 /// One ELF object in a binary's closure.
 struct ObjectInfo {
-  std::string path;      ///< inside the root, symlinks resolved
-  std::string kind;      ///< executable, loader, libc, library
+  std::string path;  ///< inside the root, symlinks resolved
+  std::string kind;  ///< executable, loader, libc, library
   std::string build_id;
-  NameSets own;          ///< its own syscall instructions (all its code)
+  NameSets own;                  ///< its own syscall instructions (all its code)
   std::uint32_t sites = 0;       ///< syscall instructions
   std::uint32_t unresolved = 0;  ///< ... whose number is no constant in reach
   std::size_t imports = 0;       ///< functions it imports
@@ -43,12 +43,13 @@ struct UnseenSyscall {
 
 /// One executable the container ran.
 struct BinaryReach {
-  std::string path;      ///< as exec'd (trace.json binaries[].path)
+  std::string path;  ///< as exec'd (trace.json binaries[].path)
   std::uint64_t execs = 0;
-  std::vector<ObjectInfo> objects;  ///< itself, its loader, its libraries (DT_NEEDED closure, then mapped ones)
+  std::vector<ObjectInfo>
+      objects;  ///< itself, its loader, its libraries (DT_NEEDED closure, then mapped ones)
   std::vector<std::string> missing;  ///< DT_NEEDED names found nowhere in the root
   NameSets reachable;
-  NameSets seen;          ///< of the container (the recorder counts per container, not per process)
+  NameSets seen;  ///< of the container (the recorder counts per container, not per process)
   std::vector<UnseenSyscall> unseen;  ///< reachable - seen, sorted by arch and name
   /// Possible only if an indirect call inside the C library reaches any of its
   /// address-taken functions (not in reachable).
@@ -62,20 +63,20 @@ struct BinaryReach {
 struct ReachReport {
   std::string rootfs;
   std::string libc_path, libc_flavor, libc_build_id;
-  bool libc_cached = false;     ///< the libc table came from the cache
-  double libc_seconds = 0;      ///< building it (0 when cached)
-  double seconds = 0;           ///< the whole analysis
+  bool libc_cached = false;  ///< the libc table came from the cache
+  double libc_seconds = 0;   ///< building it (0 when cached)
+  double seconds = 0;        ///< the whole analysis
   std::vector<BinaryReach> binaries;
-  NameSets reachable;           ///< union over binaries
-  NameSets seen;                ///< the trace's armed syscalls
+  NameSets reachable;                 ///< union over binaries
+  NameSets seen;                      ///< the trace's armed syscalls
   std::vector<UnseenSyscall> unseen;  ///< reachable - seen
   /// Seen but in no binary's reachable set: a gap in the analysis (a binary
   /// or library it did not know of, an indirect path), reported, never hidden.
   NameSets seen_unreachable;
   /// Seen, in no binary's reachable set, and first made before the target's
-  /// first exec of a file in its root file system: calls of the runtime itself (runc's init between installing
-  /// the filter and executing the container's program, sandmine's child
-  /// before execve), not of the container's code.
+  /// first exec of a file in its root file system: calls of the runtime itself (runc's init between
+  /// installing the filter and executing the container's program, sandmine's child before execve), not of the
+  /// container's code.
   NameSets before_first_exec;
   bool estimate = false;  ///< any binary's result is an estimate
 };
@@ -90,7 +91,8 @@ struct ReachOptions {
 /// (a directory: the image's rootfs, or "/" for a command traced on the host).
 /// A binary that cannot be analysed (missing, not ELF, not x86_64) gets its
 /// error and the report goes on; a trace without binaries is an error.
-Result<ReachReport> analyse(const trace::Trace& trace, const std::string& rootfs, const ReachOptions& options = {});
+Result<ReachReport> analyse(const trace::Trace& trace, const std::string& rootfs,
+                            const ReachOptions& options = {});
 
 /// Analyses executables given by path inside rootfs (no trace: nothing seen).
 Result<ReachReport> analyse_paths(const std::vector<std::string>& paths, const std::string& rootfs,

@@ -15,47 +15,139 @@ namespace {
 
 // General-purpose register families: a write to %eax is a write to %rax.
 enum Family : std::int8_t {
-  kNone = -1, kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15
+  kNone = -1,
+  kRax,
+  kRcx,
+  kRdx,
+  kRbx,
+  kRsp,
+  kRbp,
+  kRsi,
+  kRdi,
+  kR8,
+  kR9,
+  kR10,
+  kR11,
+  kR12,
+  kR13,
+  kR14,
+  kR15
 };
 
 Family family_of(unsigned reg) {
   switch (reg) {
-    case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH: return kRax;
-    case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH: return kRcx;
-    case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH: return kRdx;
-    case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH: return kRbx;
-    case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL: return kRsp;
-    case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL: return kRbp;
-    case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL: return kRsi;
-    case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL: return kRdi;
-    case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B: return kR8;
-    case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B: return kR9;
-    case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B: return kR10;
-    case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B: return kR11;
-    case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B: return kR12;
-    case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B: return kR13;
-    case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B: return kR14;
-    case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return kR15;
-    default: return kNone;
+    case X86_REG_RAX:
+    case X86_REG_EAX:
+    case X86_REG_AX:
+    case X86_REG_AL:
+    case X86_REG_AH:
+      return kRax;
+    case X86_REG_RCX:
+    case X86_REG_ECX:
+    case X86_REG_CX:
+    case X86_REG_CL:
+    case X86_REG_CH:
+      return kRcx;
+    case X86_REG_RDX:
+    case X86_REG_EDX:
+    case X86_REG_DX:
+    case X86_REG_DL:
+    case X86_REG_DH:
+      return kRdx;
+    case X86_REG_RBX:
+    case X86_REG_EBX:
+    case X86_REG_BX:
+    case X86_REG_BL:
+    case X86_REG_BH:
+      return kRbx;
+    case X86_REG_RSP:
+    case X86_REG_ESP:
+    case X86_REG_SP:
+    case X86_REG_SPL:
+      return kRsp;
+    case X86_REG_RBP:
+    case X86_REG_EBP:
+    case X86_REG_BP:
+    case X86_REG_BPL:
+      return kRbp;
+    case X86_REG_RSI:
+    case X86_REG_ESI:
+    case X86_REG_SI:
+    case X86_REG_SIL:
+      return kRsi;
+    case X86_REG_RDI:
+    case X86_REG_EDI:
+    case X86_REG_DI:
+    case X86_REG_DIL:
+      return kRdi;
+    case X86_REG_R8:
+    case X86_REG_R8D:
+    case X86_REG_R8W:
+    case X86_REG_R8B:
+      return kR8;
+    case X86_REG_R9:
+    case X86_REG_R9D:
+    case X86_REG_R9W:
+    case X86_REG_R9B:
+      return kR9;
+    case X86_REG_R10:
+    case X86_REG_R10D:
+    case X86_REG_R10W:
+    case X86_REG_R10B:
+      return kR10;
+    case X86_REG_R11:
+    case X86_REG_R11D:
+    case X86_REG_R11W:
+    case X86_REG_R11B:
+      return kR11;
+    case X86_REG_R12:
+    case X86_REG_R12D:
+    case X86_REG_R12W:
+    case X86_REG_R12B:
+      return kR12;
+    case X86_REG_R13:
+    case X86_REG_R13D:
+    case X86_REG_R13W:
+    case X86_REG_R13B:
+      return kR13;
+    case X86_REG_R14:
+    case X86_REG_R14D:
+    case X86_REG_R14W:
+    case X86_REG_R14B:
+      return kR14;
+    case X86_REG_R15:
+    case X86_REG_R15D:
+    case X86_REG_R15W:
+    case X86_REG_R15B:
+      return kR15;
+    default:
+      return kNone;
   }
 }
 
 // The System V argument registers, in order.
 int param_index(int family) {
   switch (family) {
-    case kRdi: return 0;
-    case kRsi: return 1;
-    case kRdx: return 2;
-    case kRcx: return 3;
-    case kR8: return 4;
-    case kR9: return 5;
-    default: return -1;
+    case kRdi:
+      return 0;
+    case kRsi:
+      return 1;
+    case kRdx:
+      return 2;
+    case kRcx:
+      return 3;
+    case kR8:
+      return 4;
+    case kR9:
+      return 5;
+    default:
+      return -1;
   }
 }
 constexpr Family kParamRegs[] = {kRdi, kRsi, kRdx, kRcx, kR8, kR9};
 // What a call may change (the System V caller-saved registers).
-constexpr std::uint32_t kCallerSaved = (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) | (1u << kRdi) |
-                                       (1u << kR8) | (1u << kR9) | (1u << kR10) | (1u << kR11);
+constexpr std::uint32_t kCallerSaved = (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) |
+                                       (1u << kRdi) | (1u << kR8) | (1u << kR9) | (1u << kR10) | (1u << kR11);
 
 enum class Kind : std::uint8_t { other, call, jump, cond_jump, ret, stop, syscall, int80, sysenter };
 
@@ -66,12 +158,12 @@ struct Insn {
   std::int64_t imm = 0;      // mov's immediate
   std::uint32_t writes = 0;  // register families written
   Kind kind = Kind::other;
-  bool direct = false;       // target is an immediate
+  bool direct = false;          // target is an immediate
   bool through_memory = false;  // rip-relative memory operand (target is the slot)
-  std::int8_t dst = kNone;   // mov/xor destination family (4- or 8-byte write)
-  std::int8_t src = kNone;   // mov source family (4- or 8-byte read)
-  bool src_imm = false;      // mov dst, imm
-  bool zero = false;         // xor/sub dst, dst
+  std::int8_t dst = kNone;      // mov/xor destination family (4- or 8-byte write)
+  std::int8_t src = kNone;      // mov source family (4- or 8-byte read)
+  bool src_imm = false;         // mov dst, imm
+  bool zero = false;            // xor/sub dst, dst
   std::uint8_t size = 0;
 };
 
@@ -137,11 +229,19 @@ struct Decoder {
         r.kind = Kind::jump;
         branch_target();
         return r;
-      case X86_INS_RET: case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_IRET: case X86_INS_IRETD:
-      case X86_INS_IRETQ: case X86_INS_SYSRET: case X86_INS_SYSEXIT:
+      case X86_INS_RET:
+      case X86_INS_RETF:
+      case X86_INS_RETFQ:
+      case X86_INS_IRET:
+      case X86_INS_IRETD:
+      case X86_INS_IRETQ:
+      case X86_INS_SYSRET:
+      case X86_INS_SYSEXIT:
         r.kind = Kind::ret;
         return r;
-      case X86_INS_HLT: case X86_INS_UD2: case X86_INS_INT3:
+      case X86_INS_HLT:
+      case X86_INS_UD2:
+      case X86_INS_INT3:
         r.kind = Kind::stop;
         return r;
       case X86_INS_SYSCALL:
@@ -158,27 +258,30 @@ struct Decoder {
           r.writes |= 1u << kRax;
         }
         return r;
-      default: break;
+      default:
+        break;
     }
     if (cs_insn_group(handle, &in, CS_GRP_JUMP)) {
       r.kind = Kind::cond_jump;
       branch_target();
       return r;
     }
-    if ((in.id == X86_INS_MOV || in.id == X86_INS_MOVABS) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
-        x.operands[0].size >= 4) {
+    if ((in.id == X86_INS_MOV || in.id == X86_INS_MOVABS) && x.op_count == 2 &&
+        x.operands[0].type == X86_OP_REG && x.operands[0].size >= 4) {
       r.dst = family_of(x.operands[0].reg);
       if (x.operands[1].type == X86_OP_IMM) {
         r.src_imm = true;
-        r.imm = x.operands[0].size == 4 ? static_cast<std::int64_t>(static_cast<std::uint32_t>(x.operands[1].imm))
-                                        : x.operands[1].imm;
+        r.imm = x.operands[0].size == 4
+                    ? static_cast<std::int64_t>(static_cast<std::uint32_t>(x.operands[1].imm))
+                    : x.operands[1].imm;
       } else if (x.operands[1].type == X86_OP_REG && x.operands[1].size >= 4) {
         r.src = family_of(x.operands[1].reg);
       }
       return r;
     }
-    if ((in.id == X86_INS_XOR || in.id == X86_INS_SUB) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
-        x.operands[1].type == X86_OP_REG && x.operands[0].reg == x.operands[1].reg && x.operands[0].size >= 4) {
+    if ((in.id == X86_INS_XOR || in.id == X86_INS_SUB) && x.op_count == 2 &&
+        x.operands[0].type == X86_OP_REG && x.operands[1].type == X86_OP_REG &&
+        x.operands[0].reg == x.operands[1].reg && x.operands[0].size >= 4) {
       r.dst = family_of(x.operands[0].reg);
       r.zero = true;
       return r;
@@ -252,10 +355,14 @@ class ValueFinder {
       return;
     }
     if (in.dst == f) {
-      if (in.src_imm) out.insert({Value::constant, in.imm});
-      else if (in.zero) out.insert({Value::constant, 0});
-      else if (in.src != kNone) before(p, in.src, out, visited, budget);
-      else out.insert({Value::unknown, 0});
+      if (in.src_imm)
+        out.insert({Value::constant, in.imm});
+      else if (in.zero)
+        out.insert({Value::constant, 0});
+      else if (in.src != kNone)
+        before(p, in.src, out, visited, budget);
+      else
+        out.insert({Value::unknown, 0});
       return;
     }
     if ((in.writes >> f) & 1) {
@@ -337,7 +444,8 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
   {
     std::vector<std::size_t> order(g.chunks.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return g.chunks[a].start < g.chunks[b].start; });
+    std::sort(order.begin(), order.end(),
+              [&](auto a, auto b) { return g.chunks[a].start < g.chunks[b].start; });
     std::vector<Chunk> chunks;
     std::vector<std::size_t> sections;
     for (auto i : order) {
@@ -378,7 +486,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
     for (std::size_t i = 0; i < ins.size(); ++i) {
       const Insn& in = ins[i];
       switch (in.kind) {
-        case Kind::syscall: case Kind::int80: case Kind::sysenter: {
+        case Kind::syscall:
+        case Kind::int80:
+        case Kind::sysenter: {
           bool compat = in.kind != Kind::syscall;
           ++c.sites;
           for (const Value& v : values(i, kRax)) {
@@ -393,7 +503,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
           }
           break;
         }
-        case Kind::call: case Kind::jump: case Kind::cond_jump: {
+        case Kind::call:
+        case Kind::jump:
+        case Kind::cond_jump: {
           if (in.direct) {
             if (in.target >= c.start && in.target < c.end) break;  // inside the chunk
             if (is_ignored(in.target)) break;                      // the lazy-binding resolver
@@ -424,8 +536,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
           // An address loaded (lea, or an immediate in non-PIC code): when it is
           // a function's, this chunk hands it on (a signal restorer, a thread's
           // start routine, a callback): count it as called from here.
-          std::uint64_t a = in.through_memory ? in.target
-                            : in.src_imm && in.imm > 0 ? static_cast<std::uint64_t>(in.imm) : 0;
+          std::uint64_t a = in.through_memory          ? in.target
+                            : in.src_imm && in.imm > 0 ? static_cast<std::uint64_t>(in.imm)
+                                                       : 0;
           if (!a) break;
           take(a);
           auto t = g.chunk_at(a);
@@ -452,7 +565,8 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
   };
   // Decodes every chunk with a direct branch to one of targets, or a
   // rip-relative call or jump through one of slots.
-  auto decode_branching_to = [&](const std::set<std::uint64_t>& targets, const std::set<std::uint64_t>& slots) {
+  auto decode_branching_to = [&](const std::set<std::uint64_t>& targets,
+                                 const std::set<std::uint64_t>& slots) {
     if (targets.empty() && slots.empty()) return;
     for (std::uint32_t ci = 0; ci < g.chunks.size(); ++ci) {
       if (decoded[ci]) continue;
@@ -577,7 +691,8 @@ std::vector<Closure> closures(const CodeGraph& graph, bool through_indirect) {
   auto successors = [&](std::uint32_t v) -> std::vector<std::uint32_t> {
     if (v == any) return graph.address_taken;
     std::vector<std::uint32_t> s = graph.chunks[v].callees;
-    if (through_indirect && (graph.chunks[v].indirect_calls || graph.chunks[v].indirect_jumps)) s.push_back(any);
+    if (through_indirect && (graph.chunks[v].indirect_calls || graph.chunks[v].indirect_jumps))
+      s.push_back(any);
     return s;
   };
   // Tarjan's algorithm, iterative; components come out in reverse topological

@@ -33,15 +33,15 @@ struct Chunk {
   /// Chunks it calls or jumps to directly, or whose start address it loads
   /// (lea: it hands the function on, as a callback or a signal restorer); sorted, unique.
   std::vector<std::uint32_t> callees;
-  std::vector<std::string> imports;    ///< imports it calls or jumps to through the GOT (sorted, unique)
-  NrSet native;                        ///< x86_64 numbers: `syscall` sites and resolved callees
-  NrSet compat;                        ///< i386 numbers: `int $0x80` and `sysenter` sites
-  int nr_param = -1;                   ///< its syscall number is argument k (0 = %rdi), -1 none
-  bool nr_param_compat = false;        ///< ... through int $0x80
-  std::uint32_t sites = 0;             ///< syscall instructions in it
-  std::uint32_t unresolved = 0;        ///< sites (or calls to nr-taking code) with no constant number
-  std::uint32_t indirect_calls = 0;    ///< calls through a register or memory (not a GOT import)
-  std::uint32_t indirect_jumps = 0;    ///< jumps through a register or memory (switch tables, tail calls)
+  std::vector<std::string> imports;  ///< imports it calls or jumps to through the GOT (sorted, unique)
+  NrSet native;                      ///< x86_64 numbers: `syscall` sites and resolved callees
+  NrSet compat;                      ///< i386 numbers: `int $0x80` and `sysenter` sites
+  int nr_param = -1;                 ///< its syscall number is argument k (0 = %rdi), -1 none
+  bool nr_param_compat = false;      ///< ... through int $0x80
+  std::uint32_t sites = 0;           ///< syscall instructions in it
+  std::uint32_t unresolved = 0;      ///< sites (or calls to nr-taking code) with no constant number
+  std::uint32_t indirect_calls = 0;  ///< calls through a register or memory (not a GOT import)
+  std::uint32_t indirect_jumps = 0;  ///< jumps through a register or memory (switch tables, tail calls)
 };
 
 /// An object's chunks.
@@ -65,8 +65,8 @@ struct CodeGraph {
 /// the chunks whose bytes can hold a syscall instruction or a branch to
 /// nr-taking code are (enough for whole(), and much faster on large
 /// binaries); the others keep empty callees and zero counts.
-Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::string, int>& nr_param_imports = {},
-                                   bool full = true);
+Result<CodeGraph> build_code_graph(const ElfObject& o,
+                                   const std::map<std::string, int>& nr_param_imports = {}, bool full = true);
 
 /// What a set of chunks can reach, following direct calls and jumps (and,
 /// with through_indirect, from any chunk with an indirect call or jump to

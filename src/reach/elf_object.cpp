@@ -77,16 +77,36 @@ struct Bytes {
     std::uint64_t here = section_addr + pos;
     std::uint64_t v = 0;
     switch (enc & 0x0f) {
-      case 0x00: v = fixed<std::uint64_t>(); break;
-      case 0x01: v = uleb(); break;
-      case 0x02: v = fixed<std::uint16_t>(); break;
-      case 0x03: v = fixed<std::uint32_t>(); break;
-      case 0x04: v = fixed<std::uint64_t>(); break;
-      case 0x09: v = static_cast<std::uint64_t>(sleb()); break;
-      case 0x0a: v = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int16_t>())); break;
-      case 0x0b: v = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int32_t>())); break;
-      case 0x0c: v = fixed<std::uint64_t>(); break;
-      default: ok = false; return 0;
+      case 0x00:
+        v = fixed<std::uint64_t>();
+        break;
+      case 0x01:
+        v = uleb();
+        break;
+      case 0x02:
+        v = fixed<std::uint16_t>();
+        break;
+      case 0x03:
+        v = fixed<std::uint32_t>();
+        break;
+      case 0x04:
+        v = fixed<std::uint64_t>();
+        break;
+      case 0x09:
+        v = static_cast<std::uint64_t>(sleb());
+        break;
+      case 0x0a:
+        v = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int16_t>()));
+        break;
+      case 0x0b:
+        v = static_cast<std::uint64_t>(static_cast<std::int64_t>(fixed<std::int32_t>()));
+        break;
+      case 0x0c:
+        v = fixed<std::uint64_t>();
+        break;
+      default:
+        ok = false;
+        return 0;
     }
     if ((enc & 0x70) == 0x10) v += here;  // DW_EH_PE_pcrel
     return v;
@@ -115,7 +135,7 @@ void read_eh_frame(const std::uint8_t* data, std::size_t size, std::uint64_t add
       (void)b.fixed<std::uint8_t>();
     else
       (void)b.uleb();  // return address register
-    int enc = 0;  // DW_EH_PE_absptr
+    int enc = 0;       // DW_EH_PE_absptr
     if (aug.find('S') != std::string::npos) enc |= 0x100;
     if (!aug.empty() && aug[0] == 'z') {
       (void)b.uleb();  // augmentation data length
@@ -215,7 +235,8 @@ Result<ElfObject> read_elf_fd(int fd, const std::string& path) {
         o.interp.assign(raw + ph.p_offset, strnlen(raw + ph.p_offset, ph.p_filesz));
     }
   }
-  if (eh.e_type == ET_EXEC || (eh.e_type == ET_DYN && !o.interp.empty())) o.entry_points.push_back(eh.e_entry);
+  if (eh.e_type == ET_EXEC || (eh.e_type == ET_DYN && !o.interp.empty()))
+    o.entry_points.push_back(eh.e_entry);
 
   size_t shstrndx = 0;
   if (elf_getshdrstrndx(h.elf, &shstrndx) != 0) return Error{elf_failure(path, "no section names"), ENOEXEC};
@@ -316,17 +337,38 @@ Result<ElfObject> read_elf_fd(int fd, const std::string& path) {
           return out;
         };
         switch (dyn.d_tag) {
-          case DT_NEEDED: o.needed.push_back(str()); break;
-          case DT_SONAME: o.soname = str(); break;
-          case DT_RUNPATH: o.runpath = split(str()); break;
-          case DT_RPATH: rpath = split(str()); break;
-          case DT_INIT: o.entry_points.push_back(dyn.d_un.d_ptr); break;
-          case DT_FINI: o.entry_points.push_back(dyn.d_un.d_ptr); break;
-          case DT_INIT_ARRAY: init_array = dyn.d_un.d_ptr; break;
-          case DT_INIT_ARRAYSZ: init_array_size = dyn.d_un.d_val; break;
-          case DT_FINI_ARRAY: fini_array = dyn.d_un.d_ptr; break;
-          case DT_FINI_ARRAYSZ: fini_array_size = dyn.d_un.d_val; break;
-          default: break;
+          case DT_NEEDED:
+            o.needed.push_back(str());
+            break;
+          case DT_SONAME:
+            o.soname = str();
+            break;
+          case DT_RUNPATH:
+            o.runpath = split(str());
+            break;
+          case DT_RPATH:
+            rpath = split(str());
+            break;
+          case DT_INIT:
+            o.entry_points.push_back(dyn.d_un.d_ptr);
+            break;
+          case DT_FINI:
+            o.entry_points.push_back(dyn.d_un.d_ptr);
+            break;
+          case DT_INIT_ARRAY:
+            init_array = dyn.d_un.d_ptr;
+            break;
+          case DT_INIT_ARRAYSZ:
+            init_array_size = dyn.d_un.d_val;
+            break;
+          case DT_FINI_ARRAY:
+            fini_array = dyn.d_un.d_ptr;
+            break;
+          case DT_FINI_ARRAYSZ:
+            fini_array_size = dyn.d_un.d_val;
+            break;
+          default:
+            break;
         }
       }
     }
@@ -371,7 +413,8 @@ Result<ElfObject> read_elf_fd(int fd, const std::string& path) {
       if (!gelf_getshdr(s, &sh) || sh.sh_type == SHT_NOBITS) continue;
       if (at < sh.sh_addr || at + size > sh.sh_addr + sh.sh_size) continue;
       auto bytes = section_bytes(s);
-      for (std::uint64_t p = at - sh.sh_addr; p + 8 <= at - sh.sh_addr + size && p + 8 <= bytes.size(); p += 8) {
+      for (std::uint64_t p = at - sh.sh_addr; p + 8 <= at - sh.sh_addr + size && p + 8 <= bytes.size();
+           p += 8) {
         std::uint64_t v;
         std::memcpy(&v, bytes.data() + p, 8);
         if (v && v != ~0ULL) o.entry_points.push_back(v);
@@ -389,8 +432,9 @@ Result<ElfObject> read_elf_fd(int fd, const std::string& path) {
   sort_unique(o.data_code_pointers);
   sort_unique(o.entry_points);
   sort_unique(o.imports);
-  std::sort(o.exports.begin(), o.exports.end(),
-            [](const ElfSymbol& a, const ElfSymbol& b) { return std::tie(a.name, a.addr) < std::tie(b.name, b.addr); });
+  std::sort(o.exports.begin(), o.exports.end(), [](const ElfSymbol& a, const ElfSymbol& b) {
+    return std::tie(a.name, a.addr) < std::tie(b.name, b.addr);
+  });
   return o;
 }
 

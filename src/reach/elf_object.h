@@ -32,15 +32,15 @@ struct CodeSection {
 
 /// One ELF file.
 struct ElfObject {
-  std::string path;            ///< as given to read_elf
-  std::uint16_t machine = 0;   ///< EM_X86_64, EM_386, ...
+  std::string path;           ///< as given to read_elf
+  std::uint16_t machine = 0;  ///< EM_X86_64, EM_386, ...
   bool elf64 = false;
-  bool shared = false;         ///< ET_DYN (a library or a PIE)
-  bool dynamic = false;        ///< has PT_DYNAMIC (not a static executable)
+  bool shared = false;   ///< ET_DYN (a library or a PIE)
+  bool dynamic = false;  ///< has PT_DYNAMIC (not a static executable)
   std::uint64_t entry = 0;
-  std::string interp;          ///< PT_INTERP, empty when none
-  std::string soname;          ///< DT_SONAME
-  std::string build_id;        ///< NT_GNU_BUILD_ID in hex, empty when none
+  std::string interp;                ///< PT_INTERP, empty when none
+  std::string soname;                ///< DT_SONAME
+  std::string build_id;              ///< NT_GNU_BUILD_ID in hex, empty when none
   std::vector<std::string> needed;   ///< DT_NEEDED, in order
   std::vector<std::string> runpath;  ///< DT_RUNPATH, else DT_RPATH, split at ':'
   std::vector<ElfSymbol> exports;    ///< defined functions of .dynsym (global and weak)

@@ -47,7 +47,8 @@ Result<LibcTable> build_libc_table(const ElfObject& libc) {
   t.build_id = libc.build_id;
   t.path = libc.path;
   t.flavor = libc_flavor(libc);
-  if (t.flavor.empty()) return Error{libc.path + ": not a C library sandmine knows (glibc's libc.so.6, musl)", EINVAL};
+  if (t.flavor.empty())
+    return Error{libc.path + ": not a C library sandmine knows (glibc's libc.so.6, musl)", EINVAL};
   auto graph = build_code_graph(libc);
   if (!graph) return graph.error();
   auto direct = closures(*graph, false);
@@ -112,7 +113,8 @@ json reach_json(const FunctionReach& f) {
   return j;
 }
 
-Result<NrSet> names_from(const json& j, const char* field, const std::string& arch, const std::string& where) {
+Result<NrSet> names_from(const json& j, const char* field, const std::string& arch,
+                         const std::string& where) {
   NrSet s;
   if (!j.contains(field)) return s;
   if (!j[field].is_array()) return Error{where + "." + field + ": expected an array", EINVAL};
@@ -124,7 +126,8 @@ Result<NrSet> names_from(const json& j, const char* field, const std::string& ar
       nr = std::stoll(name.substr(1));
     else
       nr = syscalls::number_of(arch, name);
-    if (!nr || *nr < 0 || *nr >= kMaxNr) return Error{where + "." + field + ": no " + arch + " syscall " + name, EINVAL};
+    if (!nr || *nr < 0 || *nr >= kMaxNr)
+      return Error{where + "." + field + ": no " + arch + " syscall " + name, EINVAL};
     s.set(static_cast<std::size_t>(*nr));
   }
   return s;
@@ -133,9 +136,10 @@ Result<NrSet> names_from(const json& j, const char* field, const std::string& ar
 Result<FunctionReach> reach_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) return Error{where + ": expected an object", EINVAL};
   FunctionReach f;
-  for (auto [field, arch, into] : {std::tuple{"syscalls", "x86_64", &f.native}, std::tuple{"compat", "x86", &f.compat},
-                                   std::tuple{"through_indirect", "x86_64", &f.native_indirect},
-                                   std::tuple{"compat_through_indirect", "x86", &f.compat_indirect}}) {
+  for (auto [field, arch, into] :
+       {std::tuple{"syscalls", "x86_64", &f.native}, std::tuple{"compat", "x86", &f.compat},
+        std::tuple{"through_indirect", "x86_64", &f.native_indirect},
+        std::tuple{"compat_through_indirect", "x86", &f.compat_indirect}}) {
     auto s = names_from(j, field, arch, where);
     if (!s) return s.error();
     *into = *s;
@@ -151,10 +155,17 @@ Result<FunctionReach> reach_from_json(const json& j, const std::string& where) {
 json to_json(const LibcTable& t) {
   json functions = json::object();
   for (const auto& [name, f] : t.functions) functions[name] = reach_json(f);
-  return {{"version", t.version},   {"analysis", t.analysis}, {"build_id", t.build_id}, {"path", t.path},
-          {"flavor", t.flavor},     {"arch", t.arch},         {"instructions", t.instructions},
-          {"chunks", t.chunks},     {"seconds", std::round(t.seconds * 1000) / 1000},
-          {"startup", reach_json(t.startup)}, {"functions", std::move(functions)}};
+  return {{"version", t.version},
+          {"analysis", t.analysis},
+          {"build_id", t.build_id},
+          {"path", t.path},
+          {"flavor", t.flavor},
+          {"arch", t.arch},
+          {"instructions", t.instructions},
+          {"chunks", t.chunks},
+          {"seconds", std::round(t.seconds * 1000) / 1000},
+          {"startup", reach_json(t.startup)},
+          {"functions", std::move(functions)}};
 }
 
 Result<LibcTable> libc_table_from_json(const json& doc, const std::string& source) {
@@ -169,7 +180,8 @@ Result<LibcTable> libc_table_from_json(const json& doc, const std::string& sourc
   t.instructions = doc.value("instructions", std::size_t{0});
   t.chunks = doc.value("chunks", std::size_t{0});
   t.seconds = doc.value("seconds", 0.0);
-  if (t.arch != "x86_64") return Error{source + ": arch " + t.arch + ", sandmine reads x86_64 tables", EINVAL};
+  if (t.arch != "x86_64")
+    return Error{source + ": arch " + t.arch + ", sandmine reads x86_64 tables", EINVAL};
   if (!doc.contains("functions") || !doc["functions"].is_object())
     return Error{source + ": functions: expected an object", EINVAL};
   auto startup = reach_from_json(doc.value("startup", json::object()), source + ": startup");
@@ -185,7 +197,8 @@ Result<LibcTable> libc_table_from_json(const json& doc, const std::string& sourc
 
 Result<LibcTable> libc_table(const ElfObject& libc, const std::string& cache_dir, bool* cached) {
   if (cached) *cached = false;
-  std::string file = cache_dir.empty() || libc.build_id.empty() ? "" : cache_dir + "/" + libc.build_id + ".json";
+  std::string file =
+      cache_dir.empty() || libc.build_id.empty() ? "" : cache_dir + "/" + libc.build_id + ".json";
   if (!file.empty()) {
     std::ifstream in(file);
     if (in) {

@@ -28,13 +28,13 @@ std::string libc_flavor(const ElfObject& o);
 
 /// What one exported function (or the library's start-up code) can reach.
 struct FunctionReach {
-  NrSet native;   ///< x86_64 syscalls through direct calls and jumps
-  NrSet compat;   ///< i386 syscalls (int $0x80) likewise
+  NrSet native;  ///< x86_64 syscalls through direct calls and jumps
+  NrSet compat;  ///< i386 syscalls (int $0x80) likewise
   /// Added when an indirect call on the way may go to any function of the
   /// library whose address is taken (vtables, callbacks, init arrays).
   NrSet native_indirect;
   NrSet compat_indirect;
-  int nr_param = -1;             ///< the syscall number is argument k (syscall(): 0)
+  int nr_param = -1;            ///< the syscall number is argument k (syscall(): 0)
   bool unresolved = false;      ///< a syscall site on the way has no constant number
   bool indirect_calls = false;  ///< an indirect call is on the way (direct call graph)
 };

@@ -25,7 +25,9 @@ std::size_t total(const NameSets& s) {
 json unseen_json(const std::vector<UnseenSyscall>& unseen) {
   json out = json::array();
   for (const auto& u : unseen) {
-    json j = {{"arch", u.arch}, {"name", u.name}, {"risk", u.risk.empty() ? json(nullptr) : json(u.risk)},
+    json j = {{"arch", u.arch},
+              {"name", u.name},
+              {"risk", u.risk.empty() ? json(nullptr) : json(u.risk)},
               {"cves", u.cves}};
     out.push_back(std::move(j));
   }
@@ -46,8 +48,13 @@ json to_json(const ReachReport& r, const std::string& image) {
   for (const auto& b : r.binaries) {
     json objects = json::array();
     for (const auto& o : b.objects) {
-      json j = {{"path", o.path}, {"kind", o.kind}, {"build_id", o.build_id}, {"syscall_sites", o.sites},
-                {"unresolved_sites", o.unresolved}, {"imports", o.imports}, {"own", sets(o.own)}};
+      json j = {{"path", o.path},
+                {"kind", o.kind},
+                {"build_id", o.build_id},
+                {"syscall_sites", o.sites},
+                {"unresolved_sites", o.unresolved},
+                {"imports", o.imports},
+                {"own", sets(o.own)}};
       if (!o.error.empty()) j["error"] = o.error;
       objects.push_back(std::move(j));
     }
@@ -58,10 +65,11 @@ json to_json(const ReachReport& r, const std::string& image) {
               {"reachable", sets(b.reachable)},
               {"unseen", unseen_json(b.unseen)},
               {"through_indirect", sets(b.through_indirect)},
-              {"counts", {{"reachable", total(b.reachable)},
-                          {"unseen", b.unseen.size()},
-                          {"unseen_risky", risky(b.unseen)},
-                          {"through_indirect", total(b.through_indirect)}}},
+              {"counts",
+               {{"reachable", total(b.reachable)},
+                {"unseen", b.unseen.size()},
+                {"unseen_risky", risky(b.unseen)},
+                {"through_indirect", total(b.through_indirect)}}},
               {"estimate", b.estimate},
               {"estimate_reasons", b.estimate_reasons}};
     if (!b.error.empty()) j["error"] = b.error;
@@ -71,20 +79,22 @@ json to_json(const ReachReport& r, const std::string& image) {
   return {{"version", 1},
           {"image", image},
           {"rootfs", r.rootfs},
-          {"libc", {{"path", r.libc_path},
-                    {"flavor", r.libc_flavor},
-                    {"build_id", r.libc_build_id},
-                    {"cached", r.libc_cached},
-                    {"seconds", std::round(r.libc_seconds * 1000) / 1000}}},
+          {"libc",
+           {{"path", r.libc_path},
+            {"flavor", r.libc_flavor},
+            {"build_id", r.libc_build_id},
+            {"cached", r.libc_cached},
+            {"seconds", std::round(r.libc_seconds * 1000) / 1000}}},
           {"seconds", std::round(r.seconds * 1000) / 1000},
           {"estimate", r.estimate},
-          {"counts", {{"reachable", total(r.reachable)},
-                      {"seen", total(r.seen)},
-                      {"unseen", r.unseen.size()},
-                      {"unseen_risky", risky(r.unseen)},
-                      {"reachable_safe", total(safe)},
-                      {"seen_unreachable", total(r.seen_unreachable)},
-                      {"before_first_exec", total(r.before_first_exec)}}},
+          {"counts",
+           {{"reachable", total(r.reachable)},
+            {"seen", total(r.seen)},
+            {"unseen", r.unseen.size()},
+            {"unseen_risky", risky(r.unseen)},
+            {"reachable_safe", total(safe)},
+            {"seen_unreachable", total(r.seen_unreachable)},
+            {"before_first_exec", total(r.before_first_exec)}}},
           {"reachable", sets(r.reachable)},
           {"seen", sets(r.seen)},
           {"unseen", unseen_json(r.unseen)},

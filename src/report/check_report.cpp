@@ -25,7 +25,8 @@ std::string steps_of(const explore::CheckViolation& v, const explore::CheckResul
 nlohmann::json call_arguments_json(const std::vector<profile::CallArgument>& args) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : args)
-    out.push_back({{"index", a.index}, {"name", a.name}, {"value", fmt::format("{:#x}", a.value)}, {"text", a.text}});
+    out.push_back(
+        {{"index", a.index}, {"name", a.name}, {"value", fmt::format("{:#x}", a.value)}, {"text", a.text}});
   return out;
 }
 
@@ -40,9 +41,8 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
   }
   nlohmann::json violations = nlohmann::json::array();
   for (const auto& v : result.violations) {
-    nlohmann::json row = {{"arch", v.key.arch},         {"nr", v.key.nr},
-                          {"syscall", v.name},          {"count", v.count},
-                          {"processes", v.processes},   {"first_step", v.first_step},
+    nlohmann::json row = {{"arch", v.key.arch}, {"nr", v.key.nr},           {"syscall", v.name},
+                          {"count", v.count},   {"processes", v.processes}, {"first_step", v.first_step},
                           {"steps", v.per_step}};
     if (!v.call.empty()) {
       row["call"] = v.call;
@@ -50,8 +50,8 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
     }
     violations.push_back(std::move(row));
   }
-  nlohmann::json j = {{"spec", spec_name},     {"profile", profile},
-                      {"engine", engine},      {"mode", explore::to_string(result.mode)},
+  nlohmann::json j = {{"spec", spec_name},         {"profile", profile},
+                      {"engine", engine},          {"mode", explore::to_string(result.mode)},
                       {"passed", result.passed()}, {"steps", steps},
                       {"violations", violations}};
   if (result.audit.read)
@@ -67,8 +67,9 @@ nlohmann::json check_json(const std::string& spec_name, const std::string& profi
 std::vector<std::string> violation_lines(const explore::CheckResult& result) {
   std::vector<std::string> lines;
   for (const auto& v : result.violations)
-    lines.push_back(fmt::format("{} {} x{} by {} ({}{})", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
-                                result.mode == explore::CheckMode::Enforce ? "denied; " : "", steps_of(v, result)));
+    lines.push_back(
+        fmt::format("{} {} x{} by {} ({}{})", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
+                    result.mode == explore::CheckMode::Enforce ? "denied; " : "", steps_of(v, result)));
   return lines;
 }
 
@@ -76,8 +77,8 @@ std::string audit_line(const explore::CheckResult& result) {
   const auto& a = result.audit;
   if (!a.read) return "";
   if (a.lost)
-    return fmt::format("audit records incomplete: {}; the counts above are the recorder's, which loses nothing",
-                       a.why);
+    return fmt::format(
+        "audit records incomplete: {}; the counts above are the recorder's, which loses nothing", a.why);
   return fmt::format("audit records agree: {} seccomp records for {} calls outside the profile", a.records,
                      a.expected);
 }
@@ -92,8 +93,8 @@ std::string check_markdown(const explore::CheckResult& result) {
   } else {
     md += "\n| arch | syscall or call | calls | processes | steps |\n|---|---|---:|---|---|\n";
     for (const auto& v : result.violations)
-      md += fmt::format("| {} | {} | {} | {} | {} |\n", v.key.arch, v.label(), v.count, fmt::join(v.processes, ", "),
-                        steps_of(v, result));
+      md += fmt::format("| {} | {} | {} | {} | {} |\n", v.key.arch, v.label(), v.count,
+                        fmt::join(v.processes, ", "), steps_of(v, result));
   }
   if (auto line = audit_line(result); !line.empty()) md += "\n" + line + "\n";
   if (!result.differs.empty()) {

@@ -200,9 +200,10 @@ std::string steps_section(const trace::Trace& t, const std::vector<explore::Disc
   if (t.saturation) s += "<p class=\"note\">" + html_escape(t.saturation->reason) + "</p>\n";
   for (const auto& g : t.generated)
     s += "<p class=\"note\">" +
-         html_escape(fmt::format("Generated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; "
-                                 "stopped by {}: {}",
-                                 g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail)) +
+         html_escape(
+             fmt::format("Generated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; "
+                         "stopped by {}: {}",
+                         g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail)) +
          "</p>\n";
   s += discovery_chart(curve);
   std::vector<Bar> bars;
@@ -260,18 +261,21 @@ std::string mined_from_section(const profile::MinedFrom& m) {
        "starts differs.</p>\n<table class=\"mined-from\"><tbody>\n";
   std::string command;
   for (const auto& a : m.command) command += (command.empty() ? "" : " ") + a;
-  s += fmt::format("<tr><th>engine</th><td>{}</td></tr>\n<tr><th>image</th><td><code>{}</code></td></tr>\n"
-                   "<tr><th>command</th><td><code>{}</code></td></tr>\n",
-                   html_escape(m.engine), html_escape(m.image), html_escape(command));
+  s += fmt::format(
+      "<tr><th>engine</th><td>{}</td></tr>\n<tr><th>image</th><td><code>{}</code></td></tr>\n"
+      "<tr><th>command</th><td><code>{}</code></td></tr>\n",
+      html_escape(m.engine), html_escape(m.image), html_escape(command));
   for (const auto& [name, digest] : m.env)
-    s += fmt::format("<tr><th>env {}</th><td><code>{}</code></td></tr>\n", html_escape(name), html_escape(digest));
-  for (const auto& [path, digest] : m.config_files)
-    s += fmt::format("<tr class=\"config-file\"><th>{}</th><td><code>{}</code></td></tr>\n", html_escape(path),
+    s += fmt::format("<tr><th>env {}</th><td><code>{}</code></td></tr>\n", html_escape(name),
                      html_escape(digest));
+  for (const auto& [path, digest] : m.config_files)
+    s += fmt::format("<tr class=\"config-file\"><th>{}</th><td><code>{}</code></td></tr>\n",
+                     html_escape(path), html_escape(digest));
   s += "</tbody></table>\n";
-  s += fmt::format("<p>{} configuration files read at start (values and contents as SHA-256).{}</p>\n",
-                   m.config_files.size(),
-                   m.config_files_note.empty() ? "" : " Incomplete: " + html_escape(m.config_files_note) + ".");
+  s += fmt::format(
+      "<p>{} configuration files read at start (values and contents as SHA-256).{}</p>\n",
+      m.config_files.size(),
+      m.config_files_note.empty() ? "" : " Incomplete: " + html_escape(m.config_files_note) + ".");
   return s + "</section>\n";
 }
 
@@ -291,9 +295,9 @@ std::string check_section(const json& check) {
   if (violations.empty()) {
     s += "<p>No call outside the profile.</p>\n";
   } else {
-    s +=
-        "<table class=\"violations\"><thead><tr><th>arch</th><th>syscall or call</th><th>calls</th><th>processes</th>"
-        "<th>first step</th><th>calls per step</th></tr></thead><tbody>\n";
+    s += "<table class=\"violations\"><thead><tr><th>arch</th><th>syscall or "
+         "call</th><th>calls</th><th>processes</th>"
+         "<th>first step</th><th>calls per step</th></tr></thead><tbody>\n";
     for (const auto& v : violations) {
       std::string per_step;
       if (v.contains("steps") && v["steps"].is_object())
@@ -302,15 +306,15 @@ std::string check_section(const json& check) {
       s += fmt::format(
           "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
           html_escape(str(v, "arch")), html_escape(str(v, v.contains("call") ? "call" : "syscall")),
-          number(num(v, "count").value_or(0)),
-          html_escape(joined(v.value("processes", json::array()))), html_escape(str(v, "first_step")),
-          html_escape(per_step));
+          number(num(v, "count").value_or(0)), html_escape(joined(v.value("processes", json::array()))),
+          html_escape(str(v, "first_step")), html_escape(per_step));
     }
     s += "</tbody></table>\n";
   }
   if (check.contains("differs_from_mined") && check["differs_from_mined"].is_array() &&
       !check["differs_from_mined"].empty()) {
-    s += "<p class=\"bad\">The container differs from what the profile was mined from:</p>\n<ul class=\"differs\">";
+    s += "<p class=\"bad\">The container differs from what the profile was mined from:</p>\n<ul "
+         "class=\"differs\">";
     for (const auto& line : check["differs_from_mined"])
       if (line.is_string()) s += "<li>" + html_escape(line.get<std::string>()) + "</li>";
     s += "</ul>\n";

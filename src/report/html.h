@@ -18,11 +18,11 @@ namespace sandmine::report {
 
 /// What a report shows. Only the trace is required; the rest is left out when absent.
 struct ReportInput {
-  trace::Trace trace;                              ///< trace.json
+  trace::Trace trace;                       ///< trace.json
   std::optional<profile::Profile> profile;  ///< profile.json (none: the run wrote none)
-  std::optional<nlohmann::json> check;             ///< check.json: the held-out check (docs/formats.md)
-  std::optional<nlohmann::json> bench;             ///< bench.json: the overhead measurement
-  std::optional<nlohmann::json> reach;             ///< reach.json: static reachability (sandmine reach)
+  std::optional<nlohmann::json> check;      ///< check.json: the held-out check (docs/formats.md)
+  std::optional<nlohmann::json> bench;      ///< bench.json: the overhead measurement
+  std::optional<nlohmann::json> reach;      ///< reach.json: static reachability (sandmine reach)
 };
 
 /// Reads dir/trace.json (required), dir/profile.json, dir/check.json and

@@ -56,15 +56,19 @@ std::string unseen_item(const json& u) {
 std::string reach_markdown(const json& r) {
   std::string s = "## Static reachability\n\n";
   s += fmt::format(
-      "What the code of the binaries the container ran can reach (`sandmine reach`, reach.json; docs/reach.md): "
-      "{} syscalls reachable, {} seen, {} reachable but never seen ({} of them risky or on a kernel CVE path), "
+      "What the code of the binaries the container ran can reach (`sandmine reach`, reach.json; "
+      "docs/reach.md): "
+      "{} syscalls reachable, {} seen, {} reachable but never seen ({} of them risky or on a kernel CVE "
+      "path), "
       "{} of those safe to add (`--allow reachable-safe`).{}\n\n",
       count_of(r, "reachable"), count_of(r, "seen"), count_of(r, "unseen"), count_of(r, "unseen_risky"),
-      count_of(r, "reachable_safe"), yes(r, "estimate") ? " The result is an estimate (reasons per binary below)." : "");
+      count_of(r, "reachable_safe"),
+      yes(r, "estimate") ? " The result is an estimate (reasons per binary below)." : "");
   if (count_of(r, "seen_unreachable"))
-    s += "**Seen but unreachable (a gap in the analysis):** " + names(r.value("seen_unreachable", json::object())) +
-         "\n\n";
-  s += "| binary | execs | reachable | unseen | unseen risky | estimate because |\n|---|---|---|---|---|---|\n";
+    s += "**Seen but unreachable (a gap in the analysis):** " +
+         names(r.value("seen_unreachable", json::object())) + "\n\n";
+  s += "| binary | execs | reachable | unseen | unseen risky | estimate because "
+       "|\n|---|---|---|---|---|---|\n";
   for (const auto& b : list(r, "binaries")) {
     std::string why;
     for (const auto& e : list(b, "estimate_reasons"))
@@ -101,7 +105,8 @@ std::string with_reach_section(const std::string& summary, const json& reach) {
 std::string reach_html(const json& r) {
   std::string s = "<section id=\"reach\"><h2>Static reachability</h2>\n";
   s += fmt::format(
-      "<p>What the code of the binaries the container ran can reach: <b>{}</b> syscalls reachable, <b>{}</b> seen, "
+      "<p>What the code of the binaries the container ran can reach: <b>{}</b> syscalls reachable, <b>{}</b> "
+      "seen, "
       "<b>{}</b> reachable but never seen ({} risky or on a kernel CVE path), {} safe to add with "
       "<code>--allow reachable-safe</code>.{}</p>\n",
       count_of(r, "reachable"), count_of(r, "seen"), count_of(r, "unseen"), count_of(r, "unseen_risky"),
@@ -116,10 +121,11 @@ std::string reach_html(const json& r) {
     for (const auto& e : list(b, "estimate_reasons"))
       if (e.is_string()) why += (why.empty() ? "" : "; ") + e.get<std::string>();
     if (!text(b, "error").empty()) why = "not analysed: " + text(b, "error");
-    s += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                     html_escape(text(b, "path")),
-                     b.value("execs", json(0)).is_number() ? b["execs"].get<std::uint64_t>() : 0,
-                     count_of(b, "reachable"), count_of(b, "unseen"), count_of(b, "unseen_risky"), html_escape(why));
+    s += fmt::format(
+        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        html_escape(text(b, "path")),
+        b.value("execs", json(0)).is_number() ? b["execs"].get<std::uint64_t>() : 0, count_of(b, "reachable"),
+        count_of(b, "unseen"), count_of(b, "unseen_risky"), html_escape(why));
   }
   s += "</tbody></table>\n";
   std::string risky;

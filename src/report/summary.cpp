@@ -29,9 +29,10 @@ std::string coverage_markdown(const trace::CoverageEstimate& c) {
 std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& result,
                              const profile::Profile* profile, const explore::CheckResult* held_out) {
   std::string md = fmt::format("# sandmine: {}\n\n", spec.name);
-  md += fmt::format("- engine: {}; image {}\n", result.trace.target.engine,
-                    // A config digest keeps its "sha256:" prefix: it is not a recipe hash.
-                    result.trace.target.image.substr(0, result.trace.target.image.starts_with("sha256:") ? 19 : 12));
+  md += fmt::format(
+      "- engine: {}; image {}\n", result.trace.target.engine,
+      // A config digest keeps its "sha256:" prefix: it is not a recipe hash.
+      result.trace.target.image.substr(0, result.trace.target.image.starts_with("sha256:") ? 19 : 12));
   md += fmt::format("- mining time: {:.1f} s (container start to removal); image: {:.1f} s\n",
                     result.mining_seconds, result.image_seconds);
   md += fmt::format(
@@ -40,9 +41,9 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
   if (profile) {
     auto allowed = profile::allowed_names(*profile).size();
     auto docker = profile::docker_default_x86_64().size();  // data/docker_default_x86_64.csv
-    md += fmt::format(
-        "- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n", allowed,
-        docker, 100.0 * static_cast<double>(allowed) / static_cast<double>(docker));
+    md +=
+        fmt::format("- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n",
+                    allowed, docker, 100.0 * static_cast<double>(allowed) / static_cast<double>(docker));
   } else {
     md += "- profile: none, the run did not complete (" + result.trace.partial_reason + ")\n";
   }
@@ -60,8 +61,10 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
     md += fmt::format("\nRounds of the explore steps (--until-saturated {}): {}. {}\n", sat->wanted,
                       sat->rounds, sat->reason);
   for (const auto& g : result.trace.generated)
-    md += fmt::format("\nGenerated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; stopped by {}: {}\n",
-                      g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail);
+    md += fmt::format(
+        "\nGenerated exploration ({}): {} generated steps in {:.1f} s of a {:.0f} s budget; stopped by {}: "
+        "{}\n",
+        g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail);
   if (const auto& c = result.trace.coverage) md += coverage_markdown(*c);
   if (held_out) md += check_markdown(*held_out);
   md += "\n## First seen per step\n\n";

@@ -19,7 +19,8 @@ Result<std::vector<std::string>> string_list(const json& config, const char* key
   if (it == config.end() || it->is_null()) return out;
   if (!it->is_array()) return Error{std::string("the image config's ") + key + " is not a list", EINVAL};
   for (const auto& v : *it) {
-    if (!v.is_string()) return Error{std::string("the image config's ") + key + " holds a non-string", EINVAL};
+    if (!v.is_string())
+      return Error{std::string("the image config's ") + key + " holds a non-string", EINVAL};
     out.push_back(v.get<std::string>());
   }
   return out;
@@ -155,7 +156,8 @@ std::vector<std::string> health_command(const ImageConfig& config) {
 std::optional<ReadyProbe> ready_from_config(const ImageConfig& config) {
   if (auto health = health_command(config); !health.empty())
     return ReadyProbe{.kind = ReadyProbe::Kind::Exec, .exec = std::move(health)};
-  if (!config.tcp_ports.empty()) return ReadyProbe{.kind = ReadyProbe::Kind::Tcp, .port = config.tcp_ports[0]};
+  if (!config.tcp_ports.empty())
+    return ReadyProbe{.kind = ReadyProbe::Kind::Tcp, .port = config.tcp_ports[0]};
   return std::nullopt;
 }
 
@@ -238,7 +240,8 @@ Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, con
   for (unsigned g : user->additional_gids)
     if (std::find(out.additional_gids.begin(), out.additional_gids.end(), g) == out.additional_gids.end())
       out.additional_gids.push_back(g);
-  if (std::find(out.additional_gids.begin(), out.additional_gids.end(), user->gid) == out.additional_gids.end())
+  if (std::find(out.additional_gids.begin(), out.additional_gids.end(), user->gid) ==
+      out.additional_gids.end())
     out.additional_gids.push_back(user->gid);
 
   out.env.clear();
@@ -268,7 +271,8 @@ Result<Spec> apply_image_config(const Spec& spec, const ImageConfig& config, con
     if (out.ready) out.ready->line = spec.image_line;
   }
   for (auto& step : out.explore)
-    if (step.kind == Step::Kind::Auto && step.generate.health.empty()) step.generate.health = health_command(config);
+    if (step.kind == Step::Kind::Auto && step.generate.health.empty())
+      step.generate.health = health_command(config);
   return out;
 }
 

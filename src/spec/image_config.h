@@ -23,7 +23,7 @@ struct ImageConfig {
   std::vector<std::string> env;  ///< "NAME=value", in the config's order
   std::string user;              ///< as written: "", "app", "1000:1000", "app:staff"
   std::string workdir;
-  std::string stop_signal;  ///< as written: "SIGQUIT", "3"; empty: none
+  std::string stop_signal;     ///< as written: "SIGQUIT", "3"; empty: none
   std::vector<int> tcp_ports;  ///< ExposedPorts "N/tcp" (or "N"), ascending, each once
   /// Healthcheck.Test as written: ["CMD", argv...] or ["CMD-SHELL", "command"];
   /// empty when there is none or it is ["NONE"].

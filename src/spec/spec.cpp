@@ -50,9 +50,8 @@ struct Entry {
   Field value;
 };
 
-constexpr std::string_view kTopFields[] = {"name",    "image",    "command", "args", "env",
-                                           "user",    "workdir",  "ready",   "explore",
-                                           "validate", "bench",   "stop"};
+constexpr std::string_view kTopFields[] = {"name",    "image", "command", "args",     "env",   "user",
+                                           "workdir", "ready", "explore", "validate", "bench", "stop"};
 constexpr std::string_view kImageKinds[] = {"debian", "rootfs", "busybox", "ref", "oci", "archive"};
 constexpr std::string_view kProbeKinds[] = {"tcp", "http", "exec", "log"};
 constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart", "sleep"};
@@ -466,12 +465,14 @@ Status Parser::user(const Field& f, bool names, std::string& out) const {
   const std::string expected =
       names ? "expected \"user\", \"user:group\", \"uid\" or \"uid:gid\" (ids 0 to 2147483647, what runc "
               "takes), like \"app\" or \"101:101\""
-            : "expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), like \"101:101\" "
+            : "expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), like "
+              "\"101:101\" "
               "(names need an image with its own config: ref, oci or archive)";
   if (Status st = text(f, out, expected); !st) return st;
   // A name as /etc/passwd and /etc/group hold it: no ':', no spaces.
   auto name_ok = [&](std::string_view s) {
-    return names && !s.empty() && s.size() <= 256 && !has_space_or_control(s) && s.find(':') == std::string_view::npos;
+    return names && !s.empty() && s.size() <= 256 && !has_space_or_control(s) &&
+           s.find(':') == std::string_view::npos;
   };
   auto id_ok = [&](std::string_view s) {
     if (s.empty() || s.size() > 10) return false;
@@ -725,11 +726,10 @@ Result<Spec> Parser::spec(const Field& top) const {
   if (!name) return name.error();
   if (Status st = text(*name, s.name); !st) return st.error();
   if (!valid_spec_name(s.name))
-    return fail(
-        *name,
-        in_quotes(s.name) +
-            " is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it "
-            "names images: sandmine/<name>)");
+    return fail(*name, in_quotes(s.name) +
+                           " is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', "
+                           "'_', '__' or '-' (it "
+                           "names images: sandmine/<name>)");
 
   auto image = required(*m, "image");
   if (!image) return image.error();
@@ -818,7 +818,8 @@ class DocumentRoots : public YAML::EventHandler {
     if (depth_++ == 0) root(mark, false);
   }
   void OnSequenceEnd() override { --depth_; }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
     if (depth_++ == 0) root(mark, false);
   }
   void OnMapEnd() override { --depth_; }
@@ -845,7 +846,7 @@ Result<YAML::Node> load(std::string_view yaml, const std::string& file) {
       if (roots.root_is_null) break;
       if (roots.documents == 2)
         return error_at(file, roots.root_mark.is_null() ? 1 : roots.root_mark.line + 1,
-                          "top level: more than one YAML document; a spec is one document");
+                        "top level: more than one YAML document; a spec is one document");
     }
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {

@@ -14,10 +14,10 @@ namespace sandmine::sys {
 /// How to run it.
 struct CommandOptions {
   std::chrono::milliseconds timeout{60000};
-  int netns_fd = -1;       ///< run inside this network namespace
+  int netns_fd = -1;              ///< run inside this network namespace
   int cgroup_procs_fd = -1;       ///< cgroup.procs to move into before exec (a recorder's target), or -1
   bool allow_all_filter = false;  ///< with cgroup_procs_fd: armed like a recorded command
-  std::string input = {};  ///< written to its stdin, then closed
+  std::string input = {};         ///< written to its stdin, then closed
   /// Called with each line of output as it arrives (a long build shows its steps).
   std::function<void(const std::string&)> on_line = {};
   /// Its own process group (a timeout kills all it started). false: it stays

@@ -145,7 +145,8 @@ Result<FileLock> FileLock::take(const std::string& path, const std::function<voi
     while (::flock(fd.get(), LOCK_EX) != 0) {
       if (errno != EINTR) return errno_error("cannot lock " + path);
       if (int sig = interrupt_signal())
-        return Error{"interrupted by signal " + std::to_string(sig) + " while waiting for the lock " + path, EINTR};
+        return Error{"interrupted by signal " + std::to_string(sig) + " while waiting for the lock " + path,
+                     EINTR};
     }
   }
   return FileLock(std::move(fd));

@@ -36,12 +36,14 @@ Result<RootDir> RootDir::of_process(pid_t pid) {
   return RootDir(dir, std::move(fd));
 }
 
-Result<std::optional<std::string>> RootDir::read_regular(const std::string& path, std::size_t max_bytes) const {
+Result<std::optional<std::string>> RootDir::read_regular(const std::string& path,
+                                                         std::size_t max_bytes) const {
   auto fd = open_file(path);
   if (!fd) return fd.error();
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return errno_error("cannot stat " + path);
-  if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) > max_bytes) return std::optional<std::string>();
+  if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) > max_bytes)
+    return std::optional<std::string>();
   std::string content;
   char buf[65536];
   for (;;) {

@@ -64,7 +64,8 @@ Result<KillSwitch> KillSwitch::arm(const std::string& cgroup_path) {
   std::string path = cgroup_path + "/cgroup.kill";
   KillSwitch k;
   k.fd_.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!k.fd_.valid()) return errno_error("cannot open " + path + " (the kernel needs cgroup.kill, Linux 5.14+)");
+  if (!k.fd_.valid())
+    return errno_error("cannot open " + path + " (the kernel needs cgroup.kill, Linux 5.14+)");
   for (int i = 0; i < kSlots; ++i) {
     int free = -1;
     if (g_kill_fds[i].compare_exchange_strong(free, k.fd_.get())) {

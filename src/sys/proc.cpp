@@ -28,8 +28,9 @@ Result<SignalMasks> parse_signal_masks(std::string_view status) {
       while (!hex.empty() && (hex.front() == ' ' || hex.front() == '\t')) hex.remove_prefix(1);
       auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), *f.value, 16);
       if (ec != std::errc() || end != hex.data() + hex.size())
-        return Error{"/proc status: " + std::string(f.key) + " is not a hexadecimal mask: " + std::string(hex),
-                     EINVAL};
+        return Error{
+            "/proc status: " + std::string(f.key) + " is not a hexadecimal mask: " + std::string(hex),
+            EINVAL};
       f.seen = true;
     }
   }

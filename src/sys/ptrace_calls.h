@@ -4,8 +4,8 @@
 // set it: the recorder's loop tells ESRCH (the thread is being killed) and
 // EINTR from real failures.
 
-#include <sys/ptrace.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 namespace sandmine::sys {

@@ -27,12 +27,12 @@ struct SpawnSpec {
   /// A seccomp filter (classic BPF, as libseccomp exports it) to install
   /// instead, after setting no_new_privs; empty: none.
   std::vector<sock_filter> seccomp_filter = {};
-  bool traceme = false;                ///< PTRACE_TRACEME, then stop with SIGSTOP
-  int netns_fd = -1;                   ///< join this network namespace (setns) first, or -1
-  int stdin_fd = -1;                   ///< dup2 over stdin, or -1 to inherit
-  int stdout_fd = -1;                  ///< dup2 over stdout, or -1 to inherit
-  int stderr_fd = -1;                  ///< dup2 over stderr, or -1 to inherit
-  bool new_process_group = false;      ///< setpgid(0, 0): a timeout can kill the whole group
+  bool traceme = false;            ///< PTRACE_TRACEME, then stop with SIGSTOP
+  int netns_fd = -1;               ///< join this network namespace (setns) first, or -1
+  int stdin_fd = -1;               ///< dup2 over stdin, or -1 to inherit
+  int stdout_fd = -1;              ///< dup2 over stdout, or -1 to inherit
+  int stderr_fd = -1;              ///< dup2 over stderr, or -1 to inherit
+  bool new_process_group = false;  ///< setpgid(0, 0): a timeout can kill the whole group
 };
 
 /// A started child and the pipe on which it reports a failed setup or exec.

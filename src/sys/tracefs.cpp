@@ -54,7 +54,8 @@ Result<Tracefs> Tracefs::ensure() {
   // as long as it uses tracefs.
   UniqueFd mutex(::open(kMutexPath, O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   UniqueFd lock(::open(kLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!mutex.valid() || !lock.valid()) return errno_error(std::string("cannot open the locks in ") + kStateDir);
+  if (!mutex.valid() || !lock.valid())
+    return errno_error(std::string("cannot open the locks in ") + kStateDir);
   if (flock_retrying(mutex.get(), LOCK_EX) != 0) return errno_error(std::string("cannot lock ") + kMutexPath);
   auto text = read_file("/proc/self/mountinfo");
   if (!text) return text.error();

@@ -20,7 +20,8 @@ namespace {
 std::int64_t number(const std::string& text, const std::string& row, const std::string& column) {
   char* end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 0);
-  if (text.empty() || *end != '\0' || v < 0) broken(row + ": " + column + " \"" + text + "\" is not a number");
+  if (text.empty() || *end != '\0' || v < 0)
+    broken(row + ": " + column + " \"" + text + "\" is not a number");
   return v;
 }
 
@@ -32,14 +33,15 @@ const std::vector<ArchInfo>& architectures() {
     if (!rows) broken(rows.error().message);
     std::vector<ArchInfo> out;
     for (auto& r : *rows)
-      out.push_back({.name = r["name"],
-                     .oci = r["oci"],
-                     .go = r["go"],
-                     .systemd = r["systemd"],
-                     .audit_arch = static_cast<std::uint32_t>(number(r["audit_arch"], r["name"], "audit_arch")),
-                     .host = r["host"],
-                     .abi = static_cast<int>(number(r["abi"], r["name"], "abi")),
-                     .nr_bit = number(r["nr_bit"], r["name"], "nr_bit")});
+      out.push_back(
+          {.name = r["name"],
+           .oci = r["oci"],
+           .go = r["go"],
+           .systemd = r["systemd"],
+           .audit_arch = static_cast<std::uint32_t>(number(r["audit_arch"], r["name"], "audit_arch")),
+           .host = r["host"],
+           .abi = static_cast<int>(number(r["abi"], r["name"], "abi")),
+           .nr_bit = number(r["nr_bit"], r["name"], "nr_bit")});
     return out;
   }();
   return table;

@@ -19,10 +19,10 @@ inline constexpr int kAbiCount = 3;
 
 /// One row of data/architectures.csv.
 struct ArchInfo {
-  std::string name;     ///< libseccomp's name: x86_64, x86, x32, aarch64, ...
-  std::string oci;      ///< Docker/OCI profiles: SCMP_ARCH_X86_64
-  std::string go;       ///< Go's GOARCH (Docker's includes.arches): amd64; empty when Go has no port
-  std::string systemd;  ///< SystemCallArchitectures=: x86-64; empty: systemd spells it as libseccomp
+  std::string name;              ///< libseccomp's name: x86_64, x86, x32, aarch64, ...
+  std::string oci;               ///< Docker/OCI profiles: SCMP_ARCH_X86_64
+  std::string go;                ///< Go's GOARCH (Docker's includes.arches): amd64; empty when Go has no port
+  std::string systemd;           ///< SystemCallArchitectures=: x86-64; empty: systemd spells it as libseccomp
   std::uint32_t audit_arch = 0;  ///< AUDIT_ARCH_* (audit records, PTRACE_GET_SYSCALL_INFO)
   std::string host;              ///< the native architecture of the kernels that run this ABI
   int abi = 0;                   ///< the recorder's ABI index on that host (bpf/recorder.h enum sm_abi)

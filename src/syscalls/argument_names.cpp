@@ -75,14 +75,16 @@ std::string bit_names(const NameSet* set, std::uint64_t value) {
 
 // The set a rule's names column names for one call: "sockopt.{1}" with
 // argument 1's value put in.
-std::string resolve_set(const ArgumentSpec& spec, const std::string& set, const std::vector<std::uint64_t>& call) {
+std::string resolve_set(const ArgumentSpec& spec, const std::string& set,
+                        const std::vector<std::uint64_t>& call) {
   auto open = set.find('{');
   if (open == std::string::npos) return set;
   auto close = set.find('}', open);
   if (close == std::string::npos) return set;
   int ref = std::atoi(set.substr(open + 1, close - open - 1).c_str());
   for (std::size_t i = 0; i < spec.rules.size() && i < call.size(); ++i)
-    if (spec.rules[i].index == ref) return set.substr(0, open) + std::to_string(call[i]) + set.substr(close + 1);
+    if (spec.rules[i].index == ref)
+      return set.substr(0, open) + std::to_string(call[i]) + set.substr(close + 1);
   return "";
 }
 
@@ -125,7 +127,8 @@ std::optional<std::uint64_t> value_in(std::string_view set, std::string_view nam
   return it->second;
 }
 
-std::string format_value(const ArgumentSpec& spec, std::size_t position, const std::vector<std::uint64_t>& call) {
+std::string format_value(const ArgumentSpec& spec, std::size_t position,
+                         const std::vector<std::uint64_t>& call) {
   if (position >= spec.rules.size() || position >= call.size()) return "?";
   const ArgumentRule& rule = spec.rules[position];
   std::uint64_t value = call[position];
@@ -155,7 +158,8 @@ std::string format_value(const ArgumentSpec& spec, std::size_t position, const s
 
 std::string format_call(const ArgumentSpec& spec, const std::vector<std::uint64_t>& values) {
   bool positional = true;
-  for (std::size_t i = 0; i < spec.rules.size(); ++i) positional = positional && spec.rules[i].index == static_cast<int>(i);
+  for (std::size_t i = 0; i < spec.rules.size(); ++i)
+    positional = positional && spec.rules[i].index == static_cast<int>(i);
   std::string out = spec.syscall + "(";
   for (std::size_t i = 0; i < spec.rules.size() && i < values.size(); ++i) {
     if (i) out += ", ";
@@ -184,7 +188,8 @@ Result<std::uint64_t> parse_value(const ArgumentRule& rule, std::string_view tex
   std::size_t start = 0;
   while (start <= text.size()) {
     auto bar = text.find('|', start);
-    std::string_view part = text.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+    std::string_view part =
+        text.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
     if (auto bit = value_in(set, part))
       v |= *bit;
     else if (auto n = parse_number(part))

@@ -27,7 +27,8 @@ std::optional<std::uint64_t> value_in(std::string_view set, std::string_view nam
 /// "CLONE_VM|CLONE_FS|SIGCHLD", "PROT_READ|PROT_EXEC"; hex ("0x5401") for what
 /// has no name, "0" for zero. call: the call's recorded values, for sets that
 /// depend on another argument ("sockopt.{1}"); may be empty.
-std::string format_value(const ArgumentSpec& spec, std::size_t position, const std::vector<std::uint64_t>& call);
+std::string format_value(const ArgumentSpec& spec, std::size_t position,
+                         const std::vector<std::uint64_t>& call);
 
 /// A recorded call: "socket(AF_INET, SOCK_STREAM, 0)" when the mined
 /// arguments are the first ones, else by name: "ioctl(request=TCGETS)".

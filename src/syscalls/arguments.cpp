@@ -20,7 +20,8 @@ namespace {
 constexpr std::uint64_t kInt32 = 0xffffffffULL;
 
 // Architectures a table row's syscall may exist on: a name none of them has is a typo.
-constexpr std::string_view kTableArches[] = {"x86_64", "aarch64", "x86", "arm", "riscv64", "s390x", "ppc64le"};
+constexpr std::string_view kTableArches[] = {"x86_64",  "aarch64", "x86",    "arm",
+                                             "riscv64", "s390x",   "ppc64le"};
 
 std::optional<std::uint64_t> parse_hex(std::string_view text) {
   if (!text.starts_with("0x") || text.size() < 3 || text.size() > 18) return std::nullopt;
@@ -101,8 +102,8 @@ Result<std::vector<ArgumentSpec>> parse_argument_rules(std::string_view csv, con
   for (auto& r : *rows) {
     ++line;
     RowError fail{source, line};
-    for (const char* column : {"syscall", "index", "argument", "read", "compare", "mask", "int", "tier", "always",
-                               "names", "reason", "source"})
+    for (const char* column : {"syscall", "index", "argument", "read", "compare", "mask", "int", "tier",
+                               "always", "names", "reason", "source"})
       if (!r.count(column)) return fail(column, "missing column");
     ArgumentRule rule;
     rule.syscall = r["syscall"];
@@ -133,7 +134,8 @@ Result<std::vector<ArgumentSpec>> parse_argument_rules(std::string_view csv, con
       if (!r["mask"].empty()) return fail("mask", "an exact comparison takes no mask");
     } else {
       auto mask = parse_hex(r["mask"]);
-      if (!mask || *mask == 0) return fail("mask", "expected a non-zero hex mask (0x...), got \"" + r["mask"] + "\"");
+      if (!mask || *mask == 0)
+        return fail("mask", "expected a non-zero hex mask (0x...), got \"" + r["mask"] + "\"");
       if (rule.is_int && (*mask >> 32) != 0) return fail("mask", "an int argument has 32 bits");
       rule.mask = *mask;
     }
@@ -142,10 +144,12 @@ Result<std::vector<ArgumentSpec>> parse_argument_rules(std::string_view csv, con
     rule.names = r["names"];
     if (auto st = check_names(rule.names, fail); !st) return st.error();
     for (const auto& word : split_words(r["always"])) {
-      if (rule.compare == Compare::flags) return fail("always", "a flags comparison always allows the bits' absence");
+      if (rule.compare == Compare::flags)
+        return fail("always", "a flags comparison always allows the bits' absence");
       auto v = parse_value(rule, word);
       if (!v) return fail("always", v.error().message);
-      if ((*v & ~rule.record_mask()) != 0) return fail("always", word + " has bits outside the compared mask");
+      if ((*v & ~rule.record_mask()) != 0)
+        return fail("always", word + " has bits outside the compared mask");
       rule.always.push_back(*v);
     }
     rule.reason = r["reason"];
@@ -170,13 +174,15 @@ Result<std::vector<ArgumentSpec>> parse_argument_rules(std::string_view csv, con
       auto open = rule.names.find('{');
       if (open == std::string::npos) continue;
       auto close = rule.names.find('}', open);
-      auto ref = close == std::string::npos ? std::nullopt
-                                            : parse_small(std::string_view(rule.names).substr(open + 1, close - open - 1));
-      bool found = ref && std::any_of(spec.rules.begin(), spec.rules.end(),
-                                      [&](const ArgumentRule& o) { return o.index == *ref && o.index != rule.index; });
+      auto ref = close == std::string::npos
+                     ? std::nullopt
+                     : parse_small(std::string_view(rule.names).substr(open + 1, close - open - 1));
+      bool found = ref && std::any_of(spec.rules.begin(), spec.rules.end(), [&](const ArgumentRule& o) {
+                     return o.index == *ref && o.index != rule.index;
+                   });
       if (!found)
-        return Error{source + ": " + name + " argument " + std::to_string(rule.index) + ": names \"" + rule.names +
-                         "\" refers to an argument the table does not mine for " + name,
+        return Error{source + ": " + name + " argument " + std::to_string(rule.index) + ": names \"" +
+                         rule.names + "\" refers to an argument the table does not mine for " + name,
                      EINVAL};
     }
     out.push_back(std::move(spec));

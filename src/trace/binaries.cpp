@@ -23,7 +23,8 @@ Result<std::vector<BinaryRecord>> BinaryLog::finish(EbpfRecorder& recorder, cons
   if (!execs) return execs.error();
   std::map<std::string, BinaryRecord> by_path;
   for (const auto& e : *execs)
-    by_path[e.path] = BinaryRecord{e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, start_ns)) / 1e6, {}};
+    by_path[e.path] = BinaryRecord{
+        e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, start_ns)) / 1e6, {}};
   for (const auto& [exe, files] : mapped_) {
     auto& rec = by_path[exe];
     rec.path = exe;

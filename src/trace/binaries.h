@@ -33,7 +33,8 @@ class BinaryLog {
   /// but never executed in the target (execs 0) too. Sorted by path.
   /// Fails when the recorder lost executions (its map was full).
   /// start_ns: when the target started (CLOCK_MONOTONIC, as the trace's first_seen_ms count from).
-  Result<std::vector<BinaryRecord>> finish(EbpfRecorder& recorder, const Target& target, std::uint64_t start_ns);
+  Result<std::vector<BinaryRecord>> finish(EbpfRecorder& recorder, const Target& target,
+                                           std::uint64_t start_ns);
 
  private:
   std::string root_prefix_;

@@ -1,23 +1,23 @@
 #include "trace/ebpf_recorder.h"
 
-#include <filesystem>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <cstdarg>
-#include <map>
-#include <optional>
-#include <cstring>
-#include <tuple>
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bpf/recorder.h"
@@ -76,8 +76,8 @@ Status set_up_arguments(recorder_bpf* skel, const EbpfOptions& options) {
     auto nr = syscalls::number_of(native, spec.syscall);
     if (!nr) continue;  // not on this architecture
     if (*nr < 0 || *nr >= SM_NR_MAX)
-      return Error{"the argument table's " + spec.syscall + " is number " + std::to_string(*nr) + " on " + native +
-                   ", outside the recorder's range"};
+      return Error{"the argument table's " + spec.syscall + " is number " + std::to_string(*nr) + " on " +
+                   native + ", outside the recorder's range"};
     auto& out = skel->rodata->arg_specs[*nr];
     out.count = static_cast<__u8>(spec.rules.size());
     for (std::size_t i = 0; i < spec.rules.size(); ++i) {
@@ -206,18 +206,23 @@ struct EbpfRecorder::Impl {
       if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
       SyscallKey sk{*arch, syscalls::seccomp_number(key.abi, key.nr)};
       const auto* spec = syscalls::mined_arguments(sk.arch, sk.nr);
-      if (!spec) return Error{"the recorder kept argument values of " + sk.arch + " syscall " + std::to_string(sk.nr) + ", which the argument table does not mine"};
-      add_values(key.armed ? counts.armed : counts.unarmed, sk, ArgValues(key.value, key.value + spec->rules.size()), n);
+      if (!spec)
+        return Error{"the recorder kept argument values of " + sk.arch + " syscall " + std::to_string(sk.nr) +
+                     ", which the argument table does not mine"};
+      add_values(key.armed ? counts.armed : counts.unarmed, sk,
+                 ArgValues(key.value, key.value + spec->rules.size()), n);
     }
     auto native = syscalls::arch_for_abi(SM_ABI_NATIVE);
     for (__u32 armed = 0; armed < 2; ++armed)
       for (__u32 reason = 0; reason < SM_LOST_REASONS; ++reason)
         for (__u32 nr = 0; nr < SM_NR_MAX; ++nr)
-          if (__atomic_load_n(&skel->bss->args_lost[sm_lost_index(static_cast<__u32>(slot), armed, reason, nr)],
-                              __ATOMIC_RELAXED)) {
+          if (__atomic_load_n(
+                  &skel->bss->args_lost[sm_lost_index(static_cast<__u32>(slot), armed, reason, nr)],
+                  __ATOMIC_RELAXED)) {
             static constexpr std::uint8_t kBits[SM_LOST_REASONS] = {kValuesMapFull, kValuesUnreadable,
                                                                     kValuesNotStored};
-            (armed ? counts.armed : counts.unarmed)[SyscallKey{*native, syscalls::seccomp_number(SM_ABI_NATIVE, nr)}]
+            (armed ? counts.armed
+                   : counts.unarmed)[SyscallKey{*native, syscalls::seccomp_number(SM_ABI_NATIVE, nr)}]
                 .values_lost |= kBits[reason];
           }
     return {};
@@ -277,12 +282,15 @@ struct EbpfRecorder::Impl {
       if (key.slot != static_cast<__u32>(slot)) continue;
       sm_open_value v{};
       if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
-      out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.reads, v.writes, v.first_ns});
+      out.push_back(
+          {std::string(key.path, strnlen(key.path, sizeof key.path)), v.reads, v.writes, v.first_ns});
     }
-    std::sort(out.begin(), out.end(), [](const OpenedFile& a, const OpenedFile& b) { return a.path < b.path; });
+    std::sort(out.begin(), out.end(),
+              [](const OpenedFile& a, const OpenedFile& b) { return a.path < b.path; });
     if (auto lost = __atomic_load_n(&skel->bss->opens_lost, __ATOMIC_RELAXED))
-      return Error{std::to_string(lost) + " opened files were not noted (too many distinct paths): the list of "
-                                          "files read is incomplete"};
+      return Error{std::to_string(lost) +
+                   " opened files were not noted (too many distinct paths): the list of "
+                   "files read is incomplete"};
     return out;
   }
 
@@ -486,7 +494,10 @@ Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
   impl_->unwatch(target.slot);
   for (const auto& key : watch.allowed) {
     auto abi = syscalls::abi_for_arch(key.arch);
-    if (!abi) return Error{"the profile allows syscalls of architecture " + key.arch + ", which this host does not run", EINVAL};
+    if (!abi)
+      return Error{
+          "the profile allows syscalls of architecture " + key.arch + ", which this host does not run",
+          EINVAL};
     auto nr = syscalls::abi_number(*abi, key.nr);
     // Numbers outside the counted range cannot be allowed here: calls to them
     // are named as violations (none exists on x86_64 or i386).
@@ -501,7 +512,10 @@ Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
   std::map<std::optional<std::string>, __u32> index_of;
   for (const auto& [key, masks] : watch.arguments) {
     auto abi = syscalls::abi_for_arch(key.arch);
-    if (!abi) return Error{"the profile allows syscalls of architecture " + key.arch + ", which this host does not run", EINVAL};
+    if (!abi)
+      return Error{
+          "the profile allows syscalls of architecture " + key.arch + ", which this host does not run",
+          EINVAL};
     auto nr = syscalls::abi_number(*abi, key.nr);
     if (nr < 0 || nr >= SM_NR_MAX) continue;  // named by number, as above
     auto name = syscalls::name_of(key.arch, key.nr);
@@ -587,8 +601,9 @@ Status EbpfRecorder::health() const {
     exit_attached = impl_->exit_attached();
   }
   if (auto lost = __atomic_load_n(&impl_->skel->bss->split_lost, __ATOMIC_RELAXED))
-    return Error{std::to_string(lost) + " syscalls of containers below a split target were not counted (all " +
-                 std::to_string(impl_->slot_used.size()) + " recorder slots were taken): the recording is incomplete"};
+    return Error{
+        std::to_string(lost) + " syscalls of containers below a split target were not counted (all " +
+        std::to_string(impl_->slot_used.size()) + " recorder slots were taken): the recording is incomplete"};
   int fd = bpf_map__fd(impl_->skel->maps.errors);
   for (__u32 i = 0; i < SM_ERR_COUNT; ++i) {
     __u64 n = 0;
@@ -600,17 +615,20 @@ Status EbpfRecorder::health() const {
                      " syscalls were not counted (too many distinct out-of-range syscall numbers): the "
                      "recording is incomplete"};
       case SM_ERR_VIOLATIONS_FULL:
-        return Error{std::to_string(n) + " violations were not named (too many distinct syscall and process "
-                                         "name pairs): the list of violations is incomplete"};
+        return Error{std::to_string(n) +
+                     " violations were not named (too many distinct syscall and process "
+                     "name pairs): the list of violations is incomplete"};
       case SM_ERR_OFFENDERS_FULL:
         return Error{std::to_string(n) + " processes that made violations were not noted (too many)"};
       case SM_ERR_CALLS_FULL:
-        return Error{std::to_string(n) + " calls of syscalls the profile decides by their arguments were not "
-                                         "judged (too many distinct argument values and process names): the "
-                                         "list of violations is incomplete"};
+        return Error{std::to_string(n) +
+                     " calls of syscalls the profile decides by their arguments were not "
+                     "judged (too many distinct argument values and process names): the "
+                     "list of violations is incomplete"};
       default:
-        return Error{std::to_string(n) + " syscalls were not counted (counter lookup failed): the recording "
-                                         "is incomplete"};
+        return Error{std::to_string(n) +
+                     " syscalls were not counted (counter lookup failed): the recording "
+                     "is incomplete"};
     }
   }
   for (auto* prog : {impl_->skel->progs.sys_enter, impl_->skel->progs.sys_exit}) {
@@ -674,7 +692,9 @@ Result<Recording> EbpfRecorder::record(const RunOptions& options) {
   }
 
   auto wstatus = child->wait();
-  if (!wstatus) return Error{"cannot wait for " + options.argv[0] + ": " + wstatus.error().message, wstatus.error().errnum};
+  if (!wstatus)
+    return Error{"cannot wait for " + options.argv[0] + ": " + wstatus.error().message,
+                 wstatus.error().errnum};
   rec.exit = ExitStatus::from_wait(*wstatus);
   // The command's own process has ended; its descendants may not have.
   for (;;) {
@@ -724,8 +744,9 @@ Result<std::vector<ExecCount>> EbpfRecorder::execs_slot(int slot) {
   if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.exec_errors), &zero, &lost) != 0)
     return errno_error("cannot read the recorder's exec error counter");
   if (lost)
-    return Error{std::to_string(lost) + " executions were not noted (too many distinct executables): the list of "
-                                        "binaries is incomplete"};
+    return Error{std::to_string(lost) +
+                 " executions were not noted (too many distinct executables): the list of "
+                 "binaries is incomplete"};
   return out;
 }
 
@@ -740,7 +761,9 @@ Status EbpfRecorder::split(const Target& target) {
   return {};
 }
 
-Result<std::vector<Child>> EbpfRecorder::children(const Target& target) { return impl_->children_of(target.slot); }
+Result<std::vector<Child>> EbpfRecorder::children(const Target& target) {
+  return impl_->children_of(target.slot);
+}
 
 Result<Counts> EbpfRecorder::snapshot(const Child& child) { return snapshot_slot(child.slot); }
 
@@ -763,7 +786,8 @@ Status EbpfRecorder::capture_opens(const Target& target, bool on) {
         int err = -errno;
         for (auto* l : impl_->open_links) bpf_link__destroy(l);
         impl_->open_links.clear();
-        return libbpf_error(std::string("cannot attach the recorder to syscalls:") + bpf_program__name(prog), err);
+        return libbpf_error(std::string("cannot attach the recorder to syscalls:") + bpf_program__name(prog),
+                            err);
       }
       impl_->open_links.push_back(link);
     }
@@ -772,7 +796,9 @@ Status EbpfRecorder::capture_opens(const Target& target, bool on) {
   return {};
 }
 
-Result<std::vector<OpenedFile>> EbpfRecorder::opened(const Target& target) { return impl_->opened(target.slot); }
+Result<std::vector<OpenedFile>> EbpfRecorder::opened(const Target& target) {
+  return impl_->opened(target.slot);
+}
 
 Result<std::vector<OpenedFile>> EbpfRecorder::opened(const Child& child) { return impl_->opened(child.slot); }
 

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,7 +49,7 @@ struct Target {
 /// its own on its first syscall.
 struct Child {
   std::uint64_t cgroup_id = 0;
-  std::string name;            ///< the cgroup's directory name (Docker: the container's id)
+  std::string name;  ///< the cgroup's directory name (Docker: the container's id)
   int slot = -1;
   std::uint64_t first_ns = 0;  ///< its first syscall (CLOCK_MONOTONIC nanoseconds)
 };

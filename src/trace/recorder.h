@@ -2,8 +2,8 @@
 // The recording backends' common interface: run a command as a target and
 // count every syscall of its process tree.
 
-#include <cstdint>
 #include <linux/filter.h>
+#include <cstdint>
 
 #include <memory>
 #include <optional>

@@ -1,7 +1,7 @@
 #include "trace/trace.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -25,12 +25,13 @@ std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t sta
     const syscalls::ArgumentSpec* spec = syscalls::mined_arguments(key.arch, key.nr);
     if (spec && (!tally.values.empty() || tally.values_lost)) {
       for (const auto& rule : spec->rules)
-        e.arguments.push_back(ArgumentField{.index = rule.index,
-                                            .name = rule.argument,
-                                            .struct_offset = rule.struct_offset,
-                                            .compare = rule.compare,
-                                            .mask = rule.record_mask(),
-                                            .bits = rule.compare == syscalls::Compare::flags ? rule.mask : 0});
+        e.arguments.push_back(
+            ArgumentField{.index = rule.index,
+                          .name = rule.argument,
+                          .struct_offset = rule.struct_offset,
+                          .compare = rule.compare,
+                          .mask = rule.record_mask(),
+                          .bits = rule.compare == syscalls::Compare::flags ? rule.mask : 0});
       for (const auto& [args, n] : tally.values) e.values.push_back(ValueEntry{.args = args, .count = n});
       e.values_lost = tally.values_lost;
     }
@@ -42,7 +43,8 @@ std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t sta
   return out;
 }
 
-void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts, const std::string& otherwise) {
+void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts,
+                     const std::string& otherwise) {
   for (auto& e : entries) {
     auto steps = firsts.find(SyscallKey{e.arch, e.nr});
     for (auto& v : e.values) {
@@ -59,9 +61,10 @@ std::vector<std::string> lost_values_report(const Trace& trace) {
   for (const auto* list : {&trace.syscalls, &trace.unarmed})
     for (const auto& e : *list)
       if (e.values_lost)
-        out.push_back(e.arch + " " + (e.name.empty() ? "#" + std::to_string(e.nr) : e.name) + (list == &trace.unarmed ? " (unarmed)" : "") +
-                      ": argument values incomplete (" + describe_values_lost(e.values_lost) + ", " +
-                      std::to_string(e.values.size()) + " distinct values kept): a profile allows it by name only");
+        out.push_back(e.arch + " " + (e.name.empty() ? "#" + std::to_string(e.nr) : e.name) +
+                      (list == &trace.unarmed ? " (unarmed)" : "") + ": argument values incomplete (" +
+                      describe_values_lost(e.values_lost) + ", " + std::to_string(e.values.size()) +
+                      " distinct values kept): a profile allows it by name only");
   return out;
 }
 
@@ -91,7 +94,10 @@ void arguments_json(json& j, const SyscallEntry& e, bool with_step) {
   if (e.arguments.empty()) return;
   json fields = json::array();
   for (const auto& f : e.arguments) {
-    json a = {{"index", f.index}, {"name", f.name}, {"compare", syscalls::to_string(f.compare)}, {"mask", hex_string(f.mask)}};
+    json a = {{"index", f.index},
+              {"name", f.name},
+              {"compare", syscalls::to_string(f.compare)},
+              {"mask", hex_string(f.mask)}};
     if (f.struct_offset >= 0) a["struct_offset"] = f.struct_offset;
     if (f.compare == syscalls::Compare::flags) a["bits"] = hex_string(f.bits);
     fields.push_back(std::move(a));
@@ -180,7 +186,8 @@ bool arguments_from_json(const JsonValue& j, SyscallEntry& e) {
     }
     if (a.has("struct_offset")) {
       if (!a.get("struct_offset", f.struct_offset, 0, 4088)) return false;
-      if (f.struct_offset % 8 != 0) return a.required("struct_offset")->fail("expected a multiple of 8 in 0..4088");
+      if (f.struct_offset % 8 != 0)
+        return a.required("struct_offset")->fail("expected a multiple of 8 in 0..4088");
     }
     e.arguments.push_back(std::move(f));
   }
@@ -202,7 +209,8 @@ bool arguments_from_json(const JsonValue& j, SyscallEntry& e) {
   }
   if (complete != (e.values_lost == 0)) {
     if (complete) return j.optional("values_lost")->fail("given although values_complete is true");
-    if (j.has("values_lost")) return j.optional("values_lost")->fail("must say why when values_complete is false");
+    if (j.has("values_lost"))
+      return j.optional("values_lost")->fail("must say why when values_complete is false");
     return j.required("values_complete")->fail("false needs values_lost to say why");
   }
   auto values = j.required("values");
@@ -224,14 +232,16 @@ bool arguments_from_json(const JsonValue& j, SyscallEntry& e) {
                             hex_string(e.arguments[k].mask) + " of argument " + e.arguments[k].name);
       value.args.push_back(x);
     }
-    if (!e.values.empty() && value.args <= e.values.back().args) return args->fail("values must be distinct and sorted");
-    if (!v.get("count", value.count, std::uint64_t{1}) || !v.get_if("first_step", value.first_step)) return false;
+    if (!e.values.empty() && value.args <= e.values.back().args)
+      return args->fail("values must be distinct and sorted");
+    if (!v.get("count", value.count, std::uint64_t{1}) || !v.get_if("first_step", value.first_step))
+      return false;
     total += value.count;
     e.values.push_back(std::move(value));
   }
   if (complete && total != e.count)
-    return values->fail("the values count " + std::to_string(total) + " calls, the syscall " + std::to_string(e.count) +
-                        " (complete values add up to count)");
+    return values->fail("the values count " + std::to_string(total) + " calls, the syscall " +
+                        std::to_string(e.count) + " (complete values add up to count)");
   if (!complete && total > e.count)
     return values->fail("the values count more calls (" + std::to_string(total) + ") than the syscall (" +
                         std::to_string(e.count) + ")");
@@ -245,8 +255,8 @@ std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
     SyscallEntry e;
     std::optional<std::string> name;
     if (!j.get("arch", e.arch) || !j.get("nr", e.nr) || !j.get_if("name", name) ||
-        !j.get("count", e.count, std::uint64_t{0}) || !j.get_if("first_seen_ms", e.first_seen_ms, 0.0, kMaxMs) ||
-        !j.get_if("first_step", e.first_step))
+        !j.get("count", e.count, std::uint64_t{0}) ||
+        !j.get_if("first_seen_ms", e.first_seen_ms, 0.0, kMaxMs) || !j.get_if("first_step", e.first_step))
       return out;
     if (!syscalls::is_known_arch(e.arch)) {
       j.required("arch")->fail("unknown architecture \"" + e.arch +
@@ -261,7 +271,8 @@ std::vector<SyscallEntry> entries_from_json(const JsonValue& list) {
         return out;
       }
       if (*known != e.nr) {
-        j.fail(e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " + std::to_string(e.nr));
+        j.fail(e.arch + " " + e.name + " is number " + std::to_string(*known) + ", not " +
+               std::to_string(e.nr));
         return out;
       }
     }
@@ -366,13 +377,15 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
     return Error{one_line(source + ": version: missing; is this a sandmine trace.json?"), EINVAL};
   if (!top.get("version", t.version)) return reader.error();
   if (t.version != 1)
-    top.required("version")->fail("unsupported version " + std::to_string(t.version) + " (this sandmine reads 1)");
+    top.required("version")->fail("unsupported version " + std::to_string(t.version) +
+                                  " (this sandmine reads 1)");
   top.get("backend", t.backend) && top.get_if("partial", t.partial) &&
       top.get_if("partial_reason", t.partial_reason);
   if (auto tg = top.optional("target")) {
     std::optional<int> exit_code;
     tg->get_if("kind", t.target.kind) && tg->get_if("command", t.target.command) &&
-        tg->get_if("exit_code", exit_code, 0, 255) && tg->get_if("exit_signal", t.target.exit_signal, 0, 64) &&
+        tg->get_if("exit_code", exit_code, 0, 255) &&
+        tg->get_if("exit_signal", t.target.exit_signal, 0, 64) &&
         tg->get_if("duration_ms", t.target.duration_ms, 0.0, kMaxMs) && tg->get_if("name", t.target.name) &&
         tg->get_if("engine", t.target.engine) && tg->get_if("image", t.target.image);
     t.target.exit_code = exit_code;
@@ -382,9 +395,9 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
       StepRecord rec;
       if (!(st.get_if("name", rec.name) && st.get_if("phase", rec.phase) &&
             st.get_if("started_ms", rec.started_ms, 0.0, kMaxMs) &&
-            st.get_if("duration_ms", rec.duration_ms, 0.0, kMaxMs) &&
-            st.get_if("exit_code", rec.exit_code) && st.get_if("new_syscalls", rec.new_syscalls) &&
-            st.get_if("total", rec.total) && st.get_if("used", rec.used)))
+            st.get_if("duration_ms", rec.duration_ms, 0.0, kMaxMs) && st.get_if("exit_code", rec.exit_code) &&
+            st.get_if("new_syscalls", rec.new_syscalls) && st.get_if("total", rec.total) &&
+            st.get_if("used", rec.used)))
         break;
       t.steps.push_back(std::move(rec));
     }
@@ -400,8 +413,9 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
     for (const JsonValue& g : generated->elements()) {
       AutoRecord rec;
       if (!(g.get_if("step", rec.step) && g.get_if("steps", rec.steps) &&
-            g.get_if("budget_s", rec.budget_s, 0.0, kMaxMs) && g.get_if("seconds", rec.seconds, 0.0, kMaxMs) &&
-            g.get_if("stop", rec.stop) && g.get_if("detail", rec.detail) && g.get_if("captured", rec.captured)))
+            g.get_if("budget_s", rec.budget_s, 0.0, kMaxMs) &&
+            g.get_if("seconds", rec.seconds, 0.0, kMaxMs) && g.get_if("stop", rec.stop) &&
+            g.get_if("detail", rec.detail) && g.get_if("captured", rec.captured)))
         break;
       t.generated.push_back(std::move(rec));
     }

@@ -119,10 +119,10 @@ struct AutoRecord {
 /// the shared objects its processes were seen to map (samples of
 /// /proc/PID/maps: what the dynamic loader or dlopen brought in).
 struct BinaryRecord {
-  std::string path;                 ///< as the container sees it: /usr/sbin/nginx
-  std::uint64_t execs = 0;          ///< times it was exec'd (0: seen running only)
+  std::string path;                     ///< as the container sees it: /usr/sbin/nginx
+  std::uint64_t execs = 0;              ///< times it was exec'd (0: seen running only)
   std::optional<double> first_exec_ms;  ///< its first exec, since the target started (as first_seen_ms)
-  std::vector<std::string> mapped;  ///< executable file mappings seen, sorted (container paths)
+  std::vector<std::string> mapped;      ///< executable file mappings seen, sorted (container paths)
 };
 
 /// A trace.json document.
@@ -148,7 +148,8 @@ std::vector<SyscallEntry> entries_from(const Tallies& tallies, std::uint64_t sta
 
 /// Sets each value's first_step from firsts (diff_snapshots and
 /// note_first_steps over a run's snapshots); values firsts lacks get otherwise.
-void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts, const std::string& otherwise);
+void set_value_steps(std::vector<SyscallEntry>& entries, const FirstSteps& firsts,
+                     const std::string& otherwise);
 
 /// One line per syscall whose values are incomplete, naming it and why
 /// ("x86_64 ioctl: the recorder's map of argument values was full: ..."): what a

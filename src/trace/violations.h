@@ -48,7 +48,7 @@ constexpr std::size_t kMaxArgumentWatches = 64;
 struct Violation {
   SyscallKey key;
   std::string comm;         ///< the task's name when it made the calls
-  std::uint64_t count = 0;   ///< calls that returned
+  std::uint64_t count = 0;  ///< calls that returned
   /// Of those, how many returned an error (-4095..-1). Under an enforcing
   /// profile every call outside it does (the filter's errno): these are its
   /// denials. A call that returned success was not denied: either the

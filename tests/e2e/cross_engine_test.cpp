@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "profile/docker_json.h"
 #include "engine/runc.h"
+#include "profile/docker_json.h"
 #include "support/engines.h"
 #include "support/trace_run.h"
 #include "sys/cgroup.h"
@@ -50,7 +50,8 @@ TEST_F(CrossEngine, ProfilesMinedUnderEachEngineHoldUnderEveryEngine) {
                            .command = httpd_example().command,
                            .rootfs = rootfs,
                            .image = ref,
-                           .profile = std::make_shared<const profile::Profile>(profile::read_profile(dir.file(mined_under + "/profile.json")).value()),
+                           .profile = std::make_shared<const profile::Profile>(
+                               profile::read_profile(dir.file(mined_under + "/profile.json")).value()),
                            .cgroup_parent = parent->relative_path(),
                            .log_file = dir.file("run.log"),
                            .work_dir = dir.path()});

@@ -46,7 +46,8 @@ TEST_P(Example, MinesWithRuncAndPassesTheHeldOutCheck) {
     EXPECT_EQ(std::find(names.begin(), names.end(), never), names.end()) << never;
   auto trace = read_json(dir.file("trace.json"));
   EXPECT_EQ(trace["partial"], false);
-  EXPECT_NE(sys::read_file(dir.file("summary.md"))->find("Held-out check under the mined profile (complain mode): passed"),
+  EXPECT_NE(sys::read_file(dir.file("summary.md"))
+                ->find("Held-out check under the mined profile (complain mode): passed"),
             std::string::npos);
 }
 
@@ -59,7 +60,8 @@ TEST_F(NginxCheck, WithoutAccept4TheCheckFailsInBothModes) {
   Outcome mined = sandmine({"mine", spec, "-o", dir.path()});
   ASSERT_EQ(mined.exit_code, 0) << mined.err;
   auto check = [&](const std::string& profile, const std::string& mode) {
-    Outcome r = sandmine({"check", spec, "--profile", profile, "--mode", mode, "-o", dir.file("result.json")});
+    Outcome r =
+        sandmine({"check", spec, "--profile", profile, "--mode", mode, "-o", dir.file("result.json")});
     return std::make_pair(r, read_json(dir.file("result.json")));
   };
   auto [ok, ok_result] = check(dir.file("profile.json"), "enforce");

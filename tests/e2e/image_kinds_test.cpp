@@ -20,9 +20,13 @@ namespace sandmine::test {
 namespace fs = std::filesystem;
 
 // The config the import gives; STOPSIGNAL is not one Docker 20.10's --change takes.
-const std::vector<std::string> kChanges = {
-    "ENTRYPOINT [\"/bin/sh\"]", "CMD [\"/app/run.sh\"]", "ENV PATH=/bin", "ENV GREETING=\"from the image\"",
-    "USER app",                 "EXPOSE 8080",          "WORKDIR /srv"};
+const std::vector<std::string> kChanges = {"ENTRYPOINT [\"/bin/sh\"]",
+                                           "CMD [\"/app/run.sh\"]",
+                                           "ENV PATH=/bin",
+                                           "ENV GREETING=\"from the image\"",
+                                           "USER app",
+                                           "EXPOSE 8080",
+                                           "WORKDIR /srv"};
 
 class ImageKinds : public AllEngines {
  protected:
@@ -30,7 +34,8 @@ class ImageKinds : public AllEngines {
     AllEngines::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     for (const char* tool : {"/usr/bin/skopeo", "/usr/bin/umoci"})
-      if (!fs::exists(tool)) SKIP_OR_FAIL_IN_CI(std::string(tool) + " is not installed (scripts/install-deps.sh)");
+      if (!fs::exists(tool))
+        SKIP_OR_FAIL_IN_CI(std::string(tool) + " is not installed (scripts/install-deps.sh)");
   }
   void TearDown() override {
     // Every image this test made or loaded, in both stores, by ID.
@@ -60,9 +65,11 @@ class ImageKinds : public AllEngines {
 
 TEST_F(ImageKinds, EveryKindRunsAsItsConfigSaysUnderEveryEngineAndMinesTheSameProfile) {
   write_image_tree(dir_.file("tree"));
-  ASSERT_TRUE(run_succeeds({"/bin/tar", "--numeric-owner", "-C", dir_.file("tree"), "-cf", dir_.file("tree.tar"), "."}));
+  ASSERT_TRUE(run_succeeds(
+      {"/bin/tar", "--numeric-owner", "-C", dir_.file("tree"), "-cf", dir_.file("tree.tar"), "."}));
   const std::string tag = std::to_string(::getpid());
-  const std::string docker_ref = "sandmine-test/kinds:" + tag, podman_ref = "localhost/sandmine-test/podman-only:" + tag;
+  const std::string docker_ref = "sandmine-test/kinds:" + tag,
+                    podman_ref = "localhost/sandmine-test/podman-only:" + tag;
   ASSERT_FALSE(import_image(kDocker, docker_ref).empty());
   ASSERT_FALSE(import_image(kPodman, podman_ref).empty());
   ASSERT_TRUE(run_succeeds({kDocker, "save", "-o", dir_.file("saved.tar"), docker_ref}));
@@ -108,7 +115,8 @@ TEST_F(ImageKinds, EveryKindRunsAsItsConfigSaysUnderEveryEngineAndMinesTheSamePr
       EXPECT_EQ(resolved->image_digest, digest) << "another image under " << engine;
 
       const std::string out = dir_.file("out-" + kind.name + "-" + engine);
-      Outcome mined = sandmine({"mine", dir_.file(kind.name + ".yaml"), "--engine", engine, "-o", out, "--cache", cache});
+      Outcome mined =
+          sandmine({"mine", dir_.file(kind.name + ".yaml"), "--engine", engine, "-o", out, "--cache", cache});
       ASSERT_EQ(mined.exit_code, 0) << mined.err;
       auto trace = read_json(out + "/trace.json");
       EXPECT_EQ(trace["target"]["image"], digest);

@@ -32,7 +32,8 @@ class ReachExample : public ::testing::TestWithParam<std::string> {
 
 TEST_P(ReachExample, SeenIsReachableFromTheBinariesItRan) {
   TempDir dir;
-  Outcome mined = sandmine({"mine", std::string(EXAMPLES_DIR) + "/" + GetParam() + ".yaml", "-o", dir.path()});
+  Outcome mined =
+      sandmine({"mine", std::string(EXAMPLES_DIR) + "/" + GetParam() + ".yaml", "-o", dir.path()});
   ASSERT_EQ(mined.exit_code, 0) << mined.err;
   auto trace = read_json(dir.file("trace.json"));
   ASSERT_TRUE(trace.contains("binaries")) << "mine records what ran";
@@ -59,8 +60,8 @@ TEST_P(ReachExample, SeenIsReachableFromTheBinariesItRan) {
                        std::find(doc["reachable"][arch].begin(), doc["reachable"][arch].end(), n) !=
                            doc["reachable"][arch].end();
       bool runtime = doc["before_first_exec"].contains(arch) &&
-                     std::find(doc["before_first_exec"][arch].begin(), doc["before_first_exec"][arch].end(), n) !=
-                         doc["before_first_exec"][arch].end();
+                     std::find(doc["before_first_exec"][arch].begin(), doc["before_first_exec"][arch].end(),
+                               n) != doc["before_first_exec"][arch].end();
       EXPECT_TRUE(reachable || runtime) << arch << ":" << n.get<std::string>();
     }
   EXPECT_EQ(seen, trace["syscalls"].size());

@@ -49,7 +49,8 @@ TEST_F(Validate, MinedProfilePassesUnderEveryEngineAndABrokenOneIsNamed) {
     EXPECT_EQ(enforced.exit_code, 1) << enforced.err;
     auto result = read_json(dir.file("result.json"));
     EXPECT_EQ(result["steps"][0]["ok"], false);
-    EXPECT_NE(result["steps"][0]["failure"].get<std::string>().find("ready: not ready after"), std::string::npos);
+    EXPECT_NE(result["steps"][0]["failure"].get<std::string>().find("ready: not ready after"),
+              std::string::npos);
     ASSERT_EQ(result["violations"].size(), 1u) << result.dump(2);
     EXPECT_EQ(result["violations"][0]["syscall"], "accept");
     EXPECT_EQ(result["violations"][0]["processes"], nlohmann::json::array({"busybox"}));

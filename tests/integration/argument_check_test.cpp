@@ -53,12 +53,9 @@ const std::vector<std::string> kInside = {"socket:2:1:0", "socket:2:0x80801:0", 
 
 // Values outside them, each with the call as run and check name it.
 const std::map<std::string, std::string> kOutside = {
-    {"socket:17:3:0", "socket(AF_PACKET, SOCK_RAW, 0)"},
-    {"socket:16:3:0", "socket(AF_NETLINK, SOCK_RAW, 0)"},
-    {"socket:2:2:0", "socket(AF_INET, SOCK_DGRAM, 0)"},
-    {"clone:0x10000011", "clone(CLONE_NEWUSER|SIGCHLD)"},
-    {"futex:12", "futex(op=FUTEX_CMP_REQUEUE_PI)"},
-    {"pipe2:0x80", "pipe2(flags=O_NOTIFICATION_PIPE)"},
+    {"socket:17:3:0", "socket(AF_PACKET, SOCK_RAW, 0)"}, {"socket:16:3:0", "socket(AF_NETLINK, SOCK_RAW, 0)"},
+    {"socket:2:2:0", "socket(AF_INET, SOCK_DGRAM, 0)"},  {"clone:0x10000011", "clone(CLONE_NEWUSER|SIGCHLD)"},
+    {"futex:12", "futex(op=FUTEX_CMP_REQUEUE_PI)"},      {"pipe2:0x80", "pipe2(flags=O_NOTIFICATION_PIPE)"},
 };
 
 class ArgumentRun : public ::testing::Test {
@@ -91,9 +88,9 @@ TEST_F(ArgumentRun, ValuesOutsideTheMinedRulesGetEpermFromTheFilterAndAreNamedWi
   auto unfiltered = errnos_of(bare.out);
   ASSERT_EQ(unfiltered.size(), calls.size()) << bare.out;
 
-  Outcome r = sandmine(with({"run", "--profile", dir.file("profile.json"), "-o", dir.file("run.json"), "--",
-                             prog("argprobe")},
-                            calls));
+  Outcome r = sandmine(
+      with({"run", "--profile", dir.file("profile.json"), "-o", dir.file("run.json"), "--", prog("argprobe")},
+           calls));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto filtered = errnos_of(r.out);
   for (const auto& call : kInside) EXPECT_EQ(filtered[call], unfiltered[call]) << call << "\n" << r.out;
@@ -101,7 +98,8 @@ TEST_F(ArgumentRun, ValuesOutsideTheMinedRulesGetEpermFromTheFilterAndAreNamedWi
     EXPECT_EQ(filtered[call], EPERM) << call << "\n" << r.out;
     EXPECT_NE(unfiltered[call], EPERM) << call << ": without the filter the kernel denies it too";
     EXPECT_NE(r.err.find("violation: x86_64 " + name + " by \"prog_argprobe\" x1 (denied"), std::string::npos)
-        << name << "\n" << r.err;
+        << name << "\n"
+        << r.err;
   }
 
   auto doc = read_json(dir.file("run.json"));
@@ -116,7 +114,8 @@ TEST_F(ArgumentRun, ValuesOutsideTheMinedRulesGetEpermFromTheFilterAndAreNamedWi
   EXPECT_EQ(packet["process"], "prog_argprobe");
   EXPECT_EQ(packet["count"], 1);
   EXPECT_EQ(packet["denied"], 1);
-  EXPECT_EQ(packet["args"], json::parse(R"([{"index": 0, "name": "domain", "value": "0x11", "text": "AF_PACKET"},
+  EXPECT_EQ(packet["args"],
+            json::parse(R"([{"index": 0, "name": "domain", "value": "0x11", "text": "AF_PACKET"},
                                             {"index": 1, "name": "type", "value": "0x3", "text": "SOCK_RAW"},
                                             {"index": 2, "name": "protocol", "value": "0x0", "text": "0"}])"));
 }
@@ -139,22 +138,26 @@ class ArgumentCheck : public RuncTest {
   // or without validate steps (mined without a held-out check).
   std::string spec(const std::string& name, const std::optional<std::string>& expect) {
     std::string path = dir_.file(name + ".yaml");
-    write_text(path, "name: argprobe\n"
-                     "image: {rootfs: " + dir_.file("rootfs.tar") + "}\n"
-                     "command: [/bin/sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
-                     "explore:\n"
-                     "  - {name: inet, exec: [/bin/argprobe, 'socket:2:1:0=0']}\n" +
-                         (expect ? "validate:\n"
-                                   "  - {name: packet, exec: [/bin/argprobe, 'socket:2:1:0=0', 'socket:17:3:0" +
-                                       (expect->empty() ? "" : "=" + *expect) + "']}\n"
-                                 : ""));
+    write_text(path,
+               "name: argprobe\n"
+               "image: {rootfs: " +
+                   dir_.file("rootfs.tar") +
+                   "}\n"
+                   "command: [/bin/sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
+                   "explore:\n"
+                   "  - {name: inet, exec: [/bin/argprobe, 'socket:2:1:0=0']}\n" +
+                   (expect ? "validate:\n"
+                             "  - {name: packet, exec: [/bin/argprobe, 'socket:2:1:0=0', 'socket:17:3:0" +
+                                 (expect->empty() ? "" : "=" + *expect) + "']}\n"
+                           : ""));
     return path;
   }
   TempDir dir_;
 };
 
 TEST_F(ArgumentCheck, TheHeldOutCallIsDeniedAndNamedWithItsValuesInBothModes) {
-  Outcome m = sandmine({"mine", spec("mine", std::nullopt), "-o", dir_.file("mined"), "--cache", dir_.file("cache")});
+  Outcome m =
+      sandmine({"mine", spec("mine", std::nullopt), "-o", dir_.file("mined"), "--cache", dir_.file("cache")});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   for (const char* mode : {"enforce", "complain"}) {
     // Enforce: the probe sees EPERM (its expectation holds, the step passes);
@@ -163,7 +166,8 @@ TEST_F(ArgumentCheck, TheHeldOutCallIsDeniedAndNamedWithItsValuesInBothModes) {
     Outcome r = sandmine({"check", s, "--profile", dir_.file("mined/profile.json"), "--mode", mode, "-o",
                           dir_.file(std::string(mode) + ".json"), "--cache", dir_.file("cache")});
     EXPECT_EQ(r.exit_code, 1) << mode << "\n" << r.err;
-    EXPECT_NE(r.err.find("violation: x86_64 socket(AF_PACKET, SOCK_RAW, 0) x1 by argprobe"), std::string::npos)
+    EXPECT_NE(r.err.find("violation: x86_64 socket(AF_PACKET, SOCK_RAW, 0) x1 by argprobe"),
+              std::string::npos)
         << r.err;
     auto result = read_json(dir_.file(std::string(mode) + ".json"));
     std::vector<std::string> steps;
@@ -179,7 +183,8 @@ TEST_F(ArgumentCheck, TheHeldOutCallIsDeniedAndNamedWithItsValuesInBothModes) {
     EXPECT_EQ(v["count"], 1);
     EXPECT_EQ(v["processes"], json::array({"argprobe"}));
     EXPECT_EQ(v["steps"], json({{"packet", 1}}));
-    EXPECT_EQ(v["args"][0], json({{"index", 0}, {"name", "domain"}, {"value", "0x11"}, {"text", "AF_PACKET"}}));
+    EXPECT_EQ(v["args"][0],
+              json({{"index", 0}, {"name", "domain"}, {"value", "0x11"}, {"text", "AF_PACKET"}}));
   }
 }
 

@@ -2,8 +2,8 @@
 // programs that make known values (tests/programs/args.c): exact sets and
 // counts, int arguments under 32 bits, clone3's flags from user memory, i386
 // calls by name only, and a full value map reported rather than silent.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/futex.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -62,7 +62,9 @@ const trace::Tally& tally(const trace::Tallies& t, const std::string& arch, cons
   return it == t.end() ? none : it->second;
 }
 
-const Values& values(const trace::Tallies& t, const std::string& name) { return tally(t, "x86_64", name).values; }
+const Values& values(const trace::Tallies& t, const std::string& name) {
+  return tally(t, "x86_64", name).values;
+}
 
 std::uint64_t count_of(const Values& v, trace::ArgValues args) {
   auto it = v.find(args);
@@ -96,12 +98,14 @@ TEST_F(ArgumentValues, KnownValuesExactlyOnBothBackends) {
                                            {{AF_INET6, SOCK_DGRAM, IPPROTO_UDP}, 1},
                                            {{AF_NETLINK, SOCK_RAW, 0}, 1},
                                            {{AF_PACKET, SOCK_DGRAM, 0}, 1}}));
-    EXPECT_EQ(values(t, "setsockopt"), (Values{{{SOL_SOCKET, SO_REUSEADDR}, 2}, {{IPPROTO_TCP, TCP_NODELAY}, 1}}));
+    EXPECT_EQ(values(t, "setsockopt"),
+              (Values{{{SOL_SOCKET, SO_REUSEADDR}, 2}, {{IPPROTO_TCP, TCP_NODELAY}, 1}}));
     EXPECT_EQ(values(t, "getsockopt"), (Values{{{SOL_SOCKET, SO_TYPE}, 1}}));
     EXPECT_EQ(values(t, "ioctl"), (Values{{{FIONBIO}, 1}, {{FIOCLEX}, 1}, {{FIONREAD}, 1}, {{TCGETS}, 1}}));
     EXPECT_EQ(values(t, "prctl"), (Values{{{PR_GET_DUMPABLE}, 2}, {{PR_SET_NAME}, 1}, {{PR_GET_NAME}, 1}}));
     EXPECT_EQ(values(t, "personality"), (Values{{{0xffffffff}, 1}}));
-    EXPECT_EQ(values(t, "fcntl"), (Values{{{F_GETFD}, 1}, {{F_SETFD}, 1}, {{F_GETFL}, 1}, {{F_DUPFD_CLOEXEC}, 1}}));
+    EXPECT_EQ(values(t, "fcntl"),
+              (Values{{{F_GETFD}, 1}, {{F_SETFD}, 1}, {{F_GETFL}, 1}, {{F_DUPFD_CLOEXEC}, 1}}));
     EXPECT_EQ(values(t, "kill"), (Values{{{0}, 1}, {{SIGCHLD}, 1}}));
     EXPECT_EQ(values(t, "tgkill"), (Values{{{SIGURG}, 1}}));
     EXPECT_EQ(values(t, "pipe2"), (Values{{{0}, 2}, {{O_CLOEXEC}, 1}, {{O_EXCL}, 1}}));
@@ -118,12 +122,14 @@ TEST_F(ArgumentValues, KnownValuesExactlyOnBothBackends) {
     EXPECT_EQ(count_of(futex, {FUTEX_TRYLOCK_PI}), 1u);
     EXPECT_EQ(count_of(futex, {FUTEX_UNLOCK_PI}), 1u);
     EXPECT_EQ(count_of(futex, {FUTEX_CMP_REQUEUE_PI}), 1u);
-    EXPECT_GE(count_of(futex, {FUTEX_WAKE}), 2u) << "private and shared: one value without FUTEX_PRIVATE_FLAG";
+    EXPECT_GE(count_of(futex, {FUTEX_WAKE}), 2u)
+        << "private and shared: one value without FUTEX_PRIVATE_FLAG";
     EXPECT_GE(count_of(futex, {FUTEX_WAIT_BITSET}), 1u) << "without FUTEX_CLOCK_REALTIME";
     const Values& mmap = values(t, "mmap");
     EXPECT_EQ(count_of(mmap, {PROT_WRITE | PROT_EXEC}), 1u);
     EXPECT_EQ(count_of(mmap, {PROT_READ | PROT_WRITE | PROT_EXEC}), 1u);
-    for (std::uint64_t prot : {PROT_NONE, PROT_READ, PROT_READ | PROT_EXEC}) EXPECT_GE(count_of(mmap, {prot}), 1u);
+    for (std::uint64_t prot : {PROT_NONE, PROT_READ, PROT_READ | PROT_EXEC})
+      EXPECT_GE(count_of(mmap, {prot}), 1u);
     const Values& madvise = values(t, "madvise");
     EXPECT_EQ(count_of(madvise, {MADV_WILLNEED}), 1u);
     EXPECT_EQ(count_of(madvise, {MADV_DONTFORK}), 1u);
@@ -134,7 +140,8 @@ TEST_F(ArgumentValues, KnownValuesExactlyOnBothBackends) {
     EXPECT_EQ(count_of(clone3, {CLONE_CLEAR_SIGHAND}), 1u);
     for (const auto& [args, n] : clone3)
       if (args[0] != CLONE_CLEAR_SIGHAND) {
-        EXPECT_EQ(args[0] & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND), std::uint64_t{CLONE_VM | CLONE_THREAD | CLONE_SIGHAND});
+        EXPECT_EQ(args[0] & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND),
+                  std::uint64_t{CLONE_VM | CLONE_THREAD | CLONE_SIGHAND});
         EXPECT_EQ(n, 1u);
       }
     // Complete: every mined syscall's values add up to its count; nothing lost.
@@ -195,8 +202,9 @@ TEST_F(ArgumentValues, AFullValueMapFallsBackToNamesAndSaysWhich) {
   auto report = trace::lost_values_report(t);
   EXPECT_NE(std::find_if(report.begin(), report.end(),
                          [](const std::string& line) {
-                           return line.starts_with("x86_64 socket: argument values incomplete (the recorder's map "
-                                                   "of argument values was full");
+                           return line.starts_with(
+                               "x86_64 socket: argument values incomplete (the recorder's map "
+                               "of argument values was full");
                          }),
             report.end());
   auto doc = trace::to_json(t);

@@ -23,7 +23,8 @@ class Check : public RuncTest {
     mined_ = new TempDir;
     cache_ = new TempDir;
     // Names only: the check watches names, and the broken profile below edits the one name list.
-    Outcome r = sandmine({"mine", httpd_spec(), "--args", "off", "-o", mined_->path(), "--cache", cache_->path()});
+    Outcome r =
+        sandmine({"mine", httpd_spec(), "--args", "off", "-o", mined_->path(), "--cache", cache_->path()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // A profile without sendfile, which httpd calls for every file it serves.
     auto profile = read_json(mined_->file("profile.json"));
@@ -42,8 +43,8 @@ class Check : public RuncTest {
   }
   static std::string httpd_spec() { return std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml"; }
   Outcome check(const std::string& profile, const std::string& mode, const std::string& out) {
-    return sandmine({"check", httpd_spec(), "--profile", profile, "--mode", mode, "-o", out, "--cache",
-                     cache_->path()});
+    return sandmine(
+        {"check", httpd_spec(), "--profile", profile, "--mode", mode, "-o", out, "--cache", cache_->path()});
   }
   static TempDir* mined_;
   static TempDir* cache_;
@@ -90,19 +91,22 @@ TEST_F(Check, TheProfileSaysWhatItWasMinedFrom) {
   EXPECT_EQ(from["engine"], "runc");
   EXPECT_EQ(from["image"], images[0]);
   EXPECT_EQ(from["command"],
-            nlohmann::json::array({"/bin/sh", "-c",
-                                   "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & pid=$!; wait"}));
+            nlohmann::json::array(
+                {"/bin/sh", "-c",
+                 "trap 'kill $pid; exit 0' TERM; /bin/busybox httpd -f -p 8080 -h /www & pid=$!; wait"}));
   EXPECT_EQ(from["env"], nlohmann::json::object());
   const std::string rootfs = cache_->path() + "/" + images[0] + "/rootfs";
-  EXPECT_EQ(from["configFiles"],
-            nlohmann::json({{"/etc/group", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/group"))},
-                            {"/etc/passwd", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/passwd"))}}));
+  EXPECT_EQ(
+      from["configFiles"],
+      nlohmann::json({{"/etc/group", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/group"))},
+                      {"/etc/passwd", "sha256:" + sha256_hex(*sys::read_file(rootfs + "/etc/passwd"))}}));
   EXPECT_FALSE(from.contains("configFilesNote")) << from.dump();
 
   Outcome explained = sandmine({"explain", mined_->file("profile.json")});
   EXPECT_EQ(explained.exit_code, 0) << explained.err;
   EXPECT_NE(explained.out.find("\n  image: " + images[0] + "\n"), std::string::npos) << explained.out;
-  EXPECT_NE(explained.out.find("\n  configuration files read at start: 2\n    /etc/group sha256:"), std::string::npos)
+  EXPECT_NE(explained.out.find("\n  configuration files read at start: 2\n    /etc/group sha256:"),
+            std::string::npos)
       << explained.out;
 }
 
@@ -128,7 +132,8 @@ TEST_F(Check, WarnsWhenTheContainerDiffersFromWhatTheProfileWasMinedFrom) {
       "configuration file /etc/passwd has other content (" + passwd.substr(0, 19) +
           ") than when the profile was mined (sha256:000000000000)",
   };
-  for (const auto& line : lines) EXPECT_NE(r.err.find("sandmine: warning: " + line + "\n"), std::string::npos) << r.err;
+  for (const auto& line : lines)
+    EXPECT_NE(r.err.find("sandmine: warning: " + line + "\n"), std::string::npos) << r.err;
   EXPECT_EQ(read_json(out.file("result.json"))["differs_from_mined"], nlohmann::json(lines));
 }
 
@@ -171,16 +176,19 @@ TEST_F(Check, AMissingCallIsNamedInBothModes) {
 
 TEST_F(Check, BadInputIsOneLineAndExitTwo) {
   TempDir dir;
-  write_text(dir.file("unknown.json"),
-             R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","no_such_call"],"action":"SCMP_ACT_ALLOW"}]})");
-  write_text(dir.file("novalidate.yaml"), "name: x\nimage:\n  busybox: {}\ncommand: [/bin/true]\nexplore:\n  - {name: nap, sleep: 1s}\n");
+  write_text(
+      dir.file("unknown.json"),
+      R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","no_such_call"],"action":"SCMP_ACT_ALLOW"}]})");
+  write_text(dir.file("novalidate.yaml"),
+             "name: x\nimage:\n  busybox: {}\ncommand: [/bin/true]\nexplore:\n  - {name: nap, sleep: 1s}\n");
   struct Case {
     std::vector<std::string> args;
     std::string message;
   } cases[] = {
       {{"check", httpd_spec(), "--profile", dir.file("missing.json")}, dir.file("missing.json")},
       {{"check", httpd_spec(), "--profile", dir.file("unknown.json")}, "no_such_call"},
-      {{"check", dir.file("novalidate.yaml"), "--profile", mined_->file("profile.json")}, "no validate steps"},
+      {{"check", dir.file("novalidate.yaml"), "--profile", mined_->file("profile.json")},
+       "no validate steps"},
       {{"check", httpd_spec(), "--profile", mined_->file("profile.json"), "--mode", "audit"}, "--mode"},
   };
   for (const auto& c : cases) {
@@ -213,7 +221,8 @@ TEST(MineCheck, HeldOutViolationsAreReportedAndFoldedInOnlyOnRequest) {
 
   Outcome reported = sandmine({"mine", dir.file("spec.yaml"), "-o", dir.file("a"), "--cache", cache.path()});
   EXPECT_EQ(reported.exit_code, 1) << reported.err;
-  EXPECT_NE(reported.err.find("held-out violation: x86_64 mkdir x1 by busybox (make-dir 1)"), std::string::npos)
+  EXPECT_NE(reported.err.find("held-out violation: x86_64 mkdir x1 by busybox (make-dir 1)"),
+            std::string::npos)
       << reported.err;
   auto check = read_json(dir.file("a/check.json"));
   ASSERT_EQ(check["violations"].size(), 1u) << check.dump(2);

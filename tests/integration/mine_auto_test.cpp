@@ -70,17 +70,18 @@ TEST_F(MineAuto, GeneratedStepsAreStepsOfTheRunAndFindWhatOnlyARequestShapeReach
   TempDir out;
   Outcome r;
   // The spec's own step fetches the root page only; the rest is generated.
-  auto trace = mine("  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
-                    "  - auto: {budget: 150s, quiet: 0, parts: [http]}\n",
-                    out.path(), &r);
+  auto trace = mine(
+      "  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
+      "  - auto: {budget: 150s, quiet: 0, parts: [http]}\n",
+      out.path(), &r);
   auto names = step_names(trace);
   ASSERT_GE(names.size(), 10u) << r.err;
   // start, the spec's step, the probe and the crawl breadth first, ..., stop.
   EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 9),
-            (std::vector<std::string>{"start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /",
-                                      "auto/http:8080/GET /a.html", "auto/http:8080/GET /dir/",
-                                      "auto/http:8080/form POST /submit", "auto/http:8080/GET /deep/secret.html",
-                                      "auto/http:8080/GET /dir/file.txt"}));
+            (std::vector<std::string>{
+                "start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /a.html",
+                "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
+                "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(names.back(), "stop");
   for (const auto& s : trace["steps"]) {
     if (s["name"] != "start" && s["name"] != "stop") {
@@ -92,7 +93,8 @@ TEST_F(MineAuto, GeneratedStepsAreStepsOfTheRunAndFindWhatOnlyARequestShapeReach
   EXPECT_EQ(first_step(trace, "getpgid"), "auto/http:8080/GET /deep/secret.html");
   EXPECT_EQ(first_step(trace, "sched_get_priority_max"), "auto/http:8080/form POST /submit");
   EXPECT_EQ(first_step(trace, "getsid"), "auto/http:8080/method PROPFIND /dir/");
-  EXPECT_EQ(steps_using(trace, "x86_64:getsid"), std::vector<std::string>{"auto/http:8080/method PROPFIND /dir/"});
+  EXPECT_EQ(steps_using(trace, "x86_64:getsid"),
+            std::vector<std::string>{"auto/http:8080/method PROPFIND /dir/"});
   EXPECT_EQ(first_step(trace, "times"), "auto/http:8080/range bytes=0-9");
   EXPECT_EQ(first_step(trace, "sysinfo"), "auto/http:8080/chunked body");
   // The http part is finite: it ran out before the budget.
@@ -122,9 +124,10 @@ TEST_F(MineAuto, TheBudgetAndTheQuietRuleStopGenerationAndSaySo) {
     // The fuzzer never runs out (the index step's connection is its seed):
     // only the budget ends it, and no step runs past it.
     TempDir out;
-    auto trace = mine("  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
-                      "  - name: generated\n    auto: {budget: 4s, quiet: 0, parts: [tcp]}\n",
-                      out.path());
+    auto trace = mine(
+        "  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
+        "  - name: generated\n    auto: {budget: 4s, quiet: 0, parts: [tcp]}\n",
+        out.path());
     ASSERT_EQ(trace["generated"].size(), 1u);
     const auto& g = trace["generated"][0];
     EXPECT_EQ(g["step"], "generated");
@@ -133,19 +136,22 @@ TEST_F(MineAuto, TheBudgetAndTheQuietRuleStopGenerationAndSaySo) {
     EXPECT_LE(g["seconds"].get<double>(), 4.0);
     double generated_ms = 0;
     for (const auto& s : trace["steps"])
-      if (s["name"].get<std::string>().starts_with("auto/tcp:8080/mutant ")) generated_ms += s["duration_ms"].get<double>();
+      if (s["name"].get<std::string>().starts_with("auto/tcp:8080/mutant "))
+        generated_ms += s["duration_ms"].get<double>();
     EXPECT_LE(generated_ms, 4000.0);
   }
   {
     // Three mutants in a row that add nothing end it long before its budget.
     TempDir out;
-    auto trace = mine("  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
-                      "  - auto: {budget: 120s, quiet: 3, parts: [tcp]}\n",
-                      out.path());
+    auto trace = mine(
+        "  - name: index\n    run: curl -sf http://127.0.0.1:8080/ -o /dev/null\n"
+        "  - auto: {budget: 120s, quiet: 3, parts: [tcp]}\n",
+        out.path());
     ASSERT_EQ(trace["generated"].size(), 1u);
     const auto& g = trace["generated"][0];
     EXPECT_EQ(g["stop"], "quiet") << g.dump();
-    EXPECT_NE(g["detail"].get<std::string>().find("3 generated steps in a row added nothing"), std::string::npos)
+    EXPECT_NE(g["detail"].get<std::string>().find("3 generated steps in a row added nothing"),
+              std::string::npos)
         << g.dump();
     // The last three generated steps added nothing.
     const auto& steps = trace["steps"];

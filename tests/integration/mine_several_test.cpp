@@ -116,8 +116,8 @@ std::set<std::string> rules_of(const std::string& path) {
   const auto doc = read_json(path);  // not in the loop's range: it would die before the loop
   for (const auto& rule : doc["syscalls"])
     for (const auto& name : rule["names"])
-      out.insert(rule["action"].get<std::string>() + " " + rule.value("args", nlohmann::json::array()).dump() + " " +
-                 name.get<std::string>());
+      out.insert(rule["action"].get<std::string>() + " " +
+                 rule.value("args", nlohmann::json::array()).dump() + " " + name.get<std::string>());
   return out;
 }
 
@@ -142,7 +142,8 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
   ASSERT_LT(one.exit_code, 2) << one.err;
   Outcome three = mine("3", "three");
   ASSERT_EQ(three.exit_code, one.exit_code) << three.err;
-  EXPECT_NE(three.err.find("sandmine: mining 3 specs, 3 at once, on one recorder\n"), std::string::npos) << three.err;
+  EXPECT_NE(three.err.find("sandmine: mining 3 specs, 3 at once, on one recorder\n"), std::string::npos)
+      << three.err;
   for (const auto& n : names)
     EXPECT_NE(three.err.find("sandmine: [" + n + "] mining " + n + " with runc"), std::string::npos) << n;
   std::vector<std::set<std::string>> profiles;
@@ -155,8 +156,7 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
     auto outside = [&](const std::string& run) {
       std::set<std::string> names;
       const auto check = read_json(dir.file(run + "/" + n + "/check.json"));
-      for (const auto& v : check["violations"])
-        names.insert(v["syscall"].get<std::string>());
+      for (const auto& v : check["violations"]) names.insert(v["syscall"].get<std::string>());
       return names;
     };
     EXPECT_EQ(outside("three"), outside("one")) << n;
@@ -166,7 +166,8 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
   auto rows = index_rows(*sys::read_file(dir.file("three/index.html")));
   ASSERT_EQ(rows.size(), 3u);
   for (size_t i = 0; i < names.size(); ++i)
-    EXPECT_EQ(rows[i].first, "<a href=\"" + names[i] + "/report.html\">" + names[i] + "</a>") << "the specs' order";
+    EXPECT_EQ(rows[i].first, "<a href=\"" + names[i] + "/report.html\">" + names[i] + "</a>")
+        << "the specs' order";
   EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
 

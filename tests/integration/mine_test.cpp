@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "profile/docker_json.h"
 #include "engine/runc.h"
+#include "profile/docker_json.h"
 #include "support/engines.h"
 #include "support/trace_run.h"
 #include "sys/cgroup.h"
@@ -68,7 +68,8 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
     auto c = (*runc)->start({.name = "sandmine-enforce-" + std::to_string(getpid()),
                              .command = httpd_example().command,
                              .rootfs = rootfs,
-                             .profile = std::make_shared<const profile::Profile>(profile::read_profile(dir.file("profile.json")).value()),
+                             .profile = std::make_shared<const profile::Profile>(
+                                 profile::read_profile(dir.file("profile.json")).value()),
                              .cgroup_parent = parent->relative_path(),
                              .log_file = dir.file("enforce.log")});
     ASSERT_TRUE(c.ok()) << c.error().message;

@@ -29,15 +29,17 @@ class OciImage : public RuncTest {
     RuncTest::SetUp();
     if (stopped()) return;
     for (const char* tool : {"/usr/bin/skopeo", "/usr/bin/umoci"})
-      if (!fs::exists(tool)) SKIP_OR_FAIL_IN_CI(std::string(tool) + " is not installed (scripts/install-deps.sh)");
+      if (!fs::exists(tool))
+        SKIP_OR_FAIL_IN_CI(std::string(tool) + " is not installed (scripts/install-deps.sh)");
     if (IsSkipped() || HasFatalFailure()) return;
     layout_ = make_oci_layout(dir_.path());
     ASSERT_FALSE(layout_.empty());
   }
 
   spec::Spec spec_of(const std::string& image_yaml, const std::string& more = "") {
-    auto s = spec::parse_spec("name: oci-test\nimage: " + image_yaml + "\n" + more + "explore: [{sleep: 1s}]\n",
-                              dir_.file("spec.yaml"));
+    auto s =
+        spec::parse_spec("name: oci-test\nimage: " + image_yaml + "\n" + more + "explore: [{sleep: 1s}]\n",
+                         dir_.file("spec.yaml"));
     EXPECT_TRUE(s.ok()) << s.error().message;
     return s.value_or({});
   }
@@ -61,8 +63,7 @@ TEST_F(OciImage, LayersUnpackInOrderWithWhiteoutsCachedByDigest) {
   ASSERT_TRUE(fetched.ok()) << fetched.error().message;
   EXPECT_FALSE(fetched->cached);
   // /data/gone is whited out, /data/dir's first-layer content is hidden by the opaque whiteout.
-  EXPECT_EQ(tree(fetched->rootfs + "/data"),
-            (std::vector<std::string>{"a", "c", "dir/", "dir/y", "keep"}));
+  EXPECT_EQ(tree(fetched->rootfs + "/data"), (std::vector<std::string>{"a", "c", "dir/", "dir/y", "keep"}));
   EXPECT_EQ(*sys::read_file(fetched->rootfs + "/data/dir/y"), "y\n");
   EXPECT_EQ(*sys::read_file(fetched->rootfs + "/www/index.html"), "hello from the image\n");
   struct stat st {};
@@ -82,26 +83,29 @@ TEST_F(OciImage, LayersUnpackInOrderWithWhiteoutsCachedByDigest) {
   EXPECT_TRUE(again->cached);
   EXPECT_EQ(again->dir, fetched->dir);
   fs::copy(layout_, dir_.file("copy"), fs::copy_options::recursive);
-  auto copy = image::fetch(spec::OciImage{dir_.file("copy"), ""}, {.name = "other", .cache_dir = cache_.path()});
+  auto copy =
+      image::fetch(spec::OciImage{dir_.file("copy"), ""}, {.name = "other", .cache_dir = cache_.path()});
   ASSERT_TRUE(copy.ok()) << copy.error().message;
   EXPECT_TRUE(copy->cached);
   EXPECT_EQ(copy->digest, fetched->digest);
-  std::cerr << "[ timing ] OCI layout fetched and unpacked in " << first << " s, found in the cache in " << cached
-            << " s\n";
+  std::cerr << "[ timing ] OCI layout fetched and unpacked in " << first << " s, found in the cache in "
+            << cached << " s\n";
 }
 
 TEST_F(OciImage, BadLayoutsSayWhatIsWrong) {
   auto missing_tag = image::fetch(spec::OciImage{layout_, "nope"}, {.cache_dir = cache_.path()});
   ASSERT_FALSE(missing_tag.ok());
-  EXPECT_EQ(missing_tag.error().message, "cannot get image image (oci " + layout_ + ":nope): OCI layout " + layout_ +
-                                             " has no image tagged nope (it has t)");
+  EXPECT_EQ(missing_tag.error().message, "cannot get image image (oci " + layout_ + ":nope): OCI layout " +
+                                             layout_ + " has no image tagged nope (it has t)");
   auto not_layout = image::fetch(spec::OciImage{dir_.path(), ""}, {.cache_dir = cache_.path()});
   ASSERT_FALSE(not_layout.ok());
-  EXPECT_NE(not_layout.error().message.find("has no index.json"), std::string::npos) << not_layout.error().message;
+  EXPECT_NE(not_layout.error().message.find("has no index.json"), std::string::npos)
+      << not_layout.error().message;
   auto not_archive = image::fetch(spec::ArchiveImage{dir_.file("layer1.tar")}, {.cache_dir = cache_.path()});
   ASSERT_FALSE(not_archive.ok());
-  EXPECT_NE(not_archive.error().message.find("is neither a docker-archive (manifest.json) nor an oci-archive"),
-            std::string::npos)
+  EXPECT_NE(
+      not_archive.error().message.find("is neither a docker-archive (manifest.json) nor an oci-archive"),
+      std::string::npos)
       << not_archive.error().message;
   EXPECT_TRUE(fs::is_empty(cache_.path()));
 }
@@ -115,17 +119,20 @@ TEST_F(OciImage, TheConfigIsTheDefaultUnderRunc) {
 }
 
 TEST_F(OciImage, UnknownUserNamesTheSpecLine) {
-  auto r = explore::resolve_spec(spec_of("{oci: " + layout_ + "}", "user: ghost\n"), "runc", cache_.path(), {});
+  auto r =
+      explore::resolve_spec(spec_of("{oci: " + layout_ + "}", "user: ghost\n"), "runc", cache_.path(), {});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "spec " + dir_.file("spec.yaml") + ":3: user: no user \"ghost\" in the image's /etc/passwd");
+  EXPECT_EQ(r.error().message,
+            "spec " + dir_.file("spec.yaml") + ":3: user: no user \"ghost\" in the image's /etc/passwd");
 }
 
 TEST_F(OciImage, InitWritesASpecThatMinesAsItIs) {
-  Outcome init = sandmine({"init", "oci:" + layout_ + ":t", "-o", dir_.file("specs/start.yaml"), "--cache",
-                           cache_.path()});
+  Outcome init = sandmine(
+      {"init", "oci:" + layout_ + ":t", "-o", dir_.file("specs/start.yaml"), "--cache", cache_.path()});
   ASSERT_EQ(init.exit_code, 2) << "no such folder yet: " << init.err;
   fs::create_directories(dir_.file("specs"));
-  init = sandmine({"init", "oci:" + layout_ + ":t", "-o", dir_.file("specs/start.yaml"), "--cache", cache_.path()});
+  init = sandmine(
+      {"init", "oci:" + layout_ + ":t", "-o", dir_.file("specs/start.yaml"), "--cache", cache_.path()});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   std::string yaml = *sys::read_file(dir_.file("specs/start.yaml"));
   // Relative to the spec's folder; the handled signals but the stop signal
@@ -139,7 +146,8 @@ TEST_F(OciImage, InitWritesASpecThatMinesAsItIs) {
   EXPECT_NE(yaml.find("  # signal QUIT is the stop signal: the stop sends it\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("stop:\n  signal: QUIT  # the image's StopSignal\n"), std::string::npos) << yaml;
 
-  Outcome mined = sandmine({"mine", dir_.file("specs/start.yaml"), "-o", dir_.file("out"), "--cache", cache_.path()});
+  Outcome mined =
+      sandmine({"mine", dir_.file("specs/start.yaml"), "-o", dir_.file("out"), "--cache", cache_.path()});
   ASSERT_EQ(mined.exit_code, 0) << mined.err;
   for (const char* line : {"explore signal HUP: ok", "explore signal USR1: ok", "explore restart: ok",
                            "explore auto/tcp:8080/probe: ok", "stop stop: ok"})

@@ -101,7 +101,8 @@ TEST_P(Oracle, EbpfCountsEqualPtraceCountsOnTheSameRun) {
   EXPECT_GE(e_armed.size() + e_unarmed.size(), 10u) << "the corpus program did next to nothing";
   EXPECT_EQ(e_armed, p_armed) << diff(e_armed, p_armed);
   EXPECT_EQ(e_unarmed, p_unarmed) << diff(e_unarmed, p_unarmed);
-  EXPECT_EQ(values_of(seen->armed), values_of(rec->counts.armed)) << values_diff(seen->armed, rec->counts.armed);
+  EXPECT_EQ(values_of(seen->armed), values_of(rec->counts.armed))
+      << values_diff(seen->armed, rec->counts.armed);
   EXPECT_EQ(values_of(seen->unarmed), values_of(rec->counts.unarmed))
       << values_diff(seen->unarmed, rec->counts.unarmed);
   EXPECT_EQ(lost_of(seen->armed), lost_of(rec->counts.armed));
@@ -112,8 +113,7 @@ TEST_P(Oracle, EbpfCountsEqualPtraceCountsOnTheSameRun) {
 INSTANTIATE_TEST_SUITE_P(
     Corpus, Oracle,
     ::testing::Values(OracleCase{"threads_forks_exec", {prog("rare_syscalls"), prog("exec_target")}},
-                      OracleCase{"int80", {prog("int80")}},
-                      OracleCase{"argument_values", {prog("args")}},
+                      OracleCase{"int80", {prog("int80")}}, OracleCase{"argument_values", {prog("args")}},
                       OracleCase{"argument_in_unreadable_memory", {prog("args"), "bad-clone3"}},
                       OracleCase{"arming_without_recording_filter", {prog("arming")}, false},
                       OracleCase{"arming_with_recording_filter", {prog("arming")}},

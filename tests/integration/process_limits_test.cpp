@@ -44,8 +44,8 @@ TEST(ProcessLimits, AnotherUsersOpenFileLimitIsLoweredAndRestored) {
   ASSERT_TRUE(lowered.ok()) << lowered.error().message;
   auto limits = sys::read_file(proc + "/limits");
   ASSERT_TRUE(limits.ok());
-  EXPECT_TRUE(
-      std::regex_search(*limits, std::regex("Max open files +" + std::to_string(expected) + " +" + std::to_string(before->hard) + " ")))
+  EXPECT_TRUE(std::regex_search(*limits, std::regex("Max open files +" + std::to_string(expected) + " +" +
+                                                    std::to_string(before->hard) + " ")))
       << *limits;
   EXPECT_EQ(sys::nofile_limit(sleeper.pid())->soft, expected);
 

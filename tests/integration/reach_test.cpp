@@ -8,8 +8,8 @@
 #include "reach/code_graph.h"
 #include "reach/elf_object.h"
 #include "reach/libc_table.h"
-#include "syscalls/syscalls.h"
 #include "support/trace_run.h"
+#include "syscalls/syscalls.h"
 
 namespace sandmine::test {
 namespace {
@@ -153,7 +153,8 @@ TEST_F(Reach, HostGlibcTableCoversWhatTheRecorderSees) {
       // The first execve is sandmine's own (the filter is armed before it), not the program's.
       if (arch == "x86_64" && name == "execve") continue;
       auto nr = syscalls::number_of(arch, name);
-      if (arch != "x86_64" || !nr || !allowed.test(static_cast<std::size_t>(*nr))) outside.insert(arch + ":" + name);
+      if (arch != "x86_64" || !nr || !allowed.test(static_cast<std::size_t>(*nr)))
+        outside.insert(arch + ":" + name);
     }
     EXPECT_EQ(outside, std::set<std::string>{}) << "mode " << mode;
   }

@@ -288,7 +288,8 @@ TEST_F(Run, ArgumentRulesDecideInTheKernelAndAllowedCallsAreNoViolations) {
   ASSERT_EQ(doc["violations"].size(), 1u);
   EXPECT_EQ(doc["violations"][0]["call"], "personality(0xffffffff)");
   EXPECT_EQ(violation_lines(denied.err),
-            std::set<std::string>{"sandmine: violation: x86_64 personality(0xffffffff) by \"prog_probe\" x2 (denied)"});
+            std::set<std::string>{
+                "sandmine: violation: x86_64 personality(0xffffffff) by \"prog_probe\" x2 (denied)"});
 }
 
 TEST_F(Run, TheFilterIsInheritedByThreadsForksAndExecs) {

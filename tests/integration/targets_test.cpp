@@ -45,10 +45,9 @@ TEST_F(Targets, ConcurrentTargetsAreCountedApart) {
     auto procs = (*t)->cgroup.open_procs();
     ASSERT_TRUE(procs.ok());
     // All three run at the same time; the loop's timing goes to /dev/null.
-    auto child =
-        sys::spawn({.argv = {prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"},
-                    .cgroup_procs_fd = procs->get(),
-                    .allow_all_filter = true});
+    auto child = sys::spawn({.argv = {prog("syscall_loop"), std::to_string(calls[i]), "/dev/null"},
+                             .cgroup_procs_fd = procs->get(),
+                             .allow_all_filter = true});
     ASSERT_TRUE(child.ok()) << child.error().message;
     pids.push_back(child->pid());
   }

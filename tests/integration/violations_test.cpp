@@ -51,14 +51,15 @@ TEST_F(Violations, DeniedCallsAreNamedAtExitWithExactCountsPerProcess) {
   auto rec = trace::EbpfRecorder::open({.violations = true});
   ASSERT_TRUE(rec.ok()) << rec.error().message;
   // The program arms itself: its filter denies uname and sysinfo with EPERM.
-  auto r = (*rec)->record(
-      {.argv = {prog("deny"), "errno", "7"}, .recording_filter = false, .watch = all_but_uname_and_sysinfo()});
+  auto r = (*rec)->record({.argv = {prog("deny"), "errno", "7"},
+                           .recording_filter = false,
+                           .watch = all_but_uname_and_sysinfo()});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->exit.code, 0);
   using Row = std::tuple<std::int64_t, std::string, std::uint64_t, std::uint64_t>;
-  EXPECT_EQ(rows(r->violations), (std::vector<Row>{{kUname, "deny-child", 7, 7},
-                                                   {kUname, "prog_deny", 7, 7},
-                                                   {kSysinfo, "prog_deny", 14, 14}}));
+  EXPECT_EQ(rows(r->violations),
+            (std::vector<Row>{
+                {kUname, "deny-child", 7, 7}, {kUname, "prog_deny", 7, 7}, {kSysinfo, "prog_deny", 14, 14}}));
   EXPECT_EQ(r->violations.pids.size(), 2u);  // the program and its child
   // A denied call never reaches sys_enter.
   EXPECT_EQ(armed_count(*r, kUname), 0u);
@@ -74,9 +75,9 @@ TEST_F(Violations, LoggedCallsAreNamedTooButNotDenied) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->exit.code, 0);
   using Row = std::tuple<std::int64_t, std::string, std::uint64_t, std::uint64_t>;
-  EXPECT_EQ(rows(r->violations), (std::vector<Row>{{kUname, "deny-child", 5, 0},
-                                                   {kUname, "prog_deny", 5, 0},
-                                                   {kSysinfo, "prog_deny", 10, 0}}));
+  EXPECT_EQ(rows(r->violations),
+            (std::vector<Row>{
+                {kUname, "deny-child", 5, 0}, {kUname, "prog_deny", 5, 0}, {kSysinfo, "prog_deny", 10, 0}}));
   // Logged calls run: sys_enter counts them, armed.
   EXPECT_EQ(armed_count(*r, kUname), 10u);
   EXPECT_EQ(armed_count(*r, kSysinfo), 10u);

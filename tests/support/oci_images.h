@@ -81,16 +81,33 @@ inline std::string make_oci_layout(const std::string& dir) {
   write_text(two + "/data/dir/.wh..wh..opq", "");
   write_text(two + "/data/dir/y", "y\n");
   write_text(two + "/data/c", "c\n");
-  bool ok = run_succeeds({"/usr/bin/umoci", "init", "--layout", layout}) &&
-            run_succeeds({"/usr/bin/umoci", "new", "--image", layout + ":t"}) &&
-            run_succeeds({"/bin/tar", "--numeric-owner", "-C", one, "-cf", dir + "/layer1.tar", "."}) &&
-            run_succeeds({"/bin/tar", "--numeric-owner", "-C", two, "-cf", dir + "/layer2.tar", "."}) &&
-            run_succeeds({"/usr/bin/umoci", "raw", "add-layer", "--image", layout + ":t", dir + "/layer1.tar"}) &&
-            run_succeeds({"/usr/bin/umoci", "raw", "add-layer", "--image", layout + ":t", dir + "/layer2.tar"}) &&
-            run_succeeds({"/usr/bin/umoci", "config", "--image", layout + ":t", "--config.entrypoint", "/bin/sh",
-                    "--config.cmd", "/app/run.sh", "--config.user", "app", "--config.workingdir", "/srv",
-                    "--config.env", "PATH=/bin", "--config.env", "GREETING=from the image",
-                    "--config.stopsignal", "SIGQUIT", "--config.exposedports", "8080/tcp"});
+  bool ok =
+      run_succeeds({"/usr/bin/umoci", "init", "--layout", layout}) &&
+      run_succeeds({"/usr/bin/umoci", "new", "--image", layout + ":t"}) &&
+      run_succeeds({"/bin/tar", "--numeric-owner", "-C", one, "-cf", dir + "/layer1.tar", "."}) &&
+      run_succeeds({"/bin/tar", "--numeric-owner", "-C", two, "-cf", dir + "/layer2.tar", "."}) &&
+      run_succeeds({"/usr/bin/umoci", "raw", "add-layer", "--image", layout + ":t", dir + "/layer1.tar"}) &&
+      run_succeeds({"/usr/bin/umoci", "raw", "add-layer", "--image", layout + ":t", dir + "/layer2.tar"}) &&
+      run_succeeds({"/usr/bin/umoci",
+                    "config",
+                    "--image",
+                    layout + ":t",
+                    "--config.entrypoint",
+                    "/bin/sh",
+                    "--config.cmd",
+                    "/app/run.sh",
+                    "--config.user",
+                    "app",
+                    "--config.workingdir",
+                    "/srv",
+                    "--config.env",
+                    "PATH=/bin",
+                    "--config.env",
+                    "GREETING=from the image",
+                    "--config.stopsignal",
+                    "SIGQUIT",
+                    "--config.exposedports",
+                    "8080/tcp"});
   return ok ? layout : "";
 }
 
@@ -139,10 +156,11 @@ inline MainProcess main_process_of(engine::Container& c) {
 /// A listing of the image's own files in a container of the test image
 /// (path, mode, owner, size), to compare the root file systems engines give.
 inline std::string image_files_in(engine::Container& c) {
-  auto r = c.exec({"/bin/sh", "-c",
-                   "cd / && /bin/busybox find data app www etc/passwd etc/group bin/busybox | /bin/busybox sort | "
-                   "while read f; do /bin/busybox stat -c '%n %f %u:%g %s' \"$f\"; done"},
-                  std::chrono::seconds(10));
+  auto r =
+      c.exec({"/bin/sh", "-c",
+              "cd / && /bin/busybox find data app www etc/passwd etc/group bin/busybox | /bin/busybox sort | "
+              "while read f; do /bin/busybox stat -c '%n %f %u:%g %s' \"$f\"; done"},
+             std::chrono::seconds(10));
   EXPECT_TRUE(r.ok() && r->exit_code == 0) << (r ? r->output : r.error().message);
   return r ? r->output : "";
 }
@@ -173,7 +191,8 @@ inline std::string expect_config_effects(const spec::Spec& given, const std::str
   auto group = sys::Cgroup::create(*sys::cgroup2_mount(), "sandmine-test-" + std::to_string(::getpid()));
   EXPECT_TRUE(group.ok()) << group.error().message;
   if (!group) return "";
-  auto cs = explore::container_for(*spec, *image, "sandmine-config-" + engine_name + "-" + std::to_string(::getpid()));
+  auto cs = explore::container_for(*spec, *image,
+                                   "sandmine-config-" + engine_name + "-" + std::to_string(::getpid()));
   cs.seccomp = engine::ContainerSpec::Seccomp::Unconfined;
   cs.cgroup_parent = group->relative_path();
   cs.log_file = work_dir + "/" + engine_name + ".log";

@@ -127,7 +127,8 @@ bool Background::wait_for_output(const std::string& text, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool ended[2] = {false, false};
   while (!found() && !(ended[0] && ended[1])) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd fds[2] = {{ended[0] ? -1 : out_, POLLIN, 0}, {ended[1] ? -1 : err_, POLLIN, 0}};
     if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;

@@ -12,15 +12,29 @@ namespace sandmine::syscalls {
 namespace {
 
 TEST(Architectures, AuditArchitecturesAreTheKernelsConstants) {
-  const std::pair<const char*, std::uint32_t> kernel[] = {
-      {"x86_64", AUDIT_ARCH_X86_64},   {"x86", AUDIT_ARCH_I386},          {"x32", AUDIT_ARCH_X86_64},
-      {"aarch64", AUDIT_ARCH_AARCH64}, {"arm", AUDIT_ARCH_ARM},           {"loongarch64", AUDIT_ARCH_LOONGARCH64},
-      {"m68k", AUDIT_ARCH_M68K},       {"mips", AUDIT_ARCH_MIPS},         {"mipsel", AUDIT_ARCH_MIPSEL},
-      {"mips64", AUDIT_ARCH_MIPS64},   {"mips64n32", AUDIT_ARCH_MIPS64N32}, {"mipsel64", AUDIT_ARCH_MIPSEL64},
-      {"mipsel64n32", AUDIT_ARCH_MIPSEL64N32}, {"ppc", AUDIT_ARCH_PPC},   {"ppc64", AUDIT_ARCH_PPC64},
-      {"ppc64le", AUDIT_ARCH_PPC64LE}, {"s390", AUDIT_ARCH_S390},         {"s390x", AUDIT_ARCH_S390X},
-      {"parisc", AUDIT_ARCH_PARISC},   {"parisc64", AUDIT_ARCH_PARISC64}, {"riscv64", AUDIT_ARCH_RISCV64},
-      {"sheb", AUDIT_ARCH_SH},         {"sh", AUDIT_ARCH_SHEL}};
+  const std::pair<const char*, std::uint32_t> kernel[] = {{"x86_64", AUDIT_ARCH_X86_64},
+                                                          {"x86", AUDIT_ARCH_I386},
+                                                          {"x32", AUDIT_ARCH_X86_64},
+                                                          {"aarch64", AUDIT_ARCH_AARCH64},
+                                                          {"arm", AUDIT_ARCH_ARM},
+                                                          {"loongarch64", AUDIT_ARCH_LOONGARCH64},
+                                                          {"m68k", AUDIT_ARCH_M68K},
+                                                          {"mips", AUDIT_ARCH_MIPS},
+                                                          {"mipsel", AUDIT_ARCH_MIPSEL},
+                                                          {"mips64", AUDIT_ARCH_MIPS64},
+                                                          {"mips64n32", AUDIT_ARCH_MIPS64N32},
+                                                          {"mipsel64", AUDIT_ARCH_MIPSEL64},
+                                                          {"mipsel64n32", AUDIT_ARCH_MIPSEL64N32},
+                                                          {"ppc", AUDIT_ARCH_PPC},
+                                                          {"ppc64", AUDIT_ARCH_PPC64},
+                                                          {"ppc64le", AUDIT_ARCH_PPC64LE},
+                                                          {"s390", AUDIT_ARCH_S390},
+                                                          {"s390x", AUDIT_ARCH_S390X},
+                                                          {"parisc", AUDIT_ARCH_PARISC},
+                                                          {"parisc64", AUDIT_ARCH_PARISC64},
+                                                          {"riscv64", AUDIT_ARCH_RISCV64},
+                                                          {"sheb", AUDIT_ARCH_SH},
+                                                          {"sh", AUDIT_ARCH_SHEL}};
   EXPECT_EQ(architectures().size(), std::size(kernel));
   for (const auto& [name, audit] : kernel) {
     const ArchInfo* a = find_arch(name);

@@ -1,16 +1,16 @@
 // The argument table (data/argument_rules.csv) and the names of values
 // (data/argument_names.csv), checked against the kernel's own headers.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/futex.h>
+#include <linux/prctl.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <linux/prctl.h>
-#include <fcntl.h>
 
 #include <cstddef>
 #include <tuple>
@@ -57,14 +57,14 @@ TEST(ArgumentTable, HasExactlyTheMinedArgumentsAndNoPointersOrDescriptors) {
   // Every argument here selects kernel code; none is a pointer, descriptor,
   // size, pid or address (clone3's flags are read through its pointer).
   EXPECT_EQ(rows, (std::set<std::tuple<std::string, int, std::string>>{
-                      {"socket", 0, "domain"},     {"socket", 1, "type"},         {"socket", 2, "protocol"},
-                      {"clone", 0, "flags"},       {"clone3", 0, "flags"},        {"unshare", 0, "flags"},
-                      {"setns", 1, "nstype"},      {"personality", 0, "persona"}, {"pipe2", 1, "flags"},
-                      {"mmap", 2, "prot"},         {"mprotect", 2, "prot"},       {"pkey_mprotect", 2, "prot"},
-                      {"futex", 1, "op"},          {"ioctl", 1, "request"},       {"prctl", 0, "option"},
-                      {"fcntl", 1, "cmd"},         {"setsockopt", 1, "level"},    {"setsockopt", 2, "optname"},
-                      {"getsockopt", 1, "level"},  {"getsockopt", 2, "optname"},  {"kill", 1, "sig"},
-                      {"tkill", 1, "sig"},         {"tgkill", 2, "sig"},          {"madvise", 2, "advice"}}));
+                      {"socket", 0, "domain"},    {"socket", 1, "type"},         {"socket", 2, "protocol"},
+                      {"clone", 0, "flags"},      {"clone3", 0, "flags"},        {"unshare", 0, "flags"},
+                      {"setns", 1, "nstype"},     {"personality", 0, "persona"}, {"pipe2", 1, "flags"},
+                      {"mmap", 2, "prot"},        {"mprotect", 2, "prot"},       {"pkey_mprotect", 2, "prot"},
+                      {"futex", 1, "op"},         {"ioctl", 1, "request"},       {"prctl", 0, "option"},
+                      {"fcntl", 1, "cmd"},        {"setsockopt", 1, "level"},    {"setsockopt", 2, "optname"},
+                      {"getsockopt", 1, "level"}, {"getsockopt", 2, "optname"},  {"kill", 1, "sig"},
+                      {"tkill", 1, "sig"},        {"tgkill", 2, "sig"},          {"madvise", 2, "advice"}}));
 }
 
 TEST(ArgumentTable, MasksAreTheKernelsBits) {
@@ -88,28 +88,43 @@ TEST(ArgumentTable, IntArgumentsAreRecordedUnderThirtyTwoBits) {
   EXPECT_EQ(row("socket", 0).record_mask(), 0xffffffffu);
   EXPECT_EQ(row("socket", 1).record_mask(), 0xfff7f7ffu);
   EXPECT_EQ(row("clone", 0).record_mask(), 0xffffffffu);  // the kernel reads lower_32_bits(clone_flags)
-  EXPECT_EQ(row("clone3", 0).record_mask(), ~0ULL);        // a __u64 field: CLONE_CLEAR_SIGHAND is bit 32
+  EXPECT_EQ(row("clone3", 0).record_mask(), ~0ULL);       // a __u64 field: CLONE_CLEAR_SIGHAND is bit 32
   EXPECT_EQ(row("unshare", 0).record_mask(), ~0ULL);
   EXPECT_EQ(row("mmap", 2).record_mask(), ~0ULL);
   EXPECT_EQ(row("ioctl", 1).record_mask(), 0xffffffffu);
 }
 
 TEST(ArgumentTable, TiersAndAlwaysAllowedValues) {
-  for (auto [syscall, index] : {std::pair{"socket", 0}, {"socket", 1}, {"clone", 0}, {"clone3", 0}, {"unshare", 0},
-                                {"setns", 1}, {"personality", 0}, {"pipe2", 1}, {"mmap", 2}, {"mprotect", 2},
+  for (auto [syscall, index] : {std::pair{"socket", 0},
+                                {"socket", 1},
+                                {"clone", 0},
+                                {"clone3", 0},
+                                {"unshare", 0},
+                                {"setns", 1},
+                                {"personality", 0},
+                                {"pipe2", 1},
+                                {"mmap", 2},
+                                {"mprotect", 2},
                                 {"futex", 1}})
     EXPECT_EQ(row(syscall, index).tier, Tier::safe) << syscall;
-  for (auto [syscall, index] : {std::pair{"socket", 2}, {"ioctl", 1}, {"prctl", 0}, {"fcntl", 1}, {"setsockopt", 1},
-                                {"getsockopt", 2}, {"kill", 1}, {"tgkill", 2}, {"madvise", 2}})
+  for (auto [syscall, index] : {std::pair{"socket", 2},
+                                {"ioctl", 1},
+                                {"prctl", 0},
+                                {"fcntl", 1},
+                                {"setsockopt", 1},
+                                {"getsockopt", 2},
+                                {"kill", 1},
+                                {"tgkill", 2},
+                                {"madvise", 2}})
     EXPECT_EQ(row(syscall, index).tier, Tier::strict) << syscall;
   EXPECT_EQ(row("futex", 1).always,
-            (std::vector<std::uint64_t>{FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP,
-                                        FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET}));
+            (std::vector<std::uint64_t>{FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE,
+                                        FUTEX_WAKE_OP, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET}));
   const ArgumentSpec& socket = *argument_spec("socket");
   EXPECT_EQ(positions_in_tier(socket, Tier::safe), (std::vector<std::size_t>{0, 1}));
   EXPECT_EQ(positions_in_tier(socket, Tier::strict), (std::vector<std::size_t>{0, 1, 2}));
-  std::set<std::vector<std::uint64_t>> seen{{AF_INET, SOCK_STREAM, 0}, {AF_INET, SOCK_STREAM, IPPROTO_TCP},
-                                            {AF_UNIX, SOCK_DGRAM, 0}};
+  std::set<std::vector<std::uint64_t>> seen{
+      {AF_INET, SOCK_STREAM, 0}, {AF_INET, SOCK_STREAM, IPPROTO_TCP}, {AF_UNIX, SOCK_DGRAM, 0}};
   EXPECT_EQ(project(seen, {0, 1}),
             (std::set<std::vector<std::uint64_t>>{{AF_INET, SOCK_STREAM}, {AF_UNIX, SOCK_DGRAM}}));
   EXPECT_EQ(project(seen, {}), (std::set<std::vector<std::uint64_t>>{{}}));
@@ -119,9 +134,9 @@ TEST(ArgumentTable, OnlyTheNativeArchitectureIsMined) {
   const ArgumentSpec* socket = mined_arguments("x86_64", 41);
   ASSERT_NE(socket, nullptr);
   EXPECT_EQ(socket->syscall, "socket");
-  EXPECT_EQ(mined_arguments("x86_64", 39), nullptr);   // getpid: name only
-  EXPECT_EQ(mined_arguments("x86", 359), nullptr);     // i386 socket
-  EXPECT_EQ(mined_arguments("x86", 102), nullptr);     // i386 socketcall
+  EXPECT_EQ(mined_arguments("x86_64", 39), nullptr);  // getpid: name only
+  EXPECT_EQ(mined_arguments("x86", 359), nullptr);    // i386 socket
+  EXPECT_EQ(mined_arguments("x86", 102), nullptr);    // i386 socketcall
   EXPECT_EQ(mined_arguments("x32", 41 | 0x40000000), nullptr);
   ASSERT_NE(mined_arguments("x86_64", 435), nullptr);  // clone3
 }
@@ -146,7 +161,8 @@ TEST(ArgumentTable, BadRowsAreRejectedWithLineAndColumn) {
   EXPECT_EQ(table_error("clone3,0,flags,mem64:4,flags,0x80,no,safe,,,r,s\n"),
             "t.csv:2: read: mem64:N needs a byte offset that is a multiple of 8 below 4096");
   EXPECT_EQ(table_error("socket,1,type,arg,exact,,maybe,safe,,,r,s\n"), "t.csv:2: int: expected yes or no");
-  EXPECT_EQ(table_error("socket,1,type,arg,exact,,yes,loose,,,r,s\n"), "t.csv:2: tier: expected safe or strict");
+  EXPECT_EQ(table_error("socket,1,type,arg,exact,,yes,loose,,,r,s\n"),
+            "t.csv:2: tier: expected safe or strict");
   EXPECT_EQ(table_error("socket,1,type,arg,exact,,yes,safe,,enum:nosuchset,r,s\n"),
             "t.csv:2: names: no set \"nosuchset\" in data/argument_names.csv");
   EXPECT_EQ(table_error("socket,1,type,arg,exact,,yes,safe,,list:family,r,s\n"),
@@ -159,12 +175,14 @@ TEST(ArgumentTable, BadRowsAreRejectedWithLineAndColumn) {
             "t.csv:2: always: 0x800 has bits outside the compared mask");
   EXPECT_EQ(table_error("socket,0,domain,arg,exact,,yes,safe,,enum:family,,s\n"), "t.csv:2: reason: empty");
   EXPECT_EQ(table_error(good + good), "t.csv:3: index: socket argument 0 is listed twice");
-  EXPECT_EQ(table_error("socket,0,a,arg,exact,,yes,safe,,,r,s\nsocket,1,b,arg,exact,,yes,safe,,,r,s\n"
-                        "socket,2,c,arg,exact,,yes,safe,,,r,s\nsocket,3,d,arg,exact,,yes,safe,,,r,s\n"),
-            "t.csv:5: syscall: socket has more than 3 mined arguments (the recorder keeps that many per call)");
-  EXPECT_EQ(table_error("setsockopt,2,optname,arg,exact,,yes,strict,,enum:sockopt.{1},r,s\n"),
-            "t.csv: setsockopt argument 2: names \"enum:sockopt.{1}\" refers to an argument the table does not "
-            "mine for setsockopt");
+  EXPECT_EQ(
+      table_error("socket,0,a,arg,exact,,yes,safe,,,r,s\nsocket,1,b,arg,exact,,yes,safe,,,r,s\n"
+                  "socket,2,c,arg,exact,,yes,safe,,,r,s\nsocket,3,d,arg,exact,,yes,safe,,,r,s\n"),
+      "t.csv:5: syscall: socket has more than 3 mined arguments (the recorder keeps that many per call)");
+  EXPECT_EQ(
+      table_error("setsockopt,2,optname,arg,exact,,yes,strict,,enum:sockopt.{1},r,s\n"),
+      "t.csv: setsockopt argument 2: names \"enum:sockopt.{1}\" refers to an argument the table does not "
+      "mine for setsockopt");
 }
 
 TEST(ArgumentNames, AgreeWithTheHeaders) {
@@ -209,7 +227,8 @@ TEST(ArgumentNames, CallsPrintSymbolically) {
   EXPECT_EQ(format_call(*argument_spec("futex"), {FUTEX_WAIT_BITSET}), "futex(op=FUTEX_WAIT_BITSET)");
   EXPECT_EQ(format_call(*argument_spec("mmap"), {PROT_READ | PROT_EXEC}), "mmap(prot=PROT_READ|PROT_EXEC)");
   EXPECT_EQ(format_call(*argument_spec("mmap"), {0}), "mmap(prot=PROT_NONE)");
-  EXPECT_EQ(format_call(*argument_spec("pipe2"), {O_EXCL | O_CLOEXEC}), "pipe2(flags=O_NOTIFICATION_PIPE|O_CLOEXEC)");
+  EXPECT_EQ(format_call(*argument_spec("pipe2"), {O_EXCL | O_CLOEXEC}),
+            "pipe2(flags=O_NOTIFICATION_PIPE|O_CLOEXEC)");
   EXPECT_EQ(format_call(*argument_spec("kill"), {0}), "kill(sig=0)");
   EXPECT_EQ(format_call(*argument_spec("tgkill"), {SIGURG}), "tgkill(sig=SIGURG)");
   EXPECT_EQ(format_call(*argument_spec("setns"), {CLONE_NEWNET}), "setns(nstype=CLONE_NEWNET)");
@@ -220,7 +239,8 @@ TEST(ArgumentNames, ValuesParseFromNamesAndNumbers) {
   EXPECT_EQ(*parse_value(row("socket", 0), "AF_PACKET"), std::uint64_t{AF_PACKET});
   EXPECT_EQ(*parse_value(row("socket", 0), "17"), 17u);
   EXPECT_EQ(*parse_value(row("ioctl", 1), "0x5401"), 0x5401u);
-  EXPECT_EQ(*parse_value(row("unshare", 0), "CLONE_NEWUSER|CLONE_NEWNET"), std::uint64_t{CLONE_NEWUSER | CLONE_NEWNET});
+  EXPECT_EQ(*parse_value(row("unshare", 0), "CLONE_NEWUSER|CLONE_NEWNET"),
+            std::uint64_t{CLONE_NEWUSER | CLONE_NEWNET});
   EXPECT_EQ(*parse_value(row("clone", 0), "CLONE_VM|SIGCHLD"), std::uint64_t{CLONE_VM | SIGCHLD});
   EXPECT_EQ(*parse_value(row("futex", 1), "FUTEX_LOCK_PI"), std::uint64_t{FUTEX_LOCK_PI});
   auto bad = parse_value(row("socket", 0), "AF_NOPE");

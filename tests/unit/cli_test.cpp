@@ -36,8 +36,7 @@ TEST(Cli, ProfileRejectsMalformedTraces) {
                         dir.file("bad.json") + ": not valid JSON");
   write_text(dir.file("wrong.json"),
              R"({"version":1,"backend":"ebpf","syscalls":[{"arch":"x86_64","name":"read","nr":0}]})");
-  expect_one_line_error(sandmine({"profile", dir.file("wrong.json")}),
-                        "syscalls[0].count: missing");
+  expect_one_line_error(sandmine({"profile", dir.file("wrong.json")}), "syscalls[0].count: missing");
   expect_one_line_error(sandmine({"profile", dir.file("missing.json")}),
                         "cannot read trace " + dir.file("missing.json"));
 }

@@ -175,7 +175,8 @@ TEST(Coverage, TraceJsonRoundTripKeepsIncidenceEstimateAndRounds) {
   doc["coverage"]["q1"] = "three";
   auto bad = trace::trace_from_json(doc, "t.json");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message, "t.json: coverage.q1: expected a non-negative integer, got the string \"three\"");
+  EXPECT_EQ(bad.error().message,
+            "t.json: coverage.q1: expected a non-negative integer, got the string \"three\"");
 }
 
 }  // namespace

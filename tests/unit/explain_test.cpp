@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "profile/explain.h"
 #include "profile/docker_json.h"
+#include "profile/explain.h"
 #include "support/run.h"
 #include "syscalls/syscalls.h"
 
@@ -241,7 +241,8 @@ TEST(CveTable, ArgumentNeedsReadAsTheArgumentTableComparesThem) {
 TEST(Explain, APathThatNeedsAnArgumentValueIsClosedWhenNoRuleLetsItThrough) {
   // socket for AF_INET and AF_UNIX only, clone without namespace flags, futex
   // for the ordinary operations: as `mine --args safe` writes them.
-  json doc = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
+  json doc =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [
       {"names": ["setsockopt", "unshare", "madvise"], "action": "SCMP_ACT_ALLOW"},
       {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]},
@@ -454,16 +455,19 @@ TEST(DiffCli, FailOnAddedFailsOnlyWhenTheNewProfileAllowsMore) {
   TempDir dir;
   auto profile = [&](const std::string& file, const std::string& names, const std::string& more = "") {
     write_text(dir.file(file), R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
-      "syscalls": [{"names": [)" + names + R"(], "action": "SCMP_ACT_ALLOW"})" + more + "]}");
+      "syscalls": [{"names": [)" + names +
+                                   R"(], "action": "SCMP_ACT_ALLOW"})" + more + "]}");
   };
   profile("old.json", R"("read", "write", "close")");
   profile("fewer.json", R"("read", "write")");
   profile("more.json", R"("read", "write", "close", "mkdir")");
   profile("swap.json", R"("read", "write", "mkdir")");
-  profile("cond.json", R"("read", "write", "close")",
-          R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]})");
-  profile("cond2.json", R"("read", "write", "close")",
-          R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]})");
+  profile(
+      "cond.json", R"("read", "write", "close")",
+      R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]})");
+  profile(
+      "cond2.json", R"("read", "write", "close")",
+      R"(, {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]})");
   write_text(dir.file("log.json"), R"({"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64"],
       "syscalls": [{"names": ["read", "write", "close"], "action": "SCMP_ACT_ALLOW"}]})");
   auto fail_on = [&](const std::string& a, const std::string& b) {
@@ -490,8 +494,8 @@ TEST(DiffCli, FailOnAddedFailsOnlyWhenTheNewProfileAllowsMore) {
   EXPECT_EQ(fail_on("more.json", "old.json").exit_code, 0);
   EXPECT_EQ(fail_on("log.json", "old.json").exit_code, 0);
   EXPECT_EQ(fail_on("cond.json", "old.json").exit_code, 0);
-  expect_one_line_error(sandmine({"diff", dir.file("old.json"), dir.file("more.json"), "--fail-on", "removed"}),
-                        "--fail-on");
+  expect_one_line_error(
+      sandmine({"diff", dir.file("old.json"), dir.file("more.json"), "--fail-on", "removed"}), "--fail-on");
 }
 
 TEST(DiffCli, BadInput) {

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "profile/docker_json.h"
 #include "profile/explain.h"
 #include "profile/export.h"
-#include "profile/docker_json.h"
 #include "support/run.h"
 #include "sys/files.h"
 
@@ -351,9 +351,10 @@ TEST(Merge, RefusesWhatIsNotAnAllowList) {
       "cannot merge: profile " + dir.file("denylist.json") +
           " lets every call through by default (SCMP_ACT_ALLOW): only profiles that deny by default can be "
           "merged");
-  expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("kill.json")}),
-                        "profile " + dir.file("kill.json") +
-                            " gives ptrace action SCMP_ACT_KILL_PROCESS: only rules that allow can be merged");
+  expect_one_line_error(
+      sandmine({"merge", dir.file("a.json"), dir.file("kill.json")}),
+      "profile " + dir.file("kill.json") +
+          " gives ptrace action SCMP_ACT_KILL_PROCESS: only rules that allow can be merged");
   expect_one_line_error(sandmine({"merge", dir.file("a.json"), dir.file("enosys.json")}),
                         "profile " + dir.file("a.json") + " denies with SCMP_ACT_ERRNO (EPERM), profile " +
                             dir.file("enosys.json") + " with SCMP_ACT_ERRNO (ENOSYS)");

@@ -71,16 +71,17 @@ constexpr std::uint64_t kNamespaces = 0x7e020000;  // clone's CLONE_NEW* bits
 
 TEST(ArgumentRules, SafeComparesTheFamilyAndTypeStrictAlsoTheProtocolOffNeither) {
   auto t = Recording()
-               .call("socket", {2, 1, 0})        // AF_INET, SOCK_STREAM
-               .call("socket", {2, 1, 6})        // AF_INET, SOCK_STREAM, IPPROTO_TCP
-               .call("socket", {10, 2, 0})       // AF_INET6, SOCK_DGRAM
+               .call("socket", {2, 1, 0})   // AF_INET, SOCK_STREAM
+               .call("socket", {2, 1, 6})   // AF_INET, SOCK_STREAM, IPPROTO_TCP
+               .call("socket", {10, 2, 0})  // AF_INET6, SOCK_DGRAM
                .call("read")
                .trace();
   std::vector<std::string> warnings;
   auto safe = from_traces({t}, warnings, {.args = ArgsMode::safe});
   EXPECT_TRUE(warnings.empty());
-  EXPECT_EQ(rules_of(safe, "socket"), expect_rules("socket", {{masked(0, kInt, 2), masked(1, kSocketType, 1)},
-                                                              {masked(0, kInt, 10), masked(1, kSocketType, 2)}}));
+  EXPECT_EQ(rules_of(safe, "socket"),
+            expect_rules("socket", {{masked(0, kInt, 2), masked(1, kSocketType, 1)},
+                                    {masked(0, kInt, 10), masked(1, kSocketType, 2)}}));
   EXPECT_EQ(safe.syscalls.at("read").action, Action::allow());
 
   auto strict = from_traces({t}, warnings, {.args = ArgsMode::strict});
@@ -99,14 +100,15 @@ TEST(ArgumentRules, SafeComparesTheFamilyAndTypeStrictAlsoTheProtocolOffNeither)
 TEST(ArgumentRules, TheRulesAllowWhatWasSeenAndDenyTheRest) {
   std::vector<std::string> warnings;
   auto p = from_traces({Recording().call("socket", {2, 1, 0}).trace()}, warnings);
-  EXPECT_EQ(decide(p, "socket", {2, 1 | 0x80000, 0, 0, 0, 0}), Action::allow());  // SOCK_CLOEXEC is not compared
-  EXPECT_EQ(decide(p, "socket", {17, 3, 0, 0, 0, 0}), Action::error(EPERM));      // AF_PACKET, SOCK_RAW
-  EXPECT_EQ(decide(p, "socket", {2, 3, 0, 0, 0, 0}), Action::error(EPERM));       // AF_INET, SOCK_RAW
+  EXPECT_EQ(decide(p, "socket", {2, 1 | 0x80000, 0, 0, 0, 0}),
+            Action::allow());                                                 // SOCK_CLOEXEC is not compared
+  EXPECT_EQ(decide(p, "socket", {17, 3, 0, 0, 0, 0}), Action::error(EPERM));  // AF_PACKET, SOCK_RAW
+  EXPECT_EQ(decide(p, "socket", {2, 3, 0, 0, 0, 0}), Action::error(EPERM));   // AF_INET, SOCK_RAW
 }
 
 TEST(ArgumentRules, Clone3GetsEnosysAndCloneTheNamespaceFlagsSeenInEither) {
   auto t = Recording()
-               .call("clone", {0x3d0f00})             // a thread: no namespace flag
+               .call("clone", {0x3d0f00})            // a thread: no namespace flag
                .call("clone3", {0x10000000 | 0x11})  // CLONE_NEWUSER
                .trace();
   std::vector<std::string> warnings;
@@ -137,7 +139,8 @@ TEST(ArgumentRules, AlwaysAllowedValuesAreAddedInTheirTier) {
   std::vector<std::string> warnings;
   auto t = Recording().call("tgkill", {6}).trace();  // SIGABRT
   auto strict = from_traces({t}, warnings, {.args = ArgsMode::strict});
-  EXPECT_EQ(rules_of(strict, "tgkill"), expect_rules("tgkill", {{masked(2, kInt, 6)}, {masked(2, kInt, 23)}}));
+  EXPECT_EQ(rules_of(strict, "tgkill"),
+            expect_rules("tgkill", {{masked(2, kInt, 6)}, {masked(2, kInt, 23)}}));
   auto safe = from_traces({t}, warnings, {.args = ArgsMode::safe});  // the signal is strict-tier
   EXPECT_EQ(safe.syscalls.at("tgkill").action, Action::allow());
   EXPECT_TRUE(warnings.empty());
@@ -145,8 +148,8 @@ TEST(ArgumentRules, AlwaysAllowedValuesAreAddedInTheirTier) {
 
 TEST(ArgumentRules, IncompleteValuesAnotherArchitectureOrAnotherTableFallBackToTheNameAndSaySo) {
   std::vector<std::string> warnings;
-  auto lost = from_traces({Recording().call("socket", {2, 1, 0}).lost("socket", trace::kValuesMapFull).trace()},
-                          warnings);
+  auto lost = from_traces(
+      {Recording().call("socket", {2, 1, 0}).lost("socket", trace::kValuesMapFull).trace()}, warnings);
   EXPECT_EQ(lost.syscalls.at("socket").action, Action::allow());
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("socket is allowed by name only: its argument values are incomplete"),
@@ -174,9 +177,10 @@ TEST(ArgumentRules, MoreCombinationsThanMaxRulesFallBackToTheName) {
   std::vector<std::string> warnings;
   auto p = from_traces({r.trace()}, warnings, {.args = ArgsMode::strict, .max_rules = 32});
   EXPECT_EQ(p.syscalls.at("ioctl").action, Action::allow());
-  EXPECT_EQ(warnings, (std::vector<std::string>{
-                          "ioctl is allowed by name only: 33 combinations of argument values were seen, more than "
-                          "32 rules"}));
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{
+                "ioctl is allowed by name only: 33 combinations of argument values were seen, more than "
+                "32 rules"}));
   auto within = from_traces({r.trace()}, warnings, {.args = ArgsMode::strict, .max_rules = 33});
   EXPECT_EQ(within.syscalls.at("ioctl").rules.size(), 33u);
 }
@@ -189,8 +193,9 @@ TEST(ArgumentRules, AFilterOverTheKernelsLimitDropsTheLargestRuleSetFirst) {
   auto p = from_traces({r.trace()}, warnings, {.args = ArgsMode::strict, .max_rules = 5000});
   EXPECT_EQ(p.syscalls.at("ioctl").action, Action::allow());
   EXPECT_EQ(p.syscalls.at("prctl").rules.size(), 20u);
-  EXPECT_EQ(warnings, (std::vector<std::string>{"ioctl is allowed by name only: with its 4500 argument rules the "
-                                                "filter would exceed the kernel's 4096 instructions"}));
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{"ioctl is allowed by name only: with its 4500 argument rules the "
+                                      "filter would exceed the kernel's 4096 instructions"}));
   EXPECT_TRUE(compile_filter(p, FilterMode::enforce).ok());
 }
 

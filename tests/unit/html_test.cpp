@@ -159,7 +159,8 @@ TEST(Html, CheckTableCoverageAndCvesAreShown) {
 
 TEST(Html, WhatTheProfileWasMinedFromAndHowTheCheckDiffered) {
   ReportInput in = sample_input();
-  EXPECT_EQ(report_html(in).find("<section id=\"mined-from\">"), std::string::npos) << "the profile does not say";
+  EXPECT_EQ(report_html(in).find("<section id=\"mined-from\">"), std::string::npos)
+      << "the profile does not say";
   in.profile->mined_from = profile::MinedFrom{.name = "web",
                                               .engine = "runc",
                                               .image = "sha256:<1>",
@@ -171,15 +172,18 @@ TEST(Html, WhatTheProfileWasMinedFromAndHowTheCheckDiffered) {
   std::string html = report_html(in);
   std::string from = html.substr(html.find("<section id=\"mined-from\">"));
   from = from.substr(0, from.find("</section>"));
-  for (const char* row : {"<tr><th>engine</th><td>runc</td></tr>",
-                          "<tr><th>image</th><td><code>sha256:&lt;1&gt;</code></td></tr>",
-                          "<tr><th>command</th><td><code>/bin/sh -c a &amp;&amp; b</code></td></tr>",
-                          "<tr><th>env PORT</th><td><code>sha256:&lt;2&gt;</code></td></tr>",
-                          "<tr class=\"config-file\"><th>/etc/app.conf</th><td><code>sha256:&lt;3&gt;</code></td></tr>",
-                          "<p>1 configuration files read at start (values and contents as SHA-256).</p>"})
+  for (const char* row :
+       {"<tr><th>engine</th><td>runc</td></tr>",
+        "<tr><th>image</th><td><code>sha256:&lt;1&gt;</code></td></tr>",
+        "<tr><th>command</th><td><code>/bin/sh -c a &amp;&amp; b</code></td></tr>",
+        "<tr><th>env PORT</th><td><code>sha256:&lt;2&gt;</code></td></tr>",
+        "<tr class=\"config-file\"><th>/etc/app.conf</th><td><code>sha256:&lt;3&gt;</code></td></tr>",
+        "<p>1 configuration files read at start (values and contents as SHA-256).</p>"})
     EXPECT_NE(from.find(row), std::string::npos) << row << "\n" << from;
-  EXPECT_NE(html.find("<ul class=\"differs\"><li>environment variable &lt;X&gt; is set; it was not when ...</li></ul>"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find(
+          "<ul class=\"differs\"><li>environment variable &lt;X&gt; is set; it was not when ...</li></ul>"),
+      std::string::npos);
 }
 
 TEST(Html, ReportWithoutProfileOrCheck) {

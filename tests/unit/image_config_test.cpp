@@ -54,7 +54,8 @@ ImageConfig docker_config() {
 
 // A spec with an image.ref and nothing else the config could give.
 Spec ref_spec(std::string_view more = "") {
-  std::string yaml = "name: t\nimage: {ref: myorg/api:1.4}\n" + std::string(more) + "explore: [{sleep: 1s}]\n";
+  std::string yaml =
+      "name: t\nimage: {ref: myorg/api:1.4}\n" + std::string(more) + "explore: [{sleep: 1s}]\n";
   auto s = parse_spec(yaml, "t.yaml");
   EXPECT_TRUE(s.ok()) << s.error().message;
   return s.value_or({});
@@ -74,7 +75,8 @@ TEST(ImageConfig, ParsesEveryField) {
 }
 
 TEST(ImageConfig, NullsAndMissingFieldsAreEmpty) {
-  auto c = parse_image_config(R"({"config": {"Entrypoint": null, "Cmd": null, "Healthcheck": {"Test": ["NONE"]}}})");
+  auto c = parse_image_config(
+      R"({"config": {"Entrypoint": null, "Cmd": null, "Healthcheck": {"Test": ["NONE"]}}})");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_TRUE(c->entrypoint.empty() && c->cmd.empty() && c->env.empty() && c->healthcheck.empty());
   auto none = parse_image_config(R"({"architecture": "amd64"})");
@@ -142,7 +144,8 @@ TEST(ResolveUser, NamesAndIdsAsDockerResolvesThem) {
 
 TEST(ResolveUser, UnknownNamesAreErrors) {
   EXPECT_EQ(resolve_user("nobody", files()).error().message, "no user \"nobody\" in the image's /etc/passwd");
-  EXPECT_EQ(resolve_user("app:video", files()).error().message, "no group \"video\" in the image's /etc/group");
+  EXPECT_EQ(resolve_user("app:video", files()).error().message,
+            "no group \"video\" in the image's /etc/group");
   // An image without the files: only ids.
   EXPECT_EQ(resolve_user("app", {}).error().message, "no user \"app\" in the image's /etc/passwd");
   auto root = resolve_user("", {});
@@ -195,7 +198,8 @@ TEST(ApplyImageConfig, ArgsReplaceCmdOnly) {
   EXPECT_EQ(after_entrypoint->command, (Strings{"/bin/entry", "--flag", "check", "-v"}));
   auto no_cmd = apply_image_config(ref_spec("args: []\n"), docker_config(), files());
   EXPECT_EQ(no_cmd->command, (Strings{"/bin/entry", "--flag"}));
-  auto after_command = apply_image_config(ref_spec("command: [/bin/x]\nargs: [y]\n"), docker_config(), files());
+  auto after_command =
+      apply_image_config(ref_spec("command: [/bin/x]\nargs: [y]\n"), docker_config(), files());
   EXPECT_EQ(after_command->command, (Strings{"/bin/x", "y"}));
 }
 
@@ -219,8 +223,9 @@ TEST(ApplyImageConfig, ErrorsNameTheSpecLineAndField) {
             "spec t.yaml:3: user: no user \"ghost\" in the image's /etc/passwd");
   ImageConfig bad_user = docker_config();
   bad_user.user = "ghost:staff";
-  EXPECT_EQ(apply_image_config(ref_spec(), bad_user, files()).error().message,
-            "spec t.yaml:2: image: the image's User \"ghost:staff\": no user \"ghost\" in the image's /etc/passwd");
+  EXPECT_EQ(
+      apply_image_config(ref_spec(), bad_user, files()).error().message,
+      "spec t.yaml:2: image: the image's User \"ghost:staff\": no user \"ghost\" in the image's /etc/passwd");
   ImageConfig bad_signal = docker_config();
   bad_signal.stop_signal = "SIGNOPE";
   EXPECT_EQ(apply_image_config(ref_spec(), bad_signal, files()).error().message,
@@ -246,9 +251,10 @@ TEST(ApplyImageConfig, NoHomeEntryIsSlashAndNumericStopSignalsWork) {
 }
 
 TEST(ResolveSpec, ImagesWithoutAConfigOnlyTakeArgs) {
-  auto s = parse_spec("name: t\nimage: {busybox: {}}\ncommand: [/bin/sh, -c]\nargs: [\"echo hi\"]\nuser: \"7\"\n"
-                      "explore: [{sleep: 1s}]\n",
-                      "t.yaml");
+  auto s = parse_spec(
+      "name: t\nimage: {busybox: {}}\ncommand: [/bin/sh, -c]\nargs: [\"echo hi\"]\nuser: \"7\"\n"
+      "explore: [{sleep: 1s}]\n",
+      "t.yaml");
   ASSERT_TRUE(s.ok()) << s.error().message;
   // No image is built or fetched for this: nothing else changes.
   auto r = explore::resolve_spec(*s, "runc", "/nonexistent-cache", {});

@@ -32,7 +32,7 @@ TEST(Judge, ByNameTheActionOrTheDefaultDecidesAndUnlistedArchitecturesAreOutside
   EXPECT_EQ(judge_name(p, kWrite), Verdict::outside);
   EXPECT_EQ(judge_name(p, kMkdir), Verdict::outside);
   EXPECT_EQ(judge_name(p, kClone3), Verdict::answered);
-  EXPECT_EQ(judge_name(p, kGetpid86), Verdict::outside);  // x86 not listed
+  EXPECT_EQ(judge_name(p, kGetpid86), Verdict::outside);                  // x86 not listed
   EXPECT_EQ(judge_name(p, SyscallKey{"x86_64", 999}), Verdict::outside);  // no name: the default
   EXPECT_FALSE(outside_by_name(p, kRead));
   EXPECT_FALSE(outside_by_name(p, kClone3));
@@ -51,10 +51,9 @@ TEST(Judge, AnEnosysDefaultIsNoAnswerAndADenyListNamesWhatItDenies) {
 
 TEST(Judge, ArgumentRulesDecideByTheFirstMatchAsTheFilterComparesTheRegisters) {
   Profile p = base();
-  p.syscalls["socket"].rules = {
-      {Action::allow(), {{0, 0xffffffff, AF_INET, "SCMP_CMP_MASKED_EQ"}}},
-      {Action::error(ENOSYS), {{0, AF_VSOCK, 0, "SCMP_CMP_EQ"}}},
-      {Action::error(EACCES), {{0, AF_PACKET, 0, "SCMP_CMP_EQ"}}}};
+  p.syscalls["socket"].rules = {{Action::allow(), {{0, 0xffffffff, AF_INET, "SCMP_CMP_MASKED_EQ"}}},
+                                {Action::error(ENOSYS), {{0, AF_VSOCK, 0, "SCMP_CMP_EQ"}}},
+                                {Action::error(EACCES), {{0, AF_PACKET, 0, "SCMP_CMP_EQ"}}}};
   EXPECT_EQ(judge_name(p, kSocket), std::nullopt);
   EXPECT_TRUE(outside_by_name(p, kSocket));  // no arguments kept: named
   EXPECT_EQ(judge(p, kSocket, {AF_INET, SOCK_STREAM}), Verdict::allowed);
@@ -65,7 +64,7 @@ TEST(Judge, ArgumentRulesDecideByTheFirstMatchAsTheFilterComparesTheRegisters) {
   // A 64-bit comparison does not: the filter denied that call.
   EXPECT_EQ(judge(p, kSocket, {0x100000000ULL | AF_PACKET}), Verdict::outside);
   EXPECT_EQ(judge(p, kSocket, {AF_NETLINK}), Verdict::outside);  // no rule: the default
-  EXPECT_EQ(judge(p, kRead, {}), Verdict::allowed);  // arguments change nothing by name
+  EXPECT_EQ(judge(p, kRead, {}), Verdict::allowed);              // arguments change nothing by name
 }
 
 TEST(Judge, TheWatchKeepsTheComparedBitsAndTheRecordedOnes) {
@@ -73,7 +72,8 @@ TEST(Judge, TheWatchKeepsTheComparedBitsAndTheRecordedOnes) {
   p.arches = {"x86_64", "x86"};
   p.syscalls["clone3"].action = Action::error(ENOSYS);
   // ioctl: the request (recorded, index 1) and the descriptor (not mined).
-  p.syscalls["ioctl"].rules = {{Action::allow(), {{0, 3, 0, "SCMP_CMP_EQ"}, {1, 0xffffffff, TCGETS, "SCMP_CMP_MASKED_EQ"}}}};
+  p.syscalls["ioctl"].rules = {
+      {Action::allow(), {{0, 3, 0, "SCMP_CMP_EQ"}, {1, 0xffffffff, TCGETS, "SCMP_CMP_MASKED_EQ"}}}};
   // write: a condition on an argument the table never records.
   p.syscalls["write"].rules = {{Action::allow(), {{0, 0xff, 1, "SCMP_CMP_MASKED_EQ"}}}};
   auto w = watch_for(p);
@@ -91,7 +91,8 @@ TEST(Judge, TheWatchKeepsTheComparedBitsAndTheRecordedOnes) {
 
 TEST(Judge, ACallReadsAsTraceNamesItWithTheOtherComparedArgumentsByIndex) {
   CallArgs socket_masks{0xffffffff, 0xfff7f7ff, 0xffffffff, 0, 0, 0};
-  EXPECT_EQ(describe_call(kSocket, {AF_NETLINK, SOCK_RAW, 0}, socket_masks), "socket(AF_NETLINK, SOCK_RAW, 0)");
+  EXPECT_EQ(describe_call(kSocket, {AF_NETLINK, SOCK_RAW, 0}, socket_masks),
+            "socket(AF_NETLINK, SOCK_RAW, 0)");
   CallArgs ioctl_masks{~0ULL, 0xffffffff, 0, 0, 0, 0};
   EXPECT_EQ(describe_call(kIoctl, {3, TCGETS}, ioctl_masks), "ioctl(arg0=0x3, request=TCGETS)");
   EXPECT_EQ(describe_call(kIoctl, {0, 0x4b33}, CallArgs{0, 0xffffffff}), "ioctl(request=0x4b33)");

@@ -395,9 +395,10 @@ TEST(AuditLedger, AGarbledRecordIsQuotedOnOneLine) {
   ledger.add(parse("5,6,1004,-;audit: type=1326 audit(1.0:5): pid=7 comm=\"a\\x0ab\" arch=c000003e\n"));
   Loss loss = ledger.loss();
   EXPECT_TRUE(loss.lost);
-  EXPECT_EQ(loss.why,
-            "1 seccomp audit record could not be parsed (\"audit: type=1326 audit(1.0:5): pid=7 comm=\"a\\nb\" "
-            "arch=c000003e\")");
+  EXPECT_EQ(
+      loss.why,
+      "1 seccomp audit record could not be parsed (\"audit: type=1326 audit(1.0:5): pid=7 comm=\"a\\nb\" "
+      "arch=c000003e\")");
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ const SyscallKey kSocket{"x86_64", 41}, kClone3{"x86_64", 435};
 
 // A profile that allows these names on x86_64 (and lists x86, allowing nothing there).
 profile::Profile allowing(std::initializer_list<const char*> names) {
-  profile::Profile p{.source = "p.json", .default_action = profile::Action::error(1), .arches = {"x86_64", "x86"}};
+  profile::Profile p{
+      .source = "p.json", .default_action = profile::Action::error(1), .arches = {"x86_64", "x86"}};
   for (const char* n : names) p.syscalls[n].action = profile::Action::allow();
   return p;
 }
@@ -28,8 +29,9 @@ profile::Profile allowing(std::initializer_list<const char*> names) {
 profile::Profile with_socket_rules(profile::Profile p) {
   using profile::ArgCondition;
   p.syscalls["socket"].rules = {
-      {profile::Action::allow(), {ArgCondition{0, 0xffffffff, 2, "SCMP_CMP_MASKED_EQ"},
-                                  ArgCondition{1, 0xfff7f7ff, 1, "SCMP_CMP_MASKED_EQ"}}},
+      {profile::Action::allow(),
+       {ArgCondition{0, 0xffffffff, 2, "SCMP_CMP_MASKED_EQ"},
+        ArgCondition{1, 0xfff7f7ff, 1, "SCMP_CMP_MASKED_EQ"}}},
       {profile::Action::allow(), {ArgCondition{0, 0xffffffff, 1, "SCMP_CMP_MASKED_EQ"}}}};
   p.syscalls["clone3"].action = profile::Action::error(ENOSYS);
   return p;
@@ -159,9 +161,8 @@ TEST(ViolationLedger, EnforceModeJudgesCallsByTheirArgumentsAndNamesTheDeniedOne
   EXPECT_EQ(v[1].count, 3u);
   EXPECT_EQ(v[1].processes, (std::set<std::string>{"ip"}));
   EXPECT_EQ(v[1].per_step, (std::map<std::string, std::uint64_t>{{"start", 3}}));
-  std::vector<profile::CallArgument> args{{0, "domain", AF_NETLINK, "AF_NETLINK"},
-                                          {1, "type", SOCK_RAW, "SOCK_RAW"},
-                                          {2, "protocol", 0, "0"}};
+  std::vector<profile::CallArgument> args{
+      {0, "domain", AF_NETLINK, "AF_NETLINK"}, {1, "type", SOCK_RAW, "SOCK_RAW"}, {2, "protocol", 0, "0"}};
   EXPECT_EQ(v[1].args, args);
 }
 

@@ -30,7 +30,8 @@ MineResult mined(std::vector<trace::SyscallEntry> syscalls, bool failed = false)
 CheckResult check_with(std::vector<std::string> outside) {
   CheckResult c;
   c.steps.push_back(StepOutcome{.name = "start", .phase = "start"});
-  for (const auto& name : outside) c.violations.push_back(CheckViolation{.key = {"x86_64", 83}, .name = name});
+  for (const auto& name : outside)
+    c.violations.push_back(CheckViolation{.key = {"x86_64", 83}, .name = name});
   return c;
 }
 
@@ -41,10 +42,11 @@ TEST(Pipeline, MinesBuildsTheProfileAndChecksIt) {
   auto spec = spec_with_validate(1);
   std::vector<std::set<std::string>> checked;
   Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen)); },
-                .check = [&](const profile::Profile& p) {
-                  checked.push_back(profile::allowed_names(p));
-                  return Result<CheckResult>(check_with({}));
-                }};
+                .check =
+                    [&](const profile::Profile& p) {
+                      checked.push_back(profile::allowed_names(p));
+                      return Result<CheckResult>(check_with({}));
+                    }};
   auto r = mine_and_check(spec, {.profile_path = "out/profile.json"}, stages);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_TRUE(r->profile);
@@ -64,10 +66,13 @@ TEST(Pipeline, HeldOutViolationsAreReportedAndFoldedInOnlyOnRequest) {
   auto spec = spec_with_validate(2);
   int checks = 0;
   Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen)); },
-                .check = [&](const profile::Profile& p) {
-                  ++checks;
-                  return Result<CheckResult>(check_with(p.syscalls.count("mkdir") ? std::vector<std::string>{} : std::vector<std::string>{"mkdir"}));
-                }};
+                .check =
+                    [&](const profile::Profile& p) {
+                      ++checks;
+                      return Result<CheckResult>(check_with(p.syscalls.count("mkdir")
+                                                                ? std::vector<std::string>{}
+                                                                : std::vector<std::string>{"mkdir"}));
+                    }};
   auto reported = mine_and_check(spec, {}, stages);
   ASSERT_TRUE(reported.ok());
   EXPECT_EQ(checks, 1);
@@ -88,10 +93,11 @@ TEST(Pipeline, AFailedRunGivesNoProfileAndNoCheck) {
   auto spec = spec_with_validate(1);
   bool checked = false;
   Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen, true)); },
-                .check = [&](const profile::Profile&) {
-                  checked = true;
-                  return Result<CheckResult>(check_with({}));
-                }};
+                .check =
+                    [&](const profile::Profile&) {
+                      checked = true;
+                      return Result<CheckResult>(check_with({}));
+                    }};
   auto r = mine_and_check(spec, {}, stages);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->profile);
@@ -102,9 +108,10 @@ TEST(Pipeline, AFailedRunGivesNoProfileAndNoCheck) {
 TEST(Pipeline, ACheckThatCannotRunKeepsTheProfileAndSaysWhy) {
   auto spec = spec_with_validate(1);
   Stages stages{.mine = [] { return Result<MineResult>(mined(kSeen)); },
-                .check = [](const profile::Profile&) {
-                  return Result<CheckResult>(Error{"the Docker daemon is not running"});
-                }};
+                .check =
+                    [](const profile::Profile&) {
+                      return Result<CheckResult>(Error{"the Docker daemon is not running"});
+                    }};
   auto r = mine_and_check(spec, {}, stages);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->profile);
@@ -125,16 +132,17 @@ TEST(Pipeline, ReachableSafeAddsTheSafeUnseenBeforeTheCheck) {
                       checked.push_back(profile::allowed_names(p));
                       return Result<CheckResult>(check_with({}));
                     },
-                .reach = [](const trace::Trace&) {
-                  reach::ReachReport report;
-                  report.unseen = {{"x86_64", "fsync", "", {}},
-                                   {"x86_64", "mremap", "", {}},
-                                   {"x86_64", "read", "", {}},  // allowed already
-                                   {"x86_64", "ptrace", "process inspection", {}},
-                                   {"x86_64", "keyctl", "", {"CVE-2016-0728"}}};
-                  report.seconds = 1.5;
-                  return Result<reach::ReachReport>(report);
-                }};
+                .reach =
+                    [](const trace::Trace&) {
+                      reach::ReachReport report;
+                      report.unseen = {{"x86_64", "fsync", "", {}},
+                                       {"x86_64", "mremap", "", {}},
+                                       {"x86_64", "read", "", {}},  // allowed already
+                                       {"x86_64", "ptrace", "process inspection", {}},
+                                       {"x86_64", "keyctl", "", {"CVE-2016-0728"}}};
+                      report.seconds = 1.5;
+                      return Result<reach::ReachReport>(report);
+                    }};
   PipelineOptions options{.allow_reachable_safe = true};
   options.mine.engine = "runc";
   auto r = mine_and_check(spec, options, stages);
@@ -164,14 +172,17 @@ TEST(Pipeline, AnAnalysisThatCannotRunKeepsTheMinedProfileUncheckedAndExitsTwo) 
                       ++checks;
                       return Result<CheckResult>(check_with({}));
                     },
-                .reach = [](const trace::Trace&) {
-                  return Result<reach::ReachReport>(Error{"the image's root file system is not in the image cache /c"});
-                }};
+                .reach =
+                    [](const trace::Trace&) {
+                      return Result<reach::ReachReport>(
+                          Error{"the image's root file system is not in the image cache /c"});
+                    }};
   auto r = mine_and_check(spec, {.allow_reachable_safe = true}, stages);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->profile);
   EXPECT_EQ(checks, 0);
-  EXPECT_EQ(r->reach_error, "--allow reachable-safe: the image's root file system is not in the image cache /c");
+  EXPECT_EQ(r->reach_error,
+            "--allow reachable-safe: the image's root file system is not in the image cache /c");
   EXPECT_EQ(exit_code(*r, false), 2);
 }
 

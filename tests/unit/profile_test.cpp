@@ -44,7 +44,8 @@ TEST(Profile, OnlyUsedArchitecturesAreListed) {
 
 TEST(Profile, UnnamedNumbersAreReportedNotDropped) {
   std::vector<std::string> warnings;
-  auto p = from_traces({trace_of({{"x86_64", "", 999, 1, 0, ""}, {"x86_64", "read", 0, 1, 0, ""}})}, warnings);
+  auto p =
+      from_traces({trace_of({{"x86_64", "", 999, 1, 0, ""}, {"x86_64", "read", 0, 1, 0, ""}})}, warnings);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("x86_64 syscall number 999 has no name"), std::string::npos);
   EXPECT_EQ(allowed_names(p), (std::set<std::string>{"read"}));
@@ -55,7 +56,8 @@ TEST(Profile, UnnamedNumbersAreReportedNotDropped) {
 TEST(Profile, AddedNamesCarryTheirCommentThroughTheWriterAndBack) {
   Profile p{.source = "p.json", .default_action = Action::error(1), .arches = {"x86_64"}};
   EXPECT_EQ(allow(p, {"read", "write"}, ""), (std::set<std::string>{"read", "write"}));
-  EXPECT_EQ(allow(p, {"write", "mkdir", "no_such_call"}, "added by a test"), (std::set<std::string>{"mkdir"}));
+  EXPECT_EQ(allow(p, {"write", "mkdir", "no_such_call"}, "added by a test"),
+            (std::set<std::string>{"mkdir"}));
   json expected = R"({
     "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
@@ -74,9 +76,9 @@ TEST(Profile, DecideTakesTheUnconditionalActionElseTheFirstMatchingRuleElseTheDe
   p.syscalls["socket"].rules = {{Action::allow(), {{0, 1, 0, "SCMP_CMP_EQ"}}},
                                 {Action::error(13), {{0, 0xff, 2, "SCMP_CMP_MASKED_EQ"}}}};
   EXPECT_EQ(decide(p, "read", {}), Action::allow());
-  EXPECT_EQ(decide(p, "socket", {1, 1}), Action::allow());          // AF_UNIX
-  EXPECT_EQ(decide(p, "socket", {0x102, 1}), Action::error(13));    // low byte 2
-  EXPECT_EQ(decide(p, "socket", {16, 3}), Action::error(1));        // AF_NETLINK: none matches
+  EXPECT_EQ(decide(p, "socket", {1, 1}), Action::allow());        // AF_UNIX
+  EXPECT_EQ(decide(p, "socket", {0x102, 1}), Action::error(13));  // low byte 2
+  EXPECT_EQ(decide(p, "socket", {16, 3}), Action::error(1));      // AF_NETLINK: none matches
   EXPECT_EQ(decide(p, "mkdir", {}), Action::error(1));
   EXPECT_EQ(unconditional_action(p, "read"), Action::allow());
   EXPECT_EQ(unconditional_action(p, "socket"), std::nullopt);
@@ -137,9 +139,10 @@ TEST(Profile, UnionAllowsWhatAnyAllowsAndUnitesArgumentRules) {
   b.default_action = Action::error(38);
   auto differ = union_of({a, b});
   ASSERT_FALSE(differ.ok());
-  EXPECT_NE(differ.error().message.find("profile a.json denies with SCMP_ACT_ERRNO (EPERM), profile b.json with "
-                                        "SCMP_ACT_ERRNO (ENOSYS)"),
-            std::string::npos)
+  EXPECT_NE(
+      differ.error().message.find("profile a.json denies with SCMP_ACT_ERRNO (EPERM), profile b.json with "
+                                  "SCMP_ACT_ERRNO (ENOSYS)"),
+      std::string::npos)
       << differ.error().message;
   b.default_action = Action::error(1);
   b.syscalls["kill"].action = Action::log();

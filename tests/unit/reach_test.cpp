@@ -71,7 +71,8 @@ TEST(ReachCode, OwnSyscallSitesWithConstantNumbers) {
     auto g = reach::build_code_graph(*o, {}, full);
     ASSERT_TRUE(g) << g.error().message;
     auto w = reach::whole(*g);
-    EXPECT_EQ(names_of(w.native, "x86_64"), (std::set<std::string>{"getppid", "sched_rr_get_interval"})) << full;
+    EXPECT_EQ(names_of(w.native, "x86_64"), (std::set<std::string>{"getppid", "sched_rr_get_interval"}))
+        << full;
     EXPECT_TRUE(w.compat.none());
     EXPECT_EQ(w.unresolved, 0u);
   }
@@ -166,7 +167,8 @@ TEST(ReachAnalysis, BranchNeverTakenIsReachable) {
   EXPECT_EQ(kinds, (std::set<std::string>{"executable", "loader", "libc"}));
   EXPECT_EQ(r->libc_flavor, "glibc");
   // Nothing was seen: everything reachable is unseen.
-  EXPECT_EQ(b.unseen.size(), b.reachable.at("x86_64").size() + (b.reachable.count("x86") ? b.reachable.at("x86").size() : 0));
+  EXPECT_EQ(b.unseen.size(),
+            b.reachable.at("x86_64").size() + (b.reachable.count("x86") ? b.reachable.at("x86").size() : 0));
 }
 
 TEST(ReachAnalysis, ImportedButNeverCalledFunctionsCount) {
@@ -187,7 +189,8 @@ TEST(ReachAnalysis, MissingAndScriptBinaries) {
   std::filesystem::create_directories(dir.file("bin"));
   test::write_text(dir.file("bin/script"), "#!/bin/nothere -e\necho\n");
   test::write_text(dir.file("bin/data"), "not a program\n");
-  auto r = reach::analyse_paths({"/bin/script", "/bin/data", "/bin/absent", "relative"}, dir.path(), {.cache_dir = ""});
+  auto r = reach::analyse_paths({"/bin/script", "/bin/data", "/bin/absent", "relative"}, dir.path(),
+                                {.cache_dir = ""});
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->binaries.size(), 4u);
   EXPECT_EQ(r->binaries[0].error, "not found in the root file system");  // the interpreter /bin/nothere
@@ -242,7 +245,9 @@ TEST(ReachJson, DocumentCountsAndSections) {
   EXPECT_EQ(doc["counts"]["reachable_safe"], 3);
   EXPECT_EQ(doc["reachable_safe"], (nlohmann::json{{"x86", {"getpid"}}, {"x86_64", {"fsync", "getcwd"}}}));
   std::string md = report::reach_markdown(doc);
-  EXPECT_NE(md.find("6 syscalls reachable, 1 seen, 5 reachable but never seen (2 of them risky"), std::string::npos) << md;
+  EXPECT_NE(md.find("6 syscalls reachable, 1 seen, 5 reachable but never seen (2 of them risky"),
+            std::string::npos)
+      << md;
   EXPECT_NE(md.find("unshare (namespaces, CVE-2022-0185)"), std::string::npos) << md;
   // The section replaces an earlier one and keeps what follows.
   std::string summary = "# x\n\n## Static reachability\n\nold\n\n## Next\n\nkept\n";
@@ -255,7 +260,8 @@ TEST(ReachJson, DocumentCountsAndSections) {
 TEST(ReachTrace, BinariesRoundTripAndErrors) {
   trace::Trace t;
   t.backend = "ebpf";
-  t.binaries = {{"/bin/sh", 2, 1.5, {"/lib/x86_64-linux-gnu/libc.so.6"}}, {"/usr/sbin/nginx", 0, std::nullopt, {}}};
+  t.binaries = {{"/bin/sh", 2, 1.5, {"/lib/x86_64-linux-gnu/libc.so.6"}},
+                {"/usr/sbin/nginx", 0, std::nullopt, {}}};
   auto back = trace::trace_from_json(trace::to_json(t), "t.json");
   ASSERT_TRUE(back) << back.error().message;
   ASSERT_EQ(back->binaries.size(), 2u);
@@ -279,9 +285,10 @@ TEST(ReachCli, BadInputIsOneLineAndExit2) {
   expect_one_line_error(sandmine({"reach", dir.path()}), "cannot read trace " + dir.file("trace.json"));
   test::write_text(dir.file("trace.json"), R"({"version":1,"backend":"ptrace","syscalls":[]})");
   expect_one_line_error(sandmine({"reach", dir.path()}), dir.file("trace.json") + " lists no binaries");
-  test::write_text(dir.file("trace.json"),
-                   R"({"version":1,"backend":"ebpf","target":{"kind":"container","image":"0123456789abcdef"},)"
-                   R"("syscalls":[],"binaries":[{"path":"/bin/sh","execs":1}]})");
+  test::write_text(
+      dir.file("trace.json"),
+      R"({"version":1,"backend":"ebpf","target":{"kind":"container","image":"0123456789abcdef"},)"
+      R"("syscalls":[],"binaries":[{"path":"/bin/sh","execs":1}]})");
   expect_one_line_error(sandmine({"reach", dir.path(), "--image-cache", dir.file("cache")}),
                         "image 0123456789ab of " + dir.file("trace.json") + " is not in the image cache");
   EXPECT_FALSE(std::filesystem::exists(dir.file("reach.json")));
@@ -305,7 +312,8 @@ TEST(ReachCli, TraceOfAHostCommandReadsTheHostRoot) {
   EXPECT_EQ(out["rootfs"], "/");
   EXPECT_EQ(out["counts"]["seen"], 1);
   EXPECT_EQ(out["seen"], (nlohmann::json{{"x86_64", {"getppid"}}}));
-  EXPECT_EQ(out["binaries"][0]["objects"][0]["own"]["x86_64"], (nlohmann::json{"getppid", "sched_rr_get_interval"}));
+  EXPECT_EQ(out["binaries"][0]["objects"][0]["own"]["x86_64"],
+            (nlohmann::json{"getppid", "sched_rr_get_interval"}));
   bool unseen = false;
   for (const auto& u : out["unseen"]) unseen |= u["name"] == "sched_rr_get_interval";
   EXPECT_TRUE(unseen);
@@ -314,10 +322,12 @@ TEST(ReachCli, TraceOfAHostCommandReadsTheHostRoot) {
   test::write_text(dir.file("trace.json"), doc.dump());
   auto gap = test::sandmine({"reach", dir.path(), "--no-cache"});
   EXPECT_EQ(gap.exit_code, 1);
-  EXPECT_NE(gap.err.find("seen but unreachable (a gap in the static analysis, please report it): x86_64:kexec_load"),
+  EXPECT_NE(gap.err.find(
+                "seen but unreachable (a gap in the static analysis, please report it): x86_64:kexec_load"),
             std::string::npos)
       << gap.err;
-  EXPECT_EQ(test::read_json(dir.file("reach.json"))["seen_unreachable"], (nlohmann::json{{"x86_64", {"kexec_load"}}}));
+  EXPECT_EQ(test::read_json(dir.file("reach.json"))["seen_unreachable"],
+            (nlohmann::json{{"x86_64", {"kexec_load"}}}));
 }
 
 }  // namespace

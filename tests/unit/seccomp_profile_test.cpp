@@ -10,9 +10,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "profile/docker_json.h"
 #include "profile/filter.h"
 #include "profile/from_trace.h"
-#include "profile/docker_json.h"
 #include "support/run.h"
 #include "syscalls/syscalls.h"
 
@@ -515,12 +515,13 @@ TEST(Profile, ComplainModeLogsEverythingThatIsNotAllowed) {
   std::map<std::string, Action> actions;
   for (const auto& [name, policy] : c.syscalls)
     actions[name] = policy.action ? *policy.action : policy.rules.at(0).action;
-  EXPECT_EQ(actions, (std::map<std::string, Action>{{"getpid", {"SCMP_ACT_LOG", 0}},
-                                                    {"kill", {"SCMP_ACT_LOG", 0}},
-                                                    {"personality", {"SCMP_ACT_ALLOW", 0}},
-                                                    {"read", {"SCMP_ACT_ALLOW", 0}},
-                                                    {"uname", {"SCMP_ACT_ERRNO", 38}},  // ENOSYS: answered on purpose
-                                                    {"write", {"SCMP_ACT_ALLOW", 0}}}));
+  EXPECT_EQ(actions,
+            (std::map<std::string, Action>{{"getpid", {"SCMP_ACT_LOG", 0}},
+                                           {"kill", {"SCMP_ACT_LOG", 0}},
+                                           {"personality", {"SCMP_ACT_ALLOW", 0}},
+                                           {"read", {"SCMP_ACT_ALLOW", 0}},
+                                           {"uname", {"SCMP_ACT_ERRNO", 38}},  // ENOSYS: answered on purpose
+                                           {"write", {"SCMP_ACT_ALLOW", 0}}}));
   EXPECT_EQ(c.syscalls.at("personality").rules, p.syscalls.at("personality").rules);
   EXPECT_EQ(allowed_set(c), allowed_set(p));
   EXPECT_EQ(allowed_set(p), (std::set<SyscallKey>{{"x86_64", 0}, {"x86_64", 1}}));
@@ -626,7 +627,8 @@ TEST(Profile, HostFactsOfThisMachine) {
 // out_of_range, not a parse_error; it escaped the reader and ended the process.
 TEST(SeccompProfile, ANumberTooLargeIsNotValidJson) {
   test::TempDir dir;
-  test::write_text(dir.file("p.json"), R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 7E00129193})");
+  test::write_text(dir.file("p.json"),
+                   R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 7E00129193})");
   auto p = read_profile(dir.file("p.json"));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message,

@@ -12,7 +12,8 @@ const SyscallKey kSocket{"x86_64", 41};
 const SyscallKey kRead{"x86_64", 0};
 const SyscallKey kIoctl{"x86_64", 16};
 
-Tallies snapshot(std::initializer_list<std::tuple<SyscallKey, std::uint64_t, std::map<ArgValues, std::uint64_t>>> rows) {
+Tallies snapshot(
+    std::initializer_list<std::tuple<SyscallKey, std::uint64_t, std::map<ArgValues, std::uint64_t>>> rows) {
   Tallies out;
   for (const auto& [key, count, values] : rows) {
     add(out, key, count, 1);
@@ -35,15 +36,15 @@ TEST(SnapshotDiff, EverythingIsNewAgainstNothing) {
 
 TEST(SnapshotDiff, GrowthIsUseAndAbsenceIsNew) {
   Tallies before = snapshot({{kRead, 3, {}}, {kSocket, 2, {{{2, 1, 0}, 2}}}, {kIoctl, 1, {{{0x5401}, 1}}}});
-  Tallies after = snapshot({{kRead, 3, {}},                                          // unchanged: not used
-                            {kSocket, 4, {{{2, 1, 0}, 3}, {{16, 3, 0}, 1}}},         // one old value grew, one new
-                            {kIoctl, 2, {{{0x5401}, 2}}}});                          // same value, used again
+  Tallies after = snapshot({{kRead, 3, {}},                                   // unchanged: not used
+                            {kSocket, 4, {{{2, 1, 0}, 3}, {{16, 3, 0}, 1}}},  // one old value grew, one new
+                            {kIoctl, 2, {{{0x5401}, 2}}}});                   // same value, used again
   SnapshotDiff d = diff_snapshots(before, after);
   EXPECT_EQ(d.used, (std::vector<SyscallKey>{kIoctl, kSocket}));
   EXPECT_TRUE(d.new_syscalls.empty());
   EXPECT_EQ(d.new_values, (std::map<SyscallKey, std::vector<ArgValues>>{{kSocket, {{16, 3, 0}}}}));
-  EXPECT_EQ(d.used_values, (std::map<SyscallKey, std::vector<ArgValues>>{{kIoctl, {{0x5401}}},
-                                                                          {kSocket, {{2, 1, 0}, {16, 3, 0}}}}));
+  EXPECT_EQ(d.used_values, (std::map<SyscallKey, std::vector<ArgValues>>{
+                               {kIoctl, {{0x5401}}}, {kSocket, {{2, 1, 0}, {16, 3, 0}}}}));
 }
 
 TEST(SnapshotDiff, WhatOnlyTheEarlierSnapshotHasIsIgnored) {
@@ -85,8 +86,9 @@ TEST(Counts, ValuesMergeAndLostReasonsJoin) {
   EXPECT_EQ(a[kSocket].count, 5u);
   EXPECT_EQ(a[kSocket].values, (std::map<ArgValues, std::uint64_t>{{{1, 1, 0}, 2}, {{2, 1, 0}, 3}}));
   EXPECT_EQ(a[kSocket].values_lost, kValuesUnreadable);
-  EXPECT_EQ(describe_values_lost(kValuesMapFull | kValuesUnreadable),
-            "the recorder's map of argument values was full; an argument in the caller's memory could not be read");
+  EXPECT_EQ(
+      describe_values_lost(kValuesMapFull | kValuesUnreadable),
+      "the recorder's map of argument values was full; an argument in the caller's memory could not be read");
 }
 
 }  // namespace sandmine::trace

@@ -177,7 +177,8 @@ TEST(SpecParse, RefImageKeepsTheReference) {
 }
 
 TEST(SpecParse, ImagesWithAConfigNeedNoCommand) {
-  auto r = parse_spec("name: t\nimage: {ref: myorg/api:1.4}\nuser: app:staff\nexplore: [{sleep: 1s}]\n", "t.yaml");
+  auto r =
+      parse_spec("name: t\nimage: {ref: myorg/api:1.4}\nuser: app:staff\nexplore: [{sleep: 1s}]\n", "t.yaml");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(has_image_config(r->image));
   EXPECT_TRUE(r->command.empty());
@@ -187,8 +188,9 @@ TEST(SpecParse, ImagesWithAConfigNeedNoCommand) {
   EXPECT_EQ(r->image_line, 2);
   EXPECT_FALSE(r->stop.signal_given);
 
-  auto args = parse_spec("name: t\nimage: {ref: a}\nargs: [serve, -v]\nstop: {signal: QUIT}\nexplore: [{sleep: 1s}]\n",
-                         "t.yaml");
+  auto args = parse_spec(
+      "name: t\nimage: {ref: a}\nargs: [serve, -v]\nstop: {signal: QUIT}\nexplore: [{sleep: 1s}]\n",
+      "t.yaml");
   ASSERT_TRUE(args.ok()) << args.error().message;
   ASSERT_TRUE(args->args);
   EXPECT_EQ(*args->args, (Strings{"serve", "-v"}));
@@ -297,20 +299,22 @@ TEST(SpecParse, NamesUpToSixtyThreeCharacters) {
                        "t.yaml");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->name, longest);
-  EXPECT_EQ(
-      error_of("name: " + longest + "9\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
-      "spec t.yaml:1: name: \"" + longest +
-          "9\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it "
-          "names images: sandmine/<name>)");
+  EXPECT_EQ(error_of("name: " + longest + "9\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
+            "spec t.yaml:1: name: \"" + longest +
+                "9\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' "
+                "or '-' (it "
+                "names images: sandmine/<name>)");
 }
 
 TEST(SpecParse, NamesAreDockerImageNameComponents) {
   for (const char* good : {"web", "web-1", "a--b", "a__b", "a.b_c", "nginx-light.1"})
-    EXPECT_EQ(error_of(std::string("name: ") + good + "\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
+    EXPECT_EQ(error_of(std::string("name: ") + good +
+                       "\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n"),
               "(parsed without error)")
         << good;
   for (const char* bad : {"web.", "web-", "a..b", "a.-b", "a___b", "_a", "Web", "a b"})
-    EXPECT_NE(error_of(std::string("name: \"") + bad + "\"\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n")
+    EXPECT_NE(error_of(std::string("name: \"") + bad +
+                       "\"\nimage: {busybox: {}}\ncommand: [x]\nexplore: [{sleep: 1s}]\n")
                   .find("is not a valid name"),
               std::string::npos)
         << bad;
@@ -400,13 +404,15 @@ image: {busybox: {}}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:1: name: \"Nginx\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it names images: sandmine/<name>)"},
+     "spec t.yaml:1: name: \"Nginx\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by "
+     "'.', '_', '__' or '-' (it names images: sandmine/<name>)"},
     {"NameStartingWithADot", R"y(name: .t
 image: {busybox: {}}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:1: name: \".t\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by '.', '_', '__' or '-' (it names images: sandmine/<name>)"},
+     "spec t.yaml:1: name: \".t\" is not a valid name: 1 to 63 characters, runs of a-z and 0-9 joined by "
+     "'.', '_', '__' or '-' (it names images: sandmine/<name>)"},
     {"CommandAsAString", R"y(name: t
 image: {busybox: {}}
 command: nginx -g "daemon off;"
@@ -527,7 +533,8 @@ image: {docker: nginx}
 command: [sleep, "100"]
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:2: image.docker: unknown image kind (expected one of debian, rootfs, busybox, ref, oci, archive)"},
+     "spec t.yaml:2: image.docker: unknown image kind (expected one of debian, rootfs, busybox, ref, oci, "
+     "archive)"},
     {"TwoImageKinds", R"y(name: t
 image: {busybox: {}, ref: nginx}
 command: [sleep, "100"]
@@ -633,14 +640,16 @@ command: [sleep, "100"]
 user: nginx
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc "
+     "takes), "
      "like \"101:101\" (names need an image with its own config: ref, oci or archive)"},
     {"UserWithSpacesEvenWithAConfig", R"y(name: t
 image: {ref: app:1}
 user: "my user"
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:3: user: expected \"user\", \"user:group\", \"uid\" or \"uid:gid\" (ids 0 to 2147483647, what "
+     "spec t.yaml:3: user: expected \"user\", \"user:group\", \"uid\" or \"uid:gid\" (ids 0 to 2147483647, "
+     "what "
      "runc takes), like \"app\" or \"101:101\""},
     {"CommandStillRequiredWithoutAConfig", R"y(name: t
 image: {busybox: {}}
@@ -677,7 +686,8 @@ command: [sleep, "100"]
 user: "2147483647:2147483648"
 explore: [{run: "true"}]
 )y",
-     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc takes), "
+     "spec t.yaml:4: user: expected \"uid\" or \"uid:gid\" in digits, each 0 to 2147483647 (what runc "
+     "takes), "
      "like \"101:101\" (names need an image with its own config: ref, oci or archive)"},
     {"RelativeWorkdir", R"y(name: t
 image: {busybox: {}}
@@ -840,7 +850,8 @@ TEST(SpecParse, ALoneCommaIsAnErrorNotAHang) {
   for (std::string text : {",", ",e|m n(wzb#\x8a", " ,\n", ",a|b"}) {
     auto r = parse_spec(text, "t.yaml");
     ASSERT_FALSE(r.ok()) << text;
-    EXPECT_EQ(r.error().message, "spec t.yaml:1: top level: the spec is empty; it needs name, image, command and explore")
+    EXPECT_EQ(r.error().message,
+              "spec t.yaml:1: top level: the spec is empty; it needs name, image, command and explore")
         << text;
   }
 }

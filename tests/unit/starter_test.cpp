@@ -92,7 +92,8 @@ TEST(StarterYaml, ParsesIntoTheSpecItDescribes) {
             std::string::npos)
       << yaml;
   EXPECT_NE(yaml.find("#   user: \"app\" = 1000:1000, groups 50  (User)\n"), std::string::npos) << yaml;
-  EXPECT_NE(yaml.find("  # signal TERM is handled, but the main process ends on it\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  # signal TERM is handled, but the main process ends on it\n"), std::string::npos)
+      << yaml;
   EXPECT_NE(yaml.find("  tcp: 8080  # the image's lowest exposed TCP port\n"), std::string::npos) << yaml;
 }
 
@@ -118,9 +119,10 @@ TEST(StarterYaml, SaysWhenTheStopSignalDidNotStopIt) {
   f.stop_note = "did not stop within 10.0 s of signal 15; killed";
   std::string yaml = starter_yaml(f);
   EXPECT_TRUE(spec::parse_spec(yaml, "api.yaml").ok());
-  EXPECT_NE(yaml.find("\n# When init stopped it, the main process did not stop within 10.0 s of signal 15; killed: "
-                      "if another signal stops it cleanly, give that signal here.\n"),
-            std::string::npos)
+  EXPECT_NE(
+      yaml.find("\n# When init stopped it, the main process did not stop within 10.0 s of signal 15; killed: "
+                "if another signal stops it cleanly, give that signal here.\n"),
+      std::string::npos)
       << yaml;
 }
 

@@ -63,7 +63,8 @@ TEST(Timing, ArgumentRulesOfTimingNamesAreTheSameSeenOrNot) {
   Profile unseen{.source = "u.json", .default_action = Action::error(1), .arches = {"x86_64"}};
   Profile seen = unseen;
   seen.syscalls["futex"].rules = baseline_rules("futex", ArgsMode::safe);
-  ASSERT_EQ(seen.syscalls["futex"].rules.size(), 7u);  // WAIT WAKE REQUEUE CMP_REQUEUE WAKE_OP WAIT_BITSET WAKE_BITSET
+  ASSERT_EQ(seen.syscalls["futex"].rules.size(),
+            7u);  // WAIT WAKE REQUEUE CMP_REQUEUE WAKE_OP WAIT_BITSET WAKE_BITSET
   EXPECT_TRUE(add_timing_dependent(unseen, true, ArgsMode::safe).count("futex"));
   EXPECT_FALSE(add_timing_dependent(seen, true, ArgsMode::safe).count("futex"));
   EXPECT_EQ(unseen.syscalls.at("futex").rules, seen.syscalls.at("futex").rules);

@@ -101,11 +101,14 @@ TEST(Trace, MalformedDocumentsAreRejectedWithTheField) {
 // rounded (x 1000 is infinite, which JSON writes as null), and the trace
 // sandmine wrote did not read back. Times are bounded when read.
 TEST(Trace, TimesTooLargeToWriteAreRejected) {
-  json doc = {{"version", 1},
-              {"backend", "ebpf"},
-              {"syscalls", json::array({{{"arch", "x86_64"}, {"name", "read"}, {"nr", 0}, {"count", 1},
-                                         {"first_seen_ms", 1e308}}})}};
-  EXPECT_EQ(error_of(doc), "t.json: syscalls[0].first_seen_ms: expected a number from 0 to 1e+15, got 1e+308");
+  json doc = {
+      {"version", 1},
+      {"backend", "ebpf"},
+      {"syscalls",
+       json::array(
+           {{{"arch", "x86_64"}, {"name", "read"}, {"nr", 0}, {"count", 1}, {"first_seen_ms", 1e308}}})}};
+  EXPECT_EQ(error_of(doc),
+            "t.json: syscalls[0].first_seen_ms: expected a number from 0 to 1e+15, got 1e+308");
   doc["syscalls"][0]["first_seen_ms"] = 1e15;
   auto t = trace_from_json(doc, "t.json");
   ASSERT_TRUE(t.ok());

@@ -55,7 +55,7 @@ TEST(TraceValues, EntriesDescribeTheMinedArguments) {
 
 TEST(TraceValues, NonNativeCallsHaveNoArguments) {
   Tallies t;
-  add(t, {"x86", 359}, 1, 0);  // i386 socket: name only
+  add(t, {"x86", 359}, 1, 0);                 // i386 socket: name only
   add_values(t, {"x86", 359}, {2, 1, 0}, 1);  // not something a recorder produces; still not described
   auto entries = entries_from(t, 0);
   ASSERT_EQ(entries.size(), 1u);
@@ -113,8 +113,9 @@ TEST(TraceValues, FlagsAndStructFieldsAndLostValuesRoundTrip) {
   EXPECT_EQ(back->syscalls[0].arguments[0].bits, 0x7e020080u);
   EXPECT_EQ(back->syscalls[0].values[1].args, (ArgValues{0x100000000ULL}));
   EXPECT_EQ(lost_values_report(*back),
-            (std::vector<std::string>{"x86_64 clone3: argument values incomplete (an argument in the caller's memory "
-                                      "could not be read, 2 distinct values kept): a profile allows it by name only"}));
+            (std::vector<std::string>{
+                "x86_64 clone3: argument values incomplete (an argument in the caller's memory "
+                "could not be read, 2 distinct values kept): a profile allows it by name only"}));
   EXPECT_TRUE(lost_values_report(values_trace()).empty());
 }
 
@@ -126,12 +127,14 @@ TEST(TraceValues, TheReaderRefusesWrongTypesAndOutOfRangeValues) {
     change(doc["syscalls"][1]);
     return values_error(doc);
   };
-  EXPECT_EQ(with([](json& s) { s["values"][1]["args"][1] = "0x800"; }),
-            "t.json: syscalls[1].values[1].args[1]: 0x800 is out of range: it has bits outside the mask 0xfff7f7ff "
-            "of argument type");
-  EXPECT_EQ(with([](json& s) { s["values"][0]["args"][0] = "0x100000002"; }),
-            "t.json: syscalls[1].values[0].args[0]: 0x100000002 is out of range: it has bits outside the mask "
-            "0xffffffff of argument domain");
+  EXPECT_EQ(
+      with([](json& s) { s["values"][1]["args"][1] = "0x800"; }),
+      "t.json: syscalls[1].values[1].args[1]: 0x800 is out of range: it has bits outside the mask 0xfff7f7ff "
+      "of argument type");
+  EXPECT_EQ(
+      with([](json& s) { s["values"][0]["args"][0] = "0x100000002"; }),
+      "t.json: syscalls[1].values[0].args[0]: 0x100000002 is out of range: it has bits outside the mask "
+      "0xffffffff of argument domain");
   EXPECT_EQ(with([](json& s) { s["values"][0]["args"][0] = 2; }),
             "t.json: syscalls[1].values[0].args[0]: expected a hex string (\"0x2\")");
   EXPECT_EQ(with([](json& s) { s["values"][0]["args"][0] = "0X2"; }),
@@ -141,12 +144,14 @@ TEST(TraceValues, TheReaderRefusesWrongTypesAndOutOfRangeValues) {
   EXPECT_EQ(with([](json& s) { s["values"][0]["count"] = -1; }),
             "t.json: syscalls[1].values[0].count: expected an integer of at least 1, got -1");
   EXPECT_EQ(with([](json& s) { s["values"][0]["count"] = 5; }),
-            "t.json: syscalls[1].values: the values count 7 calls, the syscall 3 (complete values add up to count)");
+            "t.json: syscalls[1].values: the values count 7 calls, the syscall 3 (complete values add up to "
+            "count)");
   EXPECT_EQ(with([](json& s) { std::swap(s["values"][0], s["values"][1]); }),
             "t.json: syscalls[1].values[1].args: values must be distinct and sorted");
   EXPECT_EQ(with([](json& s) { s["values"][0]["first_step"] = 3; }),
             "t.json: syscalls[1].values[0].first_step: expected a string, got the number 3");
-  EXPECT_EQ(with([](json& s) { s["values"] = "many"; }), "t.json: syscalls[1].values: expected an array, got the string \"many\"");
+  EXPECT_EQ(with([](json& s) { s["values"] = "many"; }),
+            "t.json: syscalls[1].values: expected an array, got the string \"many\"");
   EXPECT_EQ(with([](json& s) { s.erase("values_complete"); }),
             "t.json: syscalls[1].values_complete: missing");
   EXPECT_EQ(with([](json& s) { s["values_complete"] = false; }),
@@ -187,7 +192,8 @@ TEST(TraceValues, TheReaderRefusesWrongTypesAndOutOfRangeValues) {
   unarmed["unarmed"] = json::array({good["syscalls"][1]});
   unarmed["unarmed"][0]["values"][0]["args"][1] = "0x80000";
   EXPECT_EQ(values_error(unarmed),
-            "t.json: unarmed[0].values[0].args[1]: 0x80000 is out of range: it has bits outside the mask 0xfff7f7ff "
+            "t.json: unarmed[0].values[0].args[1]: 0x80000 is out of range: it has bits outside the mask "
+            "0xfff7f7ff "
             "of argument type");
 }
 
