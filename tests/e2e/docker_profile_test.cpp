@@ -72,7 +72,10 @@ TEST_F(DockerProfile, MinedThroughRuncStartsUnderDockerAndDeniesTheRest) {
   auto profile = read_json(dir.file("profile.json"));
   EXPECT_EQ(profile["defaultAction"], "SCMP_ACT_ERRNO");
   EXPECT_EQ(profile["architectures"], nlohmann::json::array({"SCMP_ARCH_X86_64"}));
-  auto names = profile["syscalls"][0]["names"];
+  std::vector<std::string> names;  // allowed whatever their arguments, or for some
+  for (const auto& rule : profile["syscalls"])
+    if (rule["action"] == "SCMP_ACT_ALLOW")
+      for (const auto& n : rule["names"]) names.push_back(n);
   for (const char* needed :
        {"execve", "write", "capset", "setuid", "futex"})  // busybox and runc's last steps
     EXPECT_NE(std::find(names.begin(), names.end(), needed), names.end()) << needed;
