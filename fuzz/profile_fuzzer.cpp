@@ -1,4 +1,4 @@
-// The profile reader (profile::parse_seccomp_profile) on arbitrary JSON: it
+// The profile reader (profile::parse_profile) on arbitrary JSON: it
 // returns a profile or one line naming the file. A profile that is read is
 // taken through everything the commands do with one (explain, export in each
 // format, compile with libseccomp), and written again, which must read back.
@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_util.h"
+#include "profile/docker_json.h"
 #include "profile/explain.h"
 #include "profile/export.h"
 #include "profile/filter.h"
-#include "profile/seccomp_profile.h"
 #include "util/json.h"
 
 namespace {
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::expect_one_line(doc.error(), "fuzz.json: ");
     return 0;
   }
-  auto p = profile::parse_seccomp_profile(*doc, "fuzz.json", host());
+  auto p = profile::parse_profile(*doc, "fuzz.json", host());
   if (!p) {
     fuzz::expect_one_line(p.error(), "profile fuzz.json: ");
     return 0;
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto filter = profile::compile_filter(*p, mode); !filter) fuzz::expect_one_line(filter.error(), "");
   nlohmann::json written = profile::to_docker_json(*p);
   (void)written.dump();
-  auto again = profile::parse_seccomp_profile(written, "again.json", host());
+  auto again = profile::parse_profile(written, "again.json", host());
   if (!again) fuzz::broken("a profile sandmine wrote does not read back", again.error().message);
   if (profile::allowed_set(*again) != profile::allowed_set(*p))
     fuzz::broken("a profile written and read again allows something else", "");

@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "profile/oci.h"
-#include "profile/sandbox.h"
-#include "profile/seccomp_profile.h"
+#include "profile/docker_json.h"
+#include "profile/from_trace.h"
 #include "profile/timing.h"
 #include "report/run_files.h"
 #include "trace/trace.h"
@@ -54,10 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::vector<std::string> warnings;
   auto sandbox = profile::from_traces({*t}, warnings);
-  (void)profile::add_timing_dependent(sandbox, t->target.kind == "container");
-  nlohmann::json profile_doc = profile::to_oci_json(sandbox);
+  (void)profile::add_timing_dependent(sandbox, t->target.kind == "container", profile::ArgsMode::safe);
+  nlohmann::json profile_doc = profile::to_docker_json(sandbox);
   (void)profile_doc.dump();
-  auto p = profile::parse_seccomp_profile(profile_doc, "profile.json", host());
+  auto p = profile::parse_profile(profile_doc, "profile.json", host());
   if (!p) fuzz::broken("a profile made from a trace does not read as a profile", p.error().message);
   return 0;
 }

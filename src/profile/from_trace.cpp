@@ -219,7 +219,8 @@ Profile from_traces(const std::vector<trace::Trace>& traces, std::vector<std::st
 
   const auto tier = options.args == ArgsMode::safe ? syscalls::Tier::safe : syscalls::Tier::strict;
   std::optional<std::set<Tuple>> clone3_values;
-  for (const auto& [name, s] : seen) {
+  for (const auto& [syscall, s] : seen) {
+    const std::string& name = syscall;  // lambdas capture variables, not structured bindings (clang 14)
     const ArgumentSpec* spec = syscalls::argument_spec(name);
     if (!spec || !s.native) continue;
     auto positions = syscalls::positions_in_tier(*spec, tier);

@@ -192,7 +192,8 @@ Result<Profile> union_of(const std::vector<Profile>& profiles) {
     for (const auto& arch : p.arches)
       if (std::find(out.arches.begin(), out.arches.end(), arch) == out.arches.end())
         out.arches.push_back(arch);
-    for (const auto& [name, policy] : p.syscalls) {
+    for (const auto& [syscall, policy] : p.syscalls) {
+      const std::string& name = syscall;  // lambdas capture variables, not structured bindings (clang 14)
       auto refuse = [&](const Action& a) {
         return Error{fmt::format("profile {} gives {} action {}: only rules that allow can be merged",
                                  p.source, name, describe(a)),

@@ -171,7 +171,8 @@ std::string format_call(const ArgumentSpec& spec, const std::vector<std::uint64_
 
 Result<std::uint64_t> parse_value(const ArgumentRule& rule, std::string_view text) {
   if (auto n = parse_number(text)) return *n;
-  auto [kind, set] = split_names(rule.names);
+  auto [kind, set_name] = split_names(rule.names);
+  const std::string set = set_name;  // a lambda cannot capture a structured binding before C++20 in clang 14
   auto fail = [&] {
     return Error{rule.syscall + " " + rule.argument + ": \"" + std::string(text) + "\" is no number" +
                      (set.empty() || set.find('{') != std::string::npos ? "" : " and no name in set " + set),
