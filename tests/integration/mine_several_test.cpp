@@ -161,11 +161,14 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
     std::set_symmetric_difference(together.begin(), together.end(), alone.begin(), alone.end(),
                                   std::back_inserter(differ));
     EXPECT_LE(differ.size(), 3u) << n << ": " << ::testing::PrintToString(differ);
-    for (const auto& other : names)
-      if (other != n)
-        for (const auto& rule : rules_of(dir.file("one/" + other + "/profile.json")))
-          if (!alone.count(rule))
-            EXPECT_FALSE(together.count(rule)) << n << " got " << other << "'s " << rule;
+    for (const auto& other : names) {
+      if (other == n) continue;
+      for (const auto& rule : rules_of(dir.file("one/" + other + "/profile.json"))) {
+        if (!alone.count(rule)) {
+          EXPECT_FALSE(together.count(rule)) << n << " got " << other << "'s " << rule;
+        }
+      }
+    }
     profiles.push_back(alone);
     // The held-out checks saw the same calls outside the profile.
     auto outside = [&](const std::string& run) {
