@@ -56,6 +56,27 @@ Error libbpf_error(const std::string& what, int err) {
   return e;
 }
 
+// Every key of a BPF hash map, copied out first: callers may delete entries.
+template <class Key>
+std::vector<Key> keys_of(int fd) {
+  std::vector<Key> out;
+  Key next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    prev = &out.back();  // read by the next call, before the next push_back
+  }
+  return out;
+}
+
+// The keys of a hash map keyed by a struct whose first field is the slot.
+template <class Key>
+std::vector<Key> slot_keys(int fd, int slot) {
+  auto keys = keys_of<Key>(fd);
+  std::erase_if(keys, [slot](const Key& k) { return k.slot != static_cast<__u32>(slot); });
+  return keys;
+}
+
 }  // namespace
 
 // --- Argument values (data/argument_rules.csv; docs/recording.md) -----------
@@ -147,17 +168,7 @@ struct EbpfRecorder::Impl {
       if (bpf_map_update_elem(fd, &index, zeros.data(), BPF_ANY) != 0)
         return errno_error("cannot clear recorder slot " + std::to_string(slot));
     }
-    // Rare-path entries of this slot.
-    int odd_fd = bpf_map__fd(skel->maps.odd);
-    sm_odd_key key{}, next{};
-    std::vector<sm_odd_key> stale;
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(odd_fd, prev, &next) == 0) {
-      if (next.slot == static_cast<__u32>(slot)) stale.push_back(next);
-      key = next;
-      prev = &key;
-    }
-    for (const auto& k : stale) bpf_map_delete_elem(odd_fd, &k);
+    delete_slot_entries<sm_odd_key>(bpf_map__fd(skel->maps.odd), slot);  // rare-path entries
     clear_arguments(slot);
     delete_slot_entries<sm_violation_key>(bpf_map__fd(skel->maps.violations), slot);
     delete_slot_entries<sm_call_key>(bpf_map__fd(skel->maps.calls), slot);
@@ -170,15 +181,7 @@ struct EbpfRecorder::Impl {
   // Removes every entry of a hash map keyed by a struct whose first field is the slot.
   template <class Key>
   static void delete_slot_entries(int fd, int slot) {
-    std::vector<Key> stale;
-    Key key{}, next{};
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      if (next.slot == static_cast<__u32>(slot)) stale.push_back(next);
-      key = next;
-      prev = &key;
-    }
-    for (const auto& k : stale) bpf_map_delete_elem(fd, &k);
+    for (const auto& k : slot_keys<Key>(fd, slot)) bpf_map_delete_elem(fd, &k);
   }
 
   // Argument values: forgets slot's values and lost marks.
@@ -193,12 +196,7 @@ struct EbpfRecorder::Impl {
   Status read_arguments(int slot, Counts& counts) {
     int fd = bpf_map__fd(skel->maps.arg_values);
     std::vector<__u64> per_cpu(static_cast<size_t>(ncpus));
-    sm_args_key key{}, next{};
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      key = next;
-      prev = &key;
-      if (key.slot != static_cast<__u32>(slot)) continue;
+    for (const auto& key : slot_keys<sm_args_key>(fd, slot)) {
       if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
       std::uint64_t n = 0;
       for (auto v : per_cpu) n += v;
@@ -242,11 +240,7 @@ struct EbpfRecorder::Impl {
   Result<std::vector<Child>> children_of(int parent) const {
     std::vector<Child> out;
     int fd = bpf_map__fd(skel->maps.children);
-    __u64 key = 0, next = 0;
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      key = next;
-      prev = &key;
+    for (const __u64 key : keys_of<__u64>(fd)) {
       sm_child c{};
       if (bpf_map_lookup_elem(fd, &key, &c) != 0) continue;
       if (c.parent != static_cast<__u32>(parent)) continue;
@@ -274,12 +268,7 @@ struct EbpfRecorder::Impl {
   Result<std::vector<OpenedFile>> opened(int slot) const {
     std::vector<OpenedFile> out;
     int fd = bpf_map__fd(skel->maps.opens);
-    sm_open_key key{}, next{};
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      key = next;
-      prev = &key;
-      if (key.slot != static_cast<__u32>(slot)) continue;
+    for (const auto& key : slot_keys<sm_open_key>(fd, slot)) {
       sm_open_value v{};
       if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
       out.push_back(
@@ -461,12 +450,7 @@ Result<Counts> EbpfRecorder::snapshot_slot(int slot) {
     }
   }
   int odd_fd = bpf_map__fd(impl_->skel->maps.odd);
-  sm_odd_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(odd_fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (key.slot != static_cast<__u32>(slot)) continue;
+  for (const auto& key : slot_keys<sm_odd_key>(odd_fd, slot)) {
     sm_odd_value v{};
     if (bpf_map_lookup_elem(odd_fd, &key, &v) != 0) continue;
     auto arch = syscalls::arch_for_abi(key.abi);
@@ -543,12 +527,7 @@ Status EbpfRecorder::watch(const Target& target, const Watch& watch) {
 Result<Violations> EbpfRecorder::violations(const Target& target) {
   Violations out;
   int fd = bpf_map__fd(impl_->skel->maps.violations);
-  sm_violation_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (key.slot != static_cast<__u32>(target.slot)) continue;
+  for (const auto& key : slot_keys<sm_violation_key>(fd, target.slot)) {
     sm_violation_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
     auto arch = syscalls::arch_for_abi(key.abi);
@@ -561,12 +540,7 @@ Result<Violations> EbpfRecorder::violations(const Target& target) {
   // Calls of syscalls decided by their arguments: per-CPU counts, summed.
   int cfd = bpf_map__fd(impl_->skel->maps.calls);
   std::vector<sm_call_value> per_cpu(static_cast<size_t>(impl_->ncpus));
-  sm_call_key ckey{}, cnext{};
-  prev = nullptr;
-  while (bpf_map_get_next_key(cfd, prev, &cnext) == 0) {
-    ckey = cnext;
-    prev = &ckey;
-    if (ckey.slot != static_cast<__u32>(target.slot)) continue;
+  for (const auto& ckey : slot_keys<sm_call_key>(cfd, target.slot)) {
     if (bpf_map_lookup_elem(cfd, &ckey, per_cpu.data()) != 0) continue;
     auto arch = syscalls::arch_for_abi(ckey.abi);
     if (!arch) return Error{"the recorder saw a syscall through an ABI this host does not have"};
@@ -583,14 +557,8 @@ Result<Violations> EbpfRecorder::violations(const Target& target) {
   std::sort(out.rows.begin(), out.rows.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.key, a.comm, a.args) < std::tie(b.key, b.comm, b.args);
   });
-  int ofd = bpf_map__fd(impl_->skel->maps.offenders);
-  sm_offender_key who{}, who_next{};
-  prev = nullptr;
-  while (bpf_map_get_next_key(ofd, prev, &who_next) == 0) {
-    who = who_next;
-    prev = &who;
-    if (who.slot == static_cast<__u32>(target.slot)) out.pids.insert(static_cast<int>(who.tgid));
-  }
+  for (const auto& who : slot_keys<sm_offender_key>(bpf_map__fd(impl_->skel->maps.offenders), target.slot))
+    out.pids.insert(static_cast<int>(who.tgid));
   return out;
 }
 
@@ -728,12 +696,7 @@ Result<std::vector<ExecCount>> EbpfRecorder::execs(const Target& target) { retur
 Result<std::vector<ExecCount>> EbpfRecorder::execs_slot(int slot) {
   std::vector<ExecCount> out;
   int fd = bpf_map__fd(impl_->skel->maps.execs);
-  sm_exec_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (key.slot != static_cast<__u32>(slot)) continue;
+  for (const auto& key : slot_keys<sm_exec_key>(fd, slot)) {
     sm_exec_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
     out.push_back({std::string(key.path, strnlen(key.path, sizeof key.path)), v.count, v.first_ns});
