@@ -34,7 +34,7 @@ std::string rootfs_for(const trace::Trace& t, const ReachCliOptions& o) {
   if (t.target.kind == "command") return "/";
   if (t.target.image.empty())
     throw UserError(o.dir + "/trace.json names no image: give its root file system with --rootfs PATH");
-  std::string entry = o.image_cache + "/" + t.target.image + "/rootfs";
+  std::string entry = image::rootfs_in_cache(o.image_cache, t.target.image);
   std::error_code ec;
   if (!fs::is_directory(entry, ec))
     throw UserError("image " + t.target.image.substr(0, 12) + " of " + o.dir +

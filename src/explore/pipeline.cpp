@@ -27,7 +27,7 @@ Stages real_stages(const spec::Spec& spec, const PipelineOptions& options) {
           .reach = [&options](const trace::Trace& t) -> Result<reach::ReachReport> {
             const std::string cache =
                 options.mine.cache_dir.empty() ? image::kDefaultCacheDir : options.mine.cache_dir;
-            const std::string rootfs = cache + "/" + t.target.image + "/rootfs";
+            const std::string rootfs = image::rootfs_in_cache(cache, t.target.image);
             std::error_code ec;
             if (t.target.image.empty() || !std::filesystem::is_directory(rootfs, ec))
               return Error{"the image's root file system is not in the image cache " + cache, ENOENT};

@@ -19,6 +19,12 @@ using Progress = std::function<void(const std::string&)>;
 /// Where build() keeps its entries unless told otherwise.
 inline constexpr const char* kDefaultCacheDir = "/var/cache/sandmine/images";
 
+/// Where the cache entry of an image (by the id trace.json's target.image
+/// names) keeps its root file system; the directory exists only once built.
+inline std::string rootfs_in_cache(const std::string& cache_dir, const std::string& image) {
+  return cache_dir + "/" + image + "/rootfs";
+}
+
 /// A root file system ready for an engine: one cache entry,
 /// <cache>/<hash>/{rootfs/, rootfs.tar, recipe.json}.
 struct Rootfs {
