@@ -1,0 +1,185 @@
+// sandmine record on a workflow users run: Debian's docker-compose brings up
+// the busybox-httpd example as a service and a client that fetches from it
+// over the Compose network (tests/e2e/record/). One profile per service,
+// named by the service, with what each must have done; the profiles run the
+// same workflow under enforcement; containers outside the watched parent or
+// without the recording profile are refused by name, and nothing is left.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "support/engines.h"
+#include "support/trace_run.h"
+
+namespace sandmine::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kRecordDir = std::string(EXAMPLES_DIR) + "/../tests/e2e/record";
+constexpr const char* kCompose = "/usr/bin/docker-compose";
+
+// The armed syscall names of a trace.json.
+std::set<std::string> syscall_names(const std::string& trace) {
+  std::set<std::string> out;
+  for (const auto& s : read_json(trace)["syscalls"]) out.insert(s["name"].get<std::string>());
+  return out;
+}
+
+std::string last_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+}  // namespace
+
+class Record : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
+    if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
+    if (!fs::exists(kCompose)) SKIP_OR_FAIL_IN_CI("docker-compose is not installed (scripts/install-deps.sh)");
+    // The busybox-httpd example's image: busybox with /www/index.html.
+    auto rootfs = busybox_rootfs(dir_.file("image"));
+    fs::create_directories(rootfs + "/www");
+    write_text(rootfs + "/www/index.html", "hello from busybox httpd\n");
+    image_ = docker_import(rootfs, "sandmine-record-test");
+    ASSERT_FALSE(image_.empty());
+    project_ = "sandmine-record-test-" + std::to_string(getpid());
+    ::setenv("RECORD_TEST_IMAGE", image_.c_str(), 1);
+    ::setenv("COMPOSE_PROJECT_NAME", project_.c_str(), 1);
+  }
+  void TearDown() override {
+    if (!image_.empty()) {
+      // The workflow takes itself down; anything of the project still there is a failure (and removed).
+      std::string ids = run({kDocker, "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project_}).out;
+      EXPECT_EQ(ids, "");
+      std::istringstream each(ids);
+      for (std::string id; each >> id;) run({kDocker, "rm", "-f", id});
+      std::string networks = run({kDocker, "network", "ls", "-q", "--filter", "name=" + project_}).out;
+      EXPECT_EQ(networks, "");
+      std::istringstream nets(networks);
+      for (std::string id; nets >> id;) run({kDocker, "network", "rm", id});
+      run({kDocker, "rmi", "-f", image_});
+    }
+    for (const char* var : {"RECORD_TEST_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"}) ::unsetenv(var);
+    if (is_root()) EXPECT_EQ(leftovers(), std::vector<std::string>{});
+  }
+  void compose_files(const std::string& override_file) {
+    std::string files = kRecordDir + "/docker-compose.yml:" + kRecordDir + "/" + override_file;
+    ::setenv("COMPOSE_FILE", files.c_str(), 1);
+  }
+  TempDir dir_;
+  std::string image_, project_;
+};
+
+TEST_F(Record, AComposeWorkflowGetsOneProfilePerServiceThatRunsItUnderEnforcement) {
+  compose_files("docker-compose.record.yml");
+  const std::string out = dir_.file("out");
+  Outcome r = sandmine({"record", "-o", out, "--timeout", "90", "--", kRecordDir + "/ci.sh"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("hello from busybox httpd"), std::string::npos) << "the client's output:\n" << r.out;
+
+  // One folder per service, named by the service, and nothing else.
+  std::set<std::string> folders;
+  for (const auto& e : fs::directory_iterator(out))
+    if (e.is_directory()) folders.insert(e.path().filename().string());
+  EXPECT_EQ(folders, (std::set<std::string>{"client", "server"}));
+  for (const char* service : {"client", "server"})
+    for (const char* file : {"profile.json", "trace.json", "summary.md", "report.html"})
+      EXPECT_TRUE(fs::exists(out + "/" + service + "/" + file)) << service << "/" << file;
+  auto index = sys::read_file(out + "/index.html");
+  ASSERT_TRUE(index.ok());
+  EXPECT_NE(index->find("client/report.html"), std::string::npos);
+  EXPECT_NE(index->find("server/report.html"), std::string::npos);
+
+  // The client resolved the server's name (Docker's DNS over UDP) and
+  // connected to it over TCP, sending and reading; it never served.
+  auto client = syscall_names(out + "/client/trace.json");
+  for (const char* needed : {"execve", "socket", "connect", "poll", "write", "read", "exit_group"})
+    EXPECT_TRUE(client.count(needed)) << "client: " << needed;
+  for (const char* never : {"bind", "listen", "accept", "accept4"})
+    EXPECT_FALSE(client.count(never)) << "client: " << never;
+  // The server listened and accepted the client's connections, reading
+  // each request; it never connected anywhere.
+  auto server = syscall_names(out + "/server/trace.json");
+  for (const char* needed : {"execve", "socket", "bind", "listen", "accept", "read", "write"})
+    EXPECT_TRUE(server.count(needed)) << "server: " << needed;
+  EXPECT_FALSE(server.count("connect")) << "server";
+  auto trace = read_json(out + "/server/trace.json");
+  EXPECT_EQ(trace["target"]["name"], "server");
+  EXPECT_EQ(trace["target"]["engine"], "docker");
+  auto profile = read_json(out + "/server/profile.json");
+  EXPECT_EQ(profile["defaultAction"], "SCMP_ACT_ERRNO");
+  EXPECT_EQ(profile["sandmine"]["minedFrom"]["name"], "server");
+
+  // The same workflow under the two profiles, enforced by Docker, without sandmine.
+  compose_files("docker-compose.enforce.yml");
+  ::setenv("SERVER_PROFILE", (out + "/server/profile.json").c_str(), 1);
+  ::setenv("CLIENT_PROFILE", (out + "/client/profile.json").c_str(), 1);
+  Outcome enforced = run({kRecordDir + "/ci.sh"});
+  ::unsetenv("SERVER_PROFILE");
+  ::unsetenv("CLIENT_PROFILE");
+  EXPECT_EQ(enforced.exit_code, 0) << enforced.out << enforced.err;
+  EXPECT_NE(enforced.out.find("hello from busybox httpd"), std::string::npos) << enforced.out;
+}
+
+TEST_F(Record, AContainerWithoutTheRecordingProfileIsRefusedByName) {
+  const std::string name = project_ + "-no-profile";
+  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "no-profile", name, image_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string line = last_line(r.err);
+  EXPECT_EQ(line.rfind("sandmine: container " + name + " (", 0), 0u) << r.err;
+  EXPECT_NE(line.find("without the recording profile"), std::string::npos) << line;
+  EXPECT_FALSE(fs::exists(dir_.file("out/" + name))) << "no profile for it";
+  EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "name=" + name}).out, "");
+}
+
+TEST_F(Record, AContainerOutsideTheWatchedParentIsRefusedByName) {
+  const std::string name = project_ + "-outside";
+  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "outside", name, image_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string line = last_line(r.err);
+  EXPECT_EQ(line.rfind("sandmine: container " + name + " (", 0), 0u) << r.err;
+  EXPECT_NE(line.find("outside the watched cgroup parent"), std::string::npos) << line;
+  EXPECT_FALSE(fs::exists(dir_.file("out/" + name))) << "no profile for it";
+  EXPECT_EQ(run({kDocker, "ps", "-aq", "--filter", "name=" + name}).out, "");
+}
+
+TEST_F(Record, TheDockerRunShimGivesAPlainScriptsContainersTheParentAndTheProfile) {
+  // refused.sh's no-profile case gives only the parent: the shim adds the profile.
+  const std::string name = project_ + "-shim";
+  Outcome r = sandmine(
+      {"record", "--docker-run", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "no-profile", name, image_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto names = syscall_names(dir_.file("out/" + name + "/trace.json"));
+  for (const char* needed : {"execve", "nanosleep", "exit_group"}) EXPECT_TRUE(names.count(needed)) << needed;
+}
+
+TEST_F(Record, AFailingCommandIsExitTwoWithTheProfilesRecordedSoFar) {
+  const std::string name = project_ + "-failing";
+  // `sleep` with a bad argument: the container runs (and is recorded), docker run exits 1.
+  write_text(dir_.file("fail.sh"), "#!/bin/sh\ndocker run --name " + name +
+                                       " --cgroup-parent \"$SANDMINE_CGROUP_PARENT\" --security-opt "
+                                       "\"seccomp=$SANDMINE_SECCOMP\" " +
+                                       image_ + " /bin/busybox sh -c '/bin/busybox sleep 1; exit 3'\ncode=$?\n"
+                                       "docker rm -f " + name + " >/dev/null\nexit $code\n");
+  fs::permissions(dir_.file("fail.sh"), fs::perms::owner_all);
+  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", dir_.file("fail.sh")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string line = last_line(r.err);
+  EXPECT_NE(line.find("failed with exit code 3"), std::string::npos) << line;
+  EXPECT_NE(line.find("profiles of the 1 containers recorded well are in"), std::string::npos) << line;
+  EXPECT_TRUE(fs::exists(dir_.file("out/" + name + "/profile.json")));
+}
+
+}  // namespace sandmine::test
