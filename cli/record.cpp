@@ -54,7 +54,7 @@ report::IndexRow write_container(const std::string& root, const explore::Recorde
   spec.name = c.dir;
   spec.command = c.trace.target.command;
   explore::MineResult mined{.trace = c.trace, .mining_seconds = c.trace.target.duration_ms / 1000};
-  for (const auto& st : c.trace.steps) mined.steps.push_back({.ok = true, .name = st.name, .phase = st.phase});
+  for (const auto& st : c.trace.steps) mined.steps.push_back({.name = st.name, .phase = st.phase, .ok = true});
   must(summary_out.commit(report::summary_markdown(spec, mined, &profile, nullptr)));
   report::ReportInput input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json")),
                             .profile = must(profile::read_profile(dir + "/profile.json"))};

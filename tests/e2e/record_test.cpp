@@ -15,6 +15,7 @@
 
 #include "support/engines.h"
 #include "support/trace_run.h"
+#include "sys/files.h"
 
 namespace sandmine::test {
 
@@ -72,7 +73,9 @@ class Record : public ::testing::Test {
       run({kDocker, "rmi", "-f", image_});
     }
     for (const char* var : {"RECORD_TEST_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"}) ::unsetenv(var);
-    if (is_root()) EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    if (is_root()) {
+      EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    }
   }
   void compose_files(const std::string& override_file) {
     std::string files = kRecordDir + "/docker-compose.yml:" + kRecordDir + "/" + override_file;
