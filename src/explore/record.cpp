@@ -37,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kGrace = std::chrono::seconds(30);
 
 // The client with its global arguments, as sandmine's engines run it.
-struct Client {
+struct EngineClient {
   engine::ClientFlavor flavor;
   Result<sys::CommandResult> run(const std::vector<std::string>& args) const {
     std::vector<std::string> argv{flavor.client};
@@ -56,7 +56,7 @@ struct Client {
   }
 };
 
-std::string str(const nlohmann::json& doc, const nlohmann::json::json_pointer& at) {
+std::string json_text(const nlohmann::json& doc, const nlohmann::json::json_pointer& at) {
   return doc.contains(at) && doc[at].is_string() ? doc[at].get<std::string>() : "";
 }
 
@@ -105,7 +105,7 @@ class EnvOverride {
 };
 
 // A container seen below the watched parent.
-struct Seen {
+struct SeenContainer {
   trace::Child child;
   std::string id;
   nlohmann::json inspect;  // null when it could not be inspected
@@ -118,9 +118,9 @@ std::string unix_time(std::chrono::system_clock::time_point t) {
   return fmt::format("{}.{:09d}", ns / 1000000000, ns % 1000000000);
 }
 
-class Recording {
+class WorkflowRecording {
  public:
-  Recording(const RecordOptions& options, Client client) : options_(options), client_(std::move(client)) {}
+  WorkflowRecording(const RecordOptions& options, EngineClient client) : options_(options), client_(std::move(client)) {}
 
   Result<RecordResult> go() {
     auto recorder = trace::EbpfRecorder::open();
@@ -132,7 +132,7 @@ class Recording {
     // Removed whatever happens below: the target (its cgroup, with anything
     // left in it, and its children's slots), then the recorder.
     struct Cleanup {
-      Recording& r;
+      WorkflowRecording& r;
       ~Cleanup() {
         if (r.target_) (void)r.recorder_->remove_target(r.target_);
         r.target_ = nullptr;
@@ -238,7 +238,7 @@ class Recording {
 
     std::set<std::string> dirs;
     for (const auto& s : seen_) {
-      const std::string name = s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(str(s.inspect, "/Name"_json_pointer));
+      const std::string name = s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer));
       if (!s.problem.empty()) {
         result.refused.push_back({name, fmt::format("container {} ({}) {}", name, s.id.substr(0, 12), s.problem)});
         continue;
@@ -270,18 +270,18 @@ class Recording {
       known_.insert(kid.cgroup_id);
       // Podman's cgroupfs manager puts conmon in <parent>/conmon: not a container.
       if (kid.name == "conmon") continue;
-      Seen s{.child = kid, .id = id_of_cgroup(kid.name)};
+      SeenContainer s{.child = kid, .id = id_of_cgroup(kid.name)};
       auto doc = client_.inspect(s.id);
       if (!doc) {
         s.problem = "was gone before sandmine could inspect it, so whether it ran under the recording profile "
                     "is unknown (" + doc.error().message + ")";
       } else {
         s.inspect = std::move(*doc);
-        s.id = str(s.inspect, "/Id"_json_pointer).empty() ? s.id : str(s.inspect, "/Id"_json_pointer);
+        s.id = json_text(s.inspect, "/Id"_json_pointer).empty() ? s.id : json_text(s.inspect, "/Id"_json_pointer);
         s.problem = configuration_problem(s.inspect, parent_, run_id_);
       }
       say(fmt::format("container {} started below the watched parent{}",
-                      s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(str(s.inspect, "/Name"_json_pointer)),
+                      s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer)),
                       s.problem.empty() ? ", under the recording profile" : ": " + s.problem));
       seen_.push_back(std::move(s));
     }
@@ -308,13 +308,13 @@ class Recording {
       at = nl + 1;
       if (!ev.is_object()) continue;
       // Docker: id, Actor.Attributes; Podman: ID, Name, Attributes.
-      std::string id = str(ev, "/id"_json_pointer);
-      if (id.empty()) id = str(ev, "/ID"_json_pointer);
+      std::string id = json_text(ev, "/id"_json_pointer);
+      if (id.empty()) id = json_text(ev, "/ID"_json_pointer);
       const nlohmann::json attrs = ev.contains("/Actor/Attributes"_json_pointer)
                                        ? ev["/Actor/Attributes"_json_pointer]
                                        : ev.value("Attributes", nlohmann::json::object());
       std::string name = attrs.is_object() ? attrs.value("name", "") : "";
-      if (name.empty()) name = str(ev, "/Name"_json_pointer);
+      if (name.empty()) name = json_text(ev, "/Name"_json_pointer);
       const bool own = attrs.is_object() && attrs.value("sandmine", "") == "1";  // engine::ClientEngine's label
       if (id.empty() || own || !ids.insert(id).second) continue;
       out.emplace_back(id, name.empty() ? id.substr(0, 12) : name);
@@ -322,10 +322,10 @@ class Recording {
     return out;
   }
 
-  Result<RecordedContainer> recorded(const Seen& s, const std::string& name, std::uint64_t end_ns) {
+  Result<RecordedContainer> recorded(const SeenContainer& s, const std::string& name, std::uint64_t end_ns) {
     RecordedContainer c{.id = s.id, .name = name};
     const auto& doc = s.inspect;
-    c.service = str(doc, "/Config/Labels/com.docker.compose.service"_json_pointer);
+    c.service = json_text(doc, "/Config/Labels/com.docker.compose.service"_json_pointer);
     auto counts = recorder_->snapshot(s.child);
     if (!counts) return counts.error();
     auto execs = recorder_->execs(s.child);
@@ -335,7 +335,7 @@ class Recording {
                       (*now)["/State/Running"_json_pointer] == true;
 
     std::vector<std::string> command;
-    if (auto path = str(doc, "/Path"_json_pointer); !path.empty()) command.push_back(path);
+    if (auto path = json_text(doc, "/Path"_json_pointer); !path.empty()) command.push_back(path);
     if (doc.contains("Args") && doc["Args"].is_array())
       for (const auto& a : doc["Args"])
         if (a.is_string()) command.push_back(a.get<std::string>());
@@ -347,7 +347,7 @@ class Recording {
           auto eq = kv.find('=');
           env[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
         }
-    const std::string image = str(doc, "/Image"_json_pointer);
+    const std::string image = json_text(doc, "/Image"_json_pointer);
     const double duration_ms = static_cast<double>(end_ns - std::min(end_ns, s.child.first_ns)) / 1e6;
 
     // One step spanning its life, from its first syscall.
@@ -380,13 +380,13 @@ class Recording {
   }
 
   const RecordOptions& options_;
-  Client client_;
+  EngineClient client_;
   std::unique_ptr<trace::EbpfRecorder> recorder_;
   trace::Target* target_ = nullptr;
   std::string parent_;
   std::string run_id_;
   std::set<std::uint64_t> known_;
-  std::vector<Seen> seen_;
+  std::vector<SeenContainer> seen_;
 };
 
 }  // namespace
@@ -424,7 +424,7 @@ exec {client} "$@"
 
 std::string configuration_problem(const nlohmann::json& inspect, const std::string& parent,
                                   const std::string& run) {
-  const std::string given = str(inspect, "/HostConfig/CgroupParent"_json_pointer);
+  const std::string given = json_text(inspect, "/HostConfig/CgroupParent"_json_pointer);
   if (trim_slashes(given) != trim_slashes(parent))
     return "ran outside the watched cgroup parent " + parent + " (its cgroup parent: " +
            (given.empty() ? "the engine's default" : given) + ")";
@@ -465,10 +465,10 @@ Result<RecordResult> record_workflow(const RecordOptions& options) {
   if (options.command.empty()) return Error{"no command to run", EINVAL};
   if (options.engine != "docker" && options.engine != "podman")
     return Error{"sandmine record drives docker or podman, not " + options.engine, EINVAL};
-  Client client{options.engine == "docker" ? engine::docker_flavor() : engine::podman_flavor()};
+  EngineClient client{options.engine == "docker" ? engine::docker_flavor() : engine::podman_flavor()};
   // The client must be there (and Docker's daemon answer).
   if (auto engine = engine::ClientEngine::create(client.flavor); !engine) return engine.error();
-  return Recording(options, std::move(client)).go();
+  return WorkflowRecording(options, std::move(client)).go();
 }
 
 }  // namespace sandmine::explore

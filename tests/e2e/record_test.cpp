@@ -4,6 +4,7 @@
 // named by the service, with what each must have done; the profiles run the
 // same workflow under enforcement; containers outside the watched parent or
 // without the recording profile are refused by name, and nothing is left.
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -183,6 +184,32 @@ TEST_F(Record, AFailingCommandIsExitTwoWithTheProfilesRecordedSoFar) {
   EXPECT_NE(line.find("failed with exit code 3"), std::string::npos) << line;
   EXPECT_NE(line.find("profiles of the 1 containers recorded well are in"), std::string::npos) << line;
   EXPECT_TRUE(fs::exists(dir_.file("out/" + name + "/profile.json")));
+}
+
+}  // namespace sandmine::test
+
+namespace sandmine::test {
+
+TEST_F(Record, CtrlCIsForwardedToTheCommandsProcessGroupWhichIsWaitedFor) {
+  // The command traps SIGINT in its own process group: only a forwarded signal reaches it.
+  Background b({SANDMINE_BIN, "record", "-o", dir_.file("out"), "--", "/bin/sh", "-c",
+                "trap 'echo trapped-int; exit 5' INT; echo ready; while :; do /bin/sleep 0.1; done"});
+  ASSERT_TRUE(b.wait_for_output("ready"));
+  ::kill(b.pid(), SIGINT);
+  Outcome r = b.wait();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.out.find("trapped-int"), std::string::npos) << r.out;
+  EXPECT_EQ(last_line(r.err),
+            "sandmine: interrupted by signal 2: it was forwarded to /bin/sh and it ended with 5; no profile written")
+      << r.err;
+  EXPECT_TRUE(fs::exists(dir_.file("out/index.html")));
+}
+
+TEST_F(Record, TheTimeoutEndsTheCommand) {
+  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--timeout", "1", "--", "/bin/sleep", "60"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(last_line(r.err), "sandmine: /bin/sleep did not end within --timeout 1 s and was stopped; no profile written")
+      << r.err;
 }
 
 }  // namespace sandmine::test
