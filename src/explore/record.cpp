@@ -288,7 +288,7 @@ class WorkflowRecording {
   }
 
   // id -> name of each container the engine started between from and to,
-  // but sandmine's own (label sandmine=1), which other sandmine runs start.
+  // but sandmine's own (label sandmine), which other sandmine runs start.
   std::vector<std::pair<std::string, std::string>> started_between(std::chrono::system_clock::time_point from,
                                                                    std::chrono::system_clock::time_point to) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -315,7 +315,9 @@ class WorkflowRecording {
                                        : ev.value("Attributes", nlohmann::json::object());
       std::string name = attrs.is_object() ? attrs.value("name", "") : "";
       if (name.empty()) name = json_text(ev, "/Name"_json_pointer);
-      const bool own = attrs.is_object() && attrs.value("sandmine", "") == "1";  // engine::ClientEngine's label
+      // sandmine's own containers (engine::ClientEngine's label sandmine=1, and
+      // the test suite's images, sandmine=test) are other runs', not the command's.
+      const bool own = attrs.is_object() && attrs.contains("sandmine");
       if (id.empty() || own || !ids.insert(id).second) continue;
       out.emplace_back(id, name.empty() ? id.substr(0, 12) : name);
     }

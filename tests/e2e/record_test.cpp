@@ -54,8 +54,12 @@ class Record : public ::testing::Test {
     auto rootfs = busybox_rootfs(dir_.file("image"));
     fs::create_directories(rootfs + "/www");
     write_text(rootfs + "/www/index.html", "hello from busybox httpd\n");
-    image_ = docker_import(rootfs, "sandmine-record-test");
-    ASSERT_FALSE(image_.empty());
+    // Imported without docker_import's label sandmine=test: record leaves containers labelled
+    // sandmine out (other test runs start them meanwhile), and these must count.
+    ASSERT_EQ(run({"/bin/tar", "-C", rootfs, "-cf", rootfs + ".tar", "."}).exit_code, 0);
+    Outcome imported = run({kDocker, "import", rootfs + ".tar", "sandmine-record-test:" + std::to_string(getpid())});
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    image_ = "sandmine-record-test:" + std::to_string(getpid());
     project_ = "sandmine-record-test-" + std::to_string(getpid());
     ::setenv("RECORD_TEST_IMAGE", image_.c_str(), 1);
     ::setenv("COMPOSE_PROJECT_NAME", project_.c_str(), 1);
