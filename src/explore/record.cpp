@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -83,6 +84,15 @@ std::string trim_slashes(std::string s) {
   return s;
 }
 
+// Creates path with text in it.
+Status write_new_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) return Error{"cannot write " + path};
+  return {};
+}
+
 // Sets (or unsets) environment variables until destruction.
 class EnvOverride {
  public:
@@ -147,7 +157,7 @@ class WorkflowRecording {
     const std::string seccomp = temp->path() + "/recording-seccomp.json";
     auto recording = profile::Profile::allow_all();
     recording.recording = run_id_;
-    if (auto st = sys::write_file(seccomp, profile::to_docker_json(recording).dump(2) + "\n"); !st)
+    if (auto st = write_new_file(seccomp, profile::to_docker_json(recording).dump(2) + "\n"); !st)
       return st.error();
 
     // The workflow's environment, set in ours only until it is started.
@@ -159,7 +169,7 @@ class WorkflowRecording {
       std::error_code ec;
       fs::create_directories(bin, ec);
       const std::string shim = bin + "/" + fs::path(client_.flavor.client).filename().string();
-      if (auto st = sys::write_file(shim, client_shim(client_.flavor.client)); !st) return st.error();
+      if (auto st = write_new_file(shim, client_shim(client_.flavor.client)); !st) return st.error();
       fs::permissions(shim, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
       if (ec) return Error{"cannot make " + shim + " executable: " + ec.message()};
       const char* path = std::getenv("PATH");

@@ -110,17 +110,18 @@ TEST_F(Record, AComposeWorkflowGetsOneProfilePerServiceThatRunsItUnderEnforcemen
   EXPECT_NE(index->find("client/report.html"), std::string::npos);
   EXPECT_NE(index->find("server/report.html"), std::string::npos);
 
-  // The client resolved the server's name (Docker's DNS over UDP) and
-  // connected to it over TCP, sending and reading; it never served.
+  // The client resolved the server's name (Docker's DNS over UDP: sendmmsg,
+  // recvfrom) and connected to it over TCP, sending and reading; it never served.
   auto client = syscall_names(out + "/client/trace.json");
-  for (const char* needed : {"execve", "socket", "connect", "poll", "write", "read", "exit_group"})
+  for (const char* needed :
+       {"execve", "socket", "connect", "sendmmsg", "recvfrom", "poll", "write", "read", "exit_group"})
     EXPECT_TRUE(client.count(needed)) << "client: " << needed;
   for (const char* never : {"bind", "listen", "accept", "accept4"})
     EXPECT_FALSE(client.count(never)) << "client: " << never;
   // The server listened and accepted the client's connections, reading
-  // each request; it never connected anywhere.
+  // each request and sending the page (sendfile); it never connected anywhere.
   auto server = syscall_names(out + "/server/trace.json");
-  for (const char* needed : {"execve", "socket", "bind", "listen", "accept", "read", "write"})
+  for (const char* needed : {"execve", "socket", "bind", "listen", "accept", "read", "sendfile", "shutdown"})
     EXPECT_TRUE(server.count(needed)) << "server: " << needed;
   EXPECT_FALSE(server.count("connect")) << "server";
   auto trace = read_json(out + "/server/trace.json");
