@@ -76,7 +76,9 @@ class Record : public ::testing::Test {
       EXPECT_EQ(networks, "");
       std::istringstream nets(networks);
       for (std::string id; nets >> id;) run({kDocker, "network", "rm", id});
-      run({kDocker, "rmi", "-f", image_});
+      // A container just removed may still hold the image for a moment.
+      EXPECT_TRUE(wait_until([&] { return run({kDocker, "rmi", "-f", image_}).exit_code == 0; }, 10000))
+          << "image " << image_ << " could not be removed";
     }
     for (const char* var : {"RECORD_TEST_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"}) ::unsetenv(var);
     if (is_root()) {
