@@ -227,3 +227,36 @@ TEST_F(Record, TheTimeoutEndsTheCommand) {
 }
 
 }  // namespace sandmine::test
+
+namespace sandmine::test {
+
+// Podman, through --docker-run's shim of the podman client: a script that
+// gives the client its global options (runc, the cgroupfs manager) and the
+// rlimits this host allows, as sandmine's own podman engine does.
+TEST_F(Record, PodmanContainersAreRecordedThroughTheShim) {
+  if (!fs::exists(kPodman)) SKIP_OR_FAIL_IN_CI("podman is not installed");
+  auto rootfs = busybox_rootfs(dir_.file("podman-image"));
+  ASSERT_EQ(run({"/bin/tar", "-C", rootfs, "-cf", rootfs + ".tar", "."}).exit_code, 0);
+  const std::string image = "localhost/sandmine-record-test:" + std::to_string(getpid());
+  Outcome imported = run({kPodman, "import", rootfs + ".tar", image});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::string name = project_ + "-podman";
+  const std::string client = std::string("podman --runtime runc --cgroup-manager cgroupfs");
+  write_text(dir_.file("podman.sh"), "#!/bin/sh\n" + client + " run --name " + name +
+                                         " --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 " + image +
+                                         " /bin/busybox sleep 1\ncode=$?\n" + client + " rm -f " + name +
+                                         " >/dev/null\nexit $code\n");
+  fs::permissions(dir_.file("podman.sh"), fs::perms::owner_all);
+  Outcome r = sandmine({"record", "--engine", "podman", "--docker-run", "-o", dir_.file("out"), "--",
+                        dir_.file("podman.sh")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code == 0) {
+    auto names = syscall_names(dir_.file("out/" + name + "/trace.json"));
+    for (const char* needed : {"execve", "clock_nanosleep", "exit_group"}) EXPECT_TRUE(names.count(needed)) << needed;
+    EXPECT_EQ(read_json(dir_.file("out/" + name + "/trace.json"))["target"]["engine"], "podman");
+  }
+  EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "name=" + name}).out, "");
+  EXPECT_EQ(run({kPodman, "rmi", "-f", image}).exit_code, 0);
+}
+
+}  // namespace sandmine::test
