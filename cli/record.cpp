@@ -54,21 +54,25 @@ report::IndexRow write_container(const std::string& root, const explore::Recorde
   spec.name = c.dir;
   spec.command = c.trace.target.command;
   explore::MineResult mined{.trace = c.trace, .mining_seconds = c.trace.target.duration_ms / 1000};
-  for (const auto& st : c.trace.steps) mined.steps.push_back({.name = st.name, .phase = st.phase, .ok = true});
+  for (const auto& st : c.trace.steps)
+    mined.steps.push_back({.name = st.name, .phase = st.phase, .ok = true});
   must(summary_out.commit(report::summary_markdown(spec, mined, &profile, nullptr)));
   report::ReportInput input{.trace = must(trace::trace_from_json(trace_doc, dir + "/trace.json")),
                             .profile = must(profile::read_profile(dir + "/profile.json"))};
   must(report_out.commit(report::report_html(input)));
-  say(fmt::format("{}: {} syscalls allowed; wrote {}/profile.json, trace.json, summary.md, report.html{}", c.dir,
-                  profile::allowed_names(profile).size(), dir,
-                  c.still_running ? " (it still ran when the command ended: recorded until then, then stopped "
-                                    "with the watched parent)"
-                                  : ""));
-  return report::IndexRow{.name = c.dir, .dir = c.dir, .exit_code = 0, .status = "ok", .run = std::move(input)};
+  say(fmt::format("{}: {} syscalls allowed; wrote {}/profile.json, trace.json, summary.md, report.html{}",
+                  c.dir, profile::allowed_names(profile).size(), dir,
+                  c.still_running
+                      ? " (it still ran when the command ended: recorded until then, then stopped "
+                        "with the watched parent)"
+                      : ""));
+  return report::IndexRow{
+      .name = c.dir, .dir = c.dir, .exit_code = 0, .status = "ok", .run = std::move(input)};
 }
 
 int run(const RecordCliOptions& o) {
-  if (o.command.empty()) throw UserError("give the command to record after --, e.g. sandmine record -o out -- docker-compose up");
+  if (o.command.empty())
+    throw UserError("give the command to record after --, e.g. sandmine record -o out -- docker-compose up");
   if (o.output.empty()) throw UserError("give an output directory: -o DIR");
   const auto args = *profile::args_mode_from_string(o.args);
   std::error_code ec;
@@ -89,14 +93,15 @@ int run(const RecordCliOptions& o) {
   for (const auto& r : result.refused)
     rows.push_back({.name = r.name, .dir = "", .exit_code = kExitBadInput, .status = r.line});
   must(index_out.commit(report::index_html(rows)));
-  say(fmt::format("{} ended with exit code {} after {:.1f} s: {} containers recorded, {} refused; wrote {}/index.html",
-                  o.command[0], result.exit.shell_code(), result.seconds, result.containers.size(),
-                  result.refused.size(), o.output));
+  say(fmt::format(
+      "{} ended with exit code {} after {:.1f} s: {} containers recorded, {} refused; wrote {}/index.html",
+      o.command[0], result.exit.shell_code(), result.seconds, result.containers.size(), result.refused.size(),
+      o.output));
 
-  const std::string written =
-      result.containers.empty() ? "no profile written"
-                                : fmt::format("the profiles of the {} containers recorded well are in {}",
-                                              result.containers.size(), o.output);
+  const std::string written = result.containers.empty()
+                                  ? "no profile written"
+                                  : fmt::format("the profiles of the {} containers recorded well are in {}",
+                                                result.containers.size(), o.output);
   if (!result.refused.empty()) {
     std::string line;
     for (const auto& r : result.refused) line += (line.empty() ? "" : "; ") + r.line;
@@ -130,7 +135,8 @@ void add_record(CLI::App& app, int& exit_code) {
   cmd->add_option("--engine", o->engine, "The engine the command's containers run on")
       ->check(CLI::IsMember({"docker", "podman"}))
       ->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "Output directory: DIR/<service or name>/ per container, DIR/index.html")
+  cmd->add_option("-o,--output", o->output,
+                  "Output directory: DIR/<service or name>/ per container, DIR/index.html")
       ->required();
   cmd->add_option("--timeout", o->timeout,
                   "Seconds the command may run; then its process group gets SIGTERM (SIGKILL 30 s later),\n"
@@ -146,7 +152,8 @@ void add_record(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("command", o->command, "The command to run, after --")->expected(-1);
   cmd->footer(
-      "Makes a cgroup the recorder watches (each container made below it is counted apart) and the recording\n"
+      "Makes a cgroup the recorder watches (each container made below it is counted apart) and the "
+      "recording\n"
       "profile (allow-all, as mine uses), then runs the command with SANDMINE_CGROUP_PARENT and\n"
       "SANDMINE_SECCOMP set; its containers must get them: Compose's `cgroup_parent:\n"
       "${SANDMINE_CGROUP_PARENT}` and `security_opt: [\"seccomp=${SANDMINE_SECCOMP}\"]` (an override file\n"
@@ -160,7 +167,8 @@ void add_record(CLI::App& app, int& exit_code) {
       "with the profiles recorded until then written. Everything sandmine made is removed at the end; the\n"
       "containers are the command's own (one still running is stopped with the watched parent).\n\n"
       "EXAMPLES:\n"
-      "  sudo sandmine record -o out -- docker-compose -f docker-compose.yml -f docker-compose.record.yml \\\n"
+      "  sudo sandmine record -o out -- docker-compose -f docker-compose.yml -f docker-compose.record.yml "
+      "\\\n"
       "      up --abort-on-container-exit\n"
       "  sudo sandmine record --docker-run -o out -- ./ci/integration-tests.sh\n"
       "  sudo sandmine record --engine podman --docker-run --timeout 300 -o out -- make e2e\n"

@@ -73,7 +73,8 @@ std::string id_of_cgroup(std::string name) {
 // A folder name from a container's or service's name.
 std::string folder_name(const std::string& name) {
   std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : name)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (out.empty() || out == "." || out == "..") out = "container";
   return out;
 }
@@ -130,7 +131,8 @@ std::string unix_time(std::chrono::system_clock::time_point t) {
 
 class WorkflowRecording {
  public:
-  WorkflowRecording(const RecordOptions& options, EngineClient client) : options_(options), client_(std::move(client)) {}
+  WorkflowRecording(const RecordOptions& options, EngineClient client)
+      : options_(options), client_(std::move(client)) {}
 
   Result<RecordResult> go() {
     auto recorder = trace::EbpfRecorder::open();
@@ -190,8 +192,8 @@ class WorkflowRecording {
       (void)sys::reap_child(pid, 5000);
       return Error{"cannot run " + options_.command[0] + ": " + st.error().message, st.error().errnum};
     }
-    say(fmt::format("running {} (process group {}); containers get {}={} and {}={}",
-                    options_.command[0], pid, kCgroupParentVar, parent_, kSeccompVar, seccomp));
+    say(fmt::format("running {} (process group {}); containers get {}={} and {}={}", options_.command[0], pid,
+                    kCgroupParentVar, parent_, kSeccompVar, seccomp));
 
     // Until the workflow ends: new containers below the parent are looked
     // at once (while they exist), Ctrl-C is forwarded, the timeout applies.
@@ -216,15 +218,15 @@ class WorkflowRecording {
       }
       if (options_.timeout.count() > 0 && now - start > options_.timeout && !result.timed_out) {
         result.timed_out = true;
-        say(fmt::format("{} still runs after --timeout {} s: SIGTERM to its process group", options_.command[0],
-                        options_.timeout.count() / 1000));
+        say(fmt::format("{} still runs after --timeout {} s: SIGTERM to its process group",
+                        options_.command[0], options_.timeout.count() / 1000));
         (void)sys::send_signal(-pid, SIGTERM);
         if (!kill_at) kill_at = now + kGrace;
       }
       if (kill_at && now > *kill_at && !killed) {
         killed = true;
-        say(fmt::format("{} did not end {} s after the signal: SIGKILL to its process group", options_.command[0],
-                        kGrace.count()));
+        say(fmt::format("{} did not end {} s after the signal: SIGKILL to its process group",
+                        options_.command[0], kGrace.count()));
         (void)sys::send_signal(-pid, SIGKILL);
       }
       discover();
@@ -241,16 +243,20 @@ class WorkflowRecording {
     for (const auto& s : seen_) below.insert(s.id);
     for (const auto& [id, name] : started_between(wall_start, wall_end))
       if (!below.count(id))
-        result.refused.push_back({name, fmt::format(
-            "container {} ({}) ran outside the watched cgroup parent {} (give it {}: --cgroup-parent or "
-            "Compose's cgroup_parent)",
-            name, id.substr(0, 12), parent_, kCgroupParentVar)});
+        result.refused.push_back(
+            {name,
+             fmt::format(
+                 "container {} ({}) ran outside the watched cgroup parent {} (give it {}: --cgroup-parent or "
+                 "Compose's cgroup_parent)",
+                 name, id.substr(0, 12), parent_, kCgroupParentVar)});
 
     std::set<std::string> dirs;
     for (const auto& s : seen_) {
-      const std::string name = s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer));
+      const std::string name =
+          s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer));
       if (!s.problem.empty()) {
-        result.refused.push_back({name, fmt::format("container {} ({}) {}", name, s.id.substr(0, 12), s.problem)});
+        result.refused.push_back(
+            {name, fmt::format("container {} ({}) {}", name, s.id.substr(0, 12), s.problem)});
         continue;
       }
       auto rec = recorded(s, name, end_ns);
@@ -283,16 +289,20 @@ class WorkflowRecording {
       SeenContainer s{.child = kid, .id = id_of_cgroup(kid.name)};
       auto doc = client_.inspect(s.id);
       if (!doc) {
-        s.problem = "was gone before sandmine could inspect it, so whether it ran under the recording profile "
-                    "is unknown (" + doc.error().message + ")";
+        s.problem =
+            "was gone before sandmine could inspect it, so whether it ran under the recording profile "
+            "is unknown (" +
+            doc.error().message + ")";
       } else {
         s.inspect = std::move(*doc);
-        s.id = json_text(s.inspect, "/Id"_json_pointer).empty() ? s.id : json_text(s.inspect, "/Id"_json_pointer);
+        s.id = json_text(s.inspect, "/Id"_json_pointer).empty() ? s.id
+                                                                : json_text(s.inspect, "/Id"_json_pointer);
         s.problem = configuration_problem(s.inspect, parent_, run_id_);
       }
-      say(fmt::format("container {} started below the watched parent{}",
-                      s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer)),
-                      s.problem.empty() ? ", under the recording profile" : ": " + s.problem));
+      say(fmt::format(
+          "container {} started below the watched parent{}",
+          s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer)),
+          s.problem.empty() ? ", under the recording profile" : ": " + s.problem));
       seen_.push_back(std::move(s));
     }
   }
@@ -306,7 +316,8 @@ class WorkflowRecording {
                           "type=container", "--filter", "event=start", "--format", "{{json .}}"});
     if (!r || r->exit_code != 0) {
       say("warning: cannot list the containers started meanwhile (" +
-          (r ? r->last_line() : r.error().message) + "): containers that ran outside the parent are not named");
+          (r ? r->last_line() : r.error().message) +
+          "): containers that ran outside the parent are not named");
       return out;
     }
     std::set<std::string> ids;
@@ -343,8 +354,8 @@ class WorkflowRecording {
     auto execs = recorder_->execs(s.child);
     if (!execs) return execs.error();
     auto now = client_.inspect(s.id);
-    c.still_running = now && now->contains("/State/Running"_json_pointer) &&
-                      (*now)["/State/Running"_json_pointer] == true;
+    c.still_running =
+        now && now->contains("/State/Running"_json_pointer) && (*now)["/State/Running"_json_pointer] == true;
 
     std::vector<std::string> command;
     if (auto path = json_text(doc, "/Path"_json_pointer); !path.empty()) command.push_back(path);
@@ -380,14 +391,18 @@ class WorkflowRecording {
     t.steps = ledger.steps();
     t.coverage = estimate_coverage(t.steps);
     for (const auto& e : *execs)
-      t.binaries.push_back(trace::BinaryRecord{
-          e.path, e.count, static_cast<double>(e.first_ns - std::min(e.first_ns, s.child.first_ns)) / 1e6, {}});
-    c.mined_from = {.name = name,
-                    .engine = client_.flavor.name,
-                    .image = image,
-                    .command = command,
-                    .env = env_digests(env),
-                    .config_files_note = "sandmine record does not note the configuration files a container reads"};
+      t.binaries.push_back(
+          trace::BinaryRecord{e.path,
+                              e.count,
+                              static_cast<double>(e.first_ns - std::min(e.first_ns, s.child.first_ns)) / 1e6,
+                              {}});
+    c.mined_from = {
+        .name = name,
+        .engine = client_.flavor.name,
+        .image = image,
+        .command = command,
+        .env = env_digests(env),
+        .config_files_note = "sandmine record does not note the configuration files a container reads"};
     return c;
   }
 
@@ -431,15 +446,16 @@ for a do
 done
 exec {client} "$@"
 )",
-      fmt::arg("cgroup_var", kCgroupParentVar), fmt::arg("seccomp_var", kSeccompVar), fmt::arg("client", client));
+      fmt::arg("cgroup_var", kCgroupParentVar), fmt::arg("seccomp_var", kSeccompVar),
+      fmt::arg("client", client));
 }
 
 std::string configuration_problem(const nlohmann::json& inspect, const std::string& parent,
                                   const std::string& run) {
   const std::string given = json_text(inspect, "/HostConfig/CgroupParent"_json_pointer);
   if (trim_slashes(given) != trim_slashes(parent))
-    return "ran outside the watched cgroup parent " + parent + " (its cgroup parent: " +
-           (given.empty() ? "the engine's default" : given) + ")";
+    return "ran outside the watched cgroup parent " + parent +
+           " (its cgroup parent: " + (given.empty() ? "the engine's default" : given) + ")";
   std::optional<std::string> seccomp;
   if (inspect.contains("/HostConfig/SecurityOpt"_json_pointer) &&
       inspect["/HostConfig/SecurityOpt"_json_pointer].is_array())

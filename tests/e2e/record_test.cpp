@@ -50,7 +50,8 @@ class Record : public ::testing::Test {
   void SetUp() override {
     if (!is_root()) SKIP_OR_FAIL_IN_CI("needs root (CI runs as root)");
     if (!docker_running()) SKIP_OR_FAIL_IN_CI("no Docker daemon (start dockerd; scripts/test.sh does)");
-    if (!fs::exists(kCompose)) SKIP_OR_FAIL_IN_CI("docker-compose is not installed (scripts/install-deps.sh)");
+    if (!fs::exists(kCompose))
+      SKIP_OR_FAIL_IN_CI("docker-compose is not installed (scripts/install-deps.sh)");
     // The busybox-httpd example's image: busybox with /www/index.html.
     auto rootfs = busybox_rootfs(dir_.file("image"));
     fs::create_directories(rootfs + "/www");
@@ -58,7 +59,8 @@ class Record : public ::testing::Test {
     // Imported without docker_import's label sandmine=test: record leaves containers labelled
     // sandmine out (other test runs start them meanwhile), and these must count.
     ASSERT_EQ(run({"/bin/tar", "-C", rootfs, "-cf", rootfs + ".tar", "."}).exit_code, 0);
-    Outcome imported = run({kDocker, "import", rootfs + ".tar", "sandmine-record-test:" + std::to_string(getpid())});
+    Outcome imported =
+        run({kDocker, "import", rootfs + ".tar", "sandmine-record-test:" + std::to_string(getpid())});
     ASSERT_EQ(imported.exit_code, 0) << imported.err;
     image_ = "sandmine-record-test:" + std::to_string(getpid());
     project_ = "sandmine-record-test-" + std::to_string(getpid());
@@ -68,7 +70,8 @@ class Record : public ::testing::Test {
   void TearDown() override {
     if (!image_.empty()) {
       // The workflow takes itself down; anything of the project still there is a failure (and removed).
-      std::string ids = run({kDocker, "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project_}).out;
+      std::string ids =
+          run({kDocker, "ps", "-aq", "--filter", "label=com.docker.compose.project=" + project_}).out;
       EXPECT_EQ(ids, "");
       std::istringstream each(ids);
       for (std::string id; each >> id;) run({kDocker, "rm", "-f", id});
@@ -77,7 +80,11 @@ class Record : public ::testing::Test {
       std::istringstream nets(networks);
       for (std::string id; nets >> id;) run({kDocker, "network", "rm", id});
       // A container just removed may still hold the image for a moment.
-      EXPECT_TRUE(wait_until([&] { return run({kDocker, "rmi", "-f", image_}).exit_code == 0; }, 10000))
+      EXPECT_TRUE(wait_until(
+          [&] {
+            return run({kDocker, "rmi", "-f", image_}).exit_code == 0;
+          },
+          10000))
           << "image " << image_ << " could not be removed";
     }
     for (const char* var : {"RECORD_TEST_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"}) ::unsetenv(var);
@@ -153,7 +160,8 @@ TEST_F(Record, AComposeWorkflowGetsOneProfilePerServiceThatRunsItUnderEnforcemen
 
 TEST_F(Record, AContainerWithoutTheRecordingProfileIsRefusedByName) {
   const std::string name = project_ + "-no-profile";
-  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "no-profile", name, image_});
+  Outcome r = sandmine(
+      {"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "no-profile", name, image_});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   const std::string line = last_line(r.err);
   EXPECT_EQ(line.rfind("sandmine: container " + name + " (", 0), 0u) << r.err;
@@ -164,7 +172,8 @@ TEST_F(Record, AContainerWithoutTheRecordingProfileIsRefusedByName) {
 
 TEST_F(Record, AContainerOutsideTheWatchedParentIsRefusedByName) {
   const std::string name = project_ + "-outside";
-  Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "outside", name, image_});
+  Outcome r =
+      sandmine({"record", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "outside", name, image_});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   const std::string line = last_line(r.err);
   EXPECT_EQ(line.rfind("sandmine: container " + name + " (", 0), 0u) << r.err;
@@ -176,11 +185,12 @@ TEST_F(Record, AContainerOutsideTheWatchedParentIsRefusedByName) {
 TEST_F(Record, TheDockerRunShimGivesAPlainScriptsContainersTheParentAndTheProfile) {
   // refused.sh's no-profile case gives only the parent: the shim adds the profile.
   const std::string name = project_ + "-shim";
-  Outcome r = sandmine(
-      {"record", "--docker-run", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh", "no-profile", name, image_});
+  Outcome r = sandmine({"record", "--docker-run", "-o", dir_.file("out"), "--", kRecordDir + "/refused.sh",
+                        "no-profile", name, image_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto names = syscall_names(dir_.file("out/" + name + "/trace.json"));
-  for (const char* needed : {"execve", "clock_nanosleep", "exit_group"}) EXPECT_TRUE(names.count(needed)) << needed;
+  for (const char* needed : {"execve", "clock_nanosleep", "exit_group"})
+    EXPECT_TRUE(names.count(needed)) << needed;
 }
 
 TEST_F(Record, AFailingCommandIsExitTwoWithTheProfilesRecordedSoFar) {
@@ -189,8 +199,10 @@ TEST_F(Record, AFailingCommandIsExitTwoWithTheProfilesRecordedSoFar) {
   write_text(dir_.file("fail.sh"), "#!/bin/sh\ndocker run --name " + name +
                                        " --cgroup-parent \"$SANDMINE_CGROUP_PARENT\" --security-opt "
                                        "\"seccomp=$SANDMINE_SECCOMP\" " +
-                                       image_ + " /bin/busybox sh -c '/bin/busybox sleep 1; exit 3'\ncode=$?\n"
-                                       "docker rm -f " + name + " >/dev/null\nexit $code\n");
+                                       image_ +
+                                       " /bin/busybox sh -c '/bin/busybox sleep 1; exit 3'\ncode=$?\n"
+                                       "docker rm -f " +
+                                       name + " >/dev/null\nexit $code\n");
   fs::permissions(dir_.file("fail.sh"), fs::perms::owner_all);
   Outcome r = sandmine({"record", "-o", dir_.file("out"), "--", dir_.file("fail.sh")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -214,7 +226,8 @@ TEST_F(Record, CtrlCIsForwardedToTheCommandsProcessGroupWhichIsWaitedFor) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.out.find("trapped-int"), std::string::npos) << r.out;
   EXPECT_EQ(last_line(r.err),
-            "sandmine: interrupted by signal 2: it was forwarded to /bin/sh and it ended with 5; no profile written")
+            "sandmine: interrupted by signal 2: it was forwarded to /bin/sh and it ended with 5; no profile "
+            "written")
       << r.err;
   EXPECT_TRUE(fs::exists(dir_.file("out/index.html")));
 }
@@ -222,7 +235,8 @@ TEST_F(Record, CtrlCIsForwardedToTheCommandsProcessGroupWhichIsWaitedFor) {
 TEST_F(Record, TheTimeoutEndsTheCommand) {
   Outcome r = sandmine({"record", "-o", dir_.file("out"), "--timeout", "1", "--", "/bin/sleep", "60"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(last_line(r.err), "sandmine: /bin/sleep did not end within --timeout 1 s and was stopped; no profile written")
+  EXPECT_EQ(last_line(r.err),
+            "sandmine: /bin/sleep did not end within --timeout 1 s and was stopped; no profile written")
       << r.err;
 }
 
@@ -247,12 +261,13 @@ TEST_F(Record, PodmanContainersAreRecordedThroughTheShim) {
                                          " /bin/busybox sleep 1\ncode=$?\n" + client + " rm -f " + name +
                                          " >/dev/null\nexit $code\n");
   fs::permissions(dir_.file("podman.sh"), fs::perms::owner_all);
-  Outcome r = sandmine({"record", "--engine", "podman", "--docker-run", "-o", dir_.file("out"), "--",
-                        dir_.file("podman.sh")});
+  Outcome r = sandmine(
+      {"record", "--engine", "podman", "--docker-run", "-o", dir_.file("out"), "--", dir_.file("podman.sh")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (r.exit_code == 0) {
     auto names = syscall_names(dir_.file("out/" + name + "/trace.json"));
-    for (const char* needed : {"execve", "clock_nanosleep", "exit_group"}) EXPECT_TRUE(names.count(needed)) << needed;
+    for (const char* needed : {"execve", "clock_nanosleep", "exit_group"})
+      EXPECT_TRUE(names.count(needed)) << needed;
     EXPECT_EQ(read_json(dir_.file("out/" + name + "/trace.json"))["target"]["engine"], "podman");
   }
   EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "name=" + name}).out, "");

@@ -37,7 +37,8 @@ std::string through_shim(const TempDir& dir, const std::vector<std::string>& arg
   return r.out;
 }
 
-const std::string kAdded = "--cgroup-parent\n/sandmine-1/record\n--security-opt\nseccomp=/tmp/x y/recording.json\n";
+const std::string kAdded =
+    "--cgroup-parent\n/sandmine-1/record\n--security-opt\nseccomp=/tmp/x y/recording.json\n";
 
 nlohmann::json recording_profile(const std::string& run) {
   auto p = profile::Profile::allow_all();
@@ -58,7 +59,8 @@ TEST(RecordShim, RunAndCreateGetTheParentAndTheProfileRightAfterTheSubcommand) {
   EXPECT_EQ(through_shim(dir, {"create", "img"}), "create\n" + kAdded + "img\n");
   EXPECT_EQ(through_shim(dir, {"container", "run", "img"}), "container\nrun\n" + kAdded + "img\n");
   // Global options before the subcommand, with their values.
-  EXPECT_EQ(through_shim(dir, {"--context", "run", "run", "img"}), "--context\nrun\nrun\n" + kAdded + "img\n");
+  EXPECT_EQ(through_shim(dir, {"--context", "run", "run", "img"}),
+            "--context\nrun\nrun\n" + kAdded + "img\n");
   EXPECT_EQ(through_shim(dir, {"-H", "unix:///run/docker.sock", "--debug", "run", "img"}),
             "-H\nunix:///run/docker.sock\n--debug\nrun\n" + kAdded + "img\n");
 }
@@ -89,17 +91,21 @@ TEST(RecordConfiguration, TheRunsRecordingProfileInTheWatchedParentIsRight) {
 TEST(RecordConfiguration, EachWrongConfigurationSaysWhatIsWrong) {
   const std::string parent = "/sandmine-1/record";
   const std::string right = "seccomp=" + recording_profile("run-1").dump();
-  auto problem = [&](const nlohmann::json& doc) { return explore::configuration_problem(doc, parent, "run-1"); };
-  EXPECT_EQ(problem(inspect_doc("", {right})),
-            "ran outside the watched cgroup parent /sandmine-1/record (its cgroup parent: the engine's default)");
+  auto problem = [&](const nlohmann::json& doc) {
+    return explore::configuration_problem(doc, parent, "run-1");
+  };
+  EXPECT_EQ(
+      problem(inspect_doc("", {right})),
+      "ran outside the watched cgroup parent /sandmine-1/record (its cgroup parent: the engine's default)");
   EXPECT_EQ(problem(inspect_doc("/elsewhere", {right})),
             "ran outside the watched cgroup parent /sandmine-1/record (its cgroup parent: /elsewhere)");
   EXPECT_EQ(problem(inspect_doc(parent, {})),
             "ran without the recording profile (no seccomp security option: the engine's default)");
   EXPECT_EQ(problem(inspect_doc(parent, {"seccomp=unconfined"})),
             "ran without the recording profile (seccomp=unconfined)");
-  const std::string other = "ran under another seccomp profile than the recording profile (give it "
-                            "seccomp=$SANDMINE_SECCOMP)";
+  const std::string other =
+      "ran under another seccomp profile than the recording profile (give it "
+      "seccomp=$SANDMINE_SECCOMP)";
   EXPECT_EQ(problem(inspect_doc(parent, {"seccomp=" + recording_profile("run-2").dump()})), other);
   EXPECT_EQ(problem(inspect_doc(parent, {"seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\"}"})), other);
   EXPECT_EQ(problem(inspect_doc(parent, {"seccomp=/no/such/file.json"})), other);
