@@ -121,6 +121,13 @@ struct SeenContainer {
   std::string id;
   nlohmann::json inspect;  // null when it could not be inspected
   std::string problem;     // why its recording would be wrong; empty when right
+  // The configuration files among what it opened, read through its main
+  // process's root at each poll while it runs (a workflow has no "ready"
+  // moment): the last reading is kept.
+  pid_t pid = 0;                 // its main process once the engine says it runs; -1: it never did
+  std::size_t opened_count = 0;  // paths opened at the last reading
+  std::map<std::string, std::string> config_files;
+  std::string files_note = "it ended before the files it read could be taken";
 };
 
 // Unix time with nanoseconds, as `docker events --since/--until` take it.
@@ -181,6 +188,10 @@ class WorkflowRecording {
     if (!executable)
       return Error{"cannot run " + options_.command[0] + ": " + executable.error().message, ENOENT};
 
+    // What each container opens, for the configuration files of its minedFrom.
+    if (auto st = recorder_->capture_opens(*target_, true); !st)
+      opens_note_ = "the files it opened could not be noted: " + st.error().message;
+
     RecordResult result;
     const auto wall_start = std::chrono::system_clock::now();
     const auto start = Clock::now();
@@ -230,11 +241,13 @@ class WorkflowRecording {
         (void)sys::send_signal(-pid, SIGKILL);
       }
       discover();
+      take_config_files();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     result.exit = trace::ExitStatus::from_wait(*status);
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     discover();
+    take_config_files();
     const std::uint64_t end_ns = trace::monotonic_ns();
     const auto wall_end = std::chrono::system_clock::now();
 
@@ -304,6 +317,45 @@ class WorkflowRecording {
           s.inspect.is_null() ? s.id.substr(0, 12) : trim_slashes(json_text(s.inspect, "/Name"_json_pointer)),
           s.problem.empty() ? ", under the recording profile" : ": " + s.problem));
       seen_.push_back(std::move(s));
+    }
+  }
+
+  // Reads the configuration files of the running containers again when they
+  // opened something new since the last reading.
+  void take_config_files() {
+    for (auto& s : seen_) {
+      if (!s.problem.empty()) continue;
+      if (!opens_note_.empty()) {
+        s.files_note = opens_note_;
+        continue;
+      }
+      if (s.pid < 0) continue;  // it ended before it was seen running
+      if (s.pid == 0) {
+        auto doc = client_.inspect(s.id);
+        if (doc && doc->contains("/State/Running"_json_pointer) &&
+            (*doc)["/State/Running"_json_pointer] == true && doc->contains("/State/Pid"_json_pointer) &&
+            (*doc)["/State/Pid"_json_pointer].is_number())
+          s.pid = (*doc)["/State/Pid"_json_pointer].get<pid_t>();
+        else if (!doc || json_text(*doc, "/State/Status"_json_pointer) != "created")
+          s.pid = -1;  // gone, or no longer starting: ask no more
+        if (s.pid <= 0) continue;
+      }
+      if (!engine::process_running(s.pid)) continue;
+      auto opened = recorder_->opened(s.child);
+      if (!opened) {
+        s.files_note = opened.error().message;
+        continue;
+      }
+      if (opened->size() == s.opened_count) continue;
+      std::string note;
+      auto files = config_files(*opened, s.pid, note);
+      if (!engine::process_running(s.pid)) continue;  // read after it ended: maybe not its root any more
+      // A reading that failed (the process was ending) does not replace a good one.
+      if (!note.empty() && s.opened_count > 0) continue;
+      s.opened_count = opened->size();
+      s.config_files = std::move(files);
+      s.files_note =
+          note.empty() ? "the files it read until sandmine last saw it running (sandmine record)" : note;
     }
   }
 
@@ -396,13 +448,13 @@ class WorkflowRecording {
                               e.count,
                               static_cast<double>(e.first_ns - std::min(e.first_ns, s.child.first_ns)) / 1e6,
                               {}});
-    c.mined_from = {
-        .name = name,
-        .engine = client_.flavor.name,
-        .image = image,
-        .command = command,
-        .env = env_digests(env),
-        .config_files_note = "sandmine record does not note the configuration files a container reads"};
+    c.mined_from = {.name = name,
+                    .engine = client_.flavor.name,
+                    .image = image,
+                    .command = command,
+                    .env = env_digests(env),
+                    .config_files = s.config_files,
+                    .config_files_note = s.files_note};
     return c;
   }
 
@@ -412,6 +464,7 @@ class WorkflowRecording {
   trace::Target* target_ = nullptr;
   std::string parent_;
   std::string run_id_;
+  std::string opens_note_;  // why opened files cannot be noted; empty when they can
   std::set<std::uint64_t> known_;
   std::vector<SeenContainer> seen_;
 };

@@ -17,6 +17,7 @@
 #include "support/engines.h"
 #include "support/trace_run.h"
 #include "sys/files.h"
+#include "util/sha256.h"
 
 namespace sandmine::test {
 
@@ -56,6 +57,8 @@ class Record : public ::testing::Test {
     auto rootfs = busybox_rootfs(dir_.file("image"));
     fs::create_directories(rootfs + "/www");
     write_text(rootfs + "/www/index.html", "hello from busybox httpd\n");
+    fs::create_directories(rootfs + "/etc");
+    write_text(rootfs + "/etc/app.conf", "port=8080\n");
     // Imported without docker_import's label sandmine=test: record leaves containers labelled
     // sandmine out (other test runs start them meanwhile), and these must count.
     ASSERT_EQ(run({"/bin/tar", "-C", rootfs, "-cf", rootfs + ".tar", "."}).exit_code, 0);
@@ -272,6 +275,28 @@ TEST_F(Record, PodmanContainersAreRecordedThroughTheShim) {
   }
   EXPECT_EQ(run({kPodman, "ps", "-aq", "--filter", "name=" + name}).out, "");
   EXPECT_EQ(run({kPodman, "rmi", "-f", image}).exit_code, 0);
+}
+
+}  // namespace sandmine::test
+
+namespace sandmine::test {
+
+TEST_F(Record, TheProfileSaysWhichConfigurationFilesTheContainerRead) {
+  const std::string name = project_ + "-conf";
+  write_text(dir_.file("conf.sh"),
+             "#!/bin/sh\ndocker run --name " + name + " " + image_ +
+                 " /bin/busybox sh -c '/bin/busybox cat /etc/app.conf; /bin/busybox sleep 1'"
+                 "\ncode=$?\ndocker rm -f " +
+                 name + " >/dev/null\nexit $code\n");
+  fs::permissions(dir_.file("conf.sh"), fs::perms::owner_all);
+  Outcome r = sandmine({"record", "--docker-run", "-o", dir_.file("out"), "--", dir_.file("conf.sh")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "port=8080\n");
+  auto from = read_json(dir_.file("out/" + name + "/profile.json"))["sandmine"]["minedFrom"];
+  EXPECT_EQ(from["configFiles"], nlohmann::json({{"/etc/app.conf", "sha256:" + sha256_hex("port=8080\n")}}))
+      << from.dump();
+  EXPECT_EQ(from["configFilesNote"],
+            "the files it read until sandmine last saw it running (sandmine record)");
 }
 
 }  // namespace sandmine::test
