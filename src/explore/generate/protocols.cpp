@@ -270,8 +270,13 @@ std::string identify_protocol(Target& target, const Listener& listener, const st
       if (Clock::now() + milliseconds(100) >= deadline) break;
       std::string reply;
       auto conn = HttpConnection::open(target.netns_fd(), listener, std::min(left(deadline), milliseconds(1000)));
-      if (conn && conn->send(p.probe, deadline))
-        reply = conn->drain(milliseconds(300), std::min(deadline, Clock::now() + milliseconds(1000)));
+      // The answer: its first byte within 300 ms, then until 50 ms of silence.
+      if (conn && conn->send(p.probe, deadline)) {
+        auto until = std::min(deadline, Clock::now() + milliseconds(1000));
+        auto first = sys::receive(conn->fd(), 65536, std::min(left(until), milliseconds(300)));
+        if (first && !first->eof && !first->timed_out)
+          reply = first->data + conn->drain(milliseconds(50), until);
+      }
       tried += fmt::format("{}{} probe: {} bytes back", tried.empty() ? "" : "; ", p.protocol, reply.size());
       known = replies.emplace(p.probe, reply).first;
     }
