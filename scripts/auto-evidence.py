@@ -9,7 +9,9 @@
 Each is mined with `sandmine mine` (its held-out validate steps run under the mined profile at
 the end) into OUT/<example>-<way>/; one tab-separated line per run goes to standard output:
 example, way, syscalls in the profile, distinct syscalls observed, Chao2's unseen estimate
-(f0), explore steps (sampling units), mining seconds, validate result, the auto stop rule.
+(f0) with explore steps as the sampling units, explore steps, f0 with step families as the
+units, families, syscalls the held-out validate steps made that mining never saw (what f0
+tries to estimate), mining seconds, validate result, the auto stop rule.
 
   sudo scripts/auto-evidence.py OUT redis mariadb          # some examples, all three ways
   sudo scripts/auto-evidence.py OUT --ways auto,both nginx
@@ -57,7 +59,10 @@ def row(example: str, way: str, out_dir: str, exit_code: int) -> str:
     allowed = len({n for rule in profile["syscalls"] for n in rule["names"]}) if profile else "-"
     observed = len(trace["syscalls"]) if trace else "-"
     cov = (trace or {}).get("coverage") or {}
+    fam = (trace or {}).get("coverage_by_family") or {}
     f0 = cov.get("unseen_estimate")
+    f0_family = fam.get("unseen_estimate")
+    new_in_validate = len({v["syscall"] for v in check["violations"]}) if check else "-"
     seconds = (trace or {}).get("target", {}).get("duration_ms", 0) / 1000
     if check is None:
         held_out = f"none (exit {exit_code})"
@@ -71,7 +76,8 @@ def row(example: str, way: str, out_dir: str, exit_code: int) -> str:
     stops = ",".join(f"{g['stop']} after {g['steps']}" for g in (trace or {}).get("generated", []))
     return "\t".join(str(x) for x in [example, way, allowed, observed,
                                        "-" if f0 is None else f"{f0:.1f}", cov.get("steps", "-"),
-                                       f"{seconds:.1f}", held_out, stops or "-"])
+                                       "-" if f0_family is None else f"{f0_family:.1f}", fam.get("steps", "-"),
+                                       new_in_validate, f"{seconds:.1f}", held_out, stops or "-"])
 
 
 def main() -> int:

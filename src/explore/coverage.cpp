@@ -12,6 +12,10 @@ constexpr const char* kMethod =
     "sample coverage: Chao & Jost 2012 for incidence data, 1 - (Q1/U)*(T-1)Q1/((T-1)Q1+2Q2); "
     "richness: Chao2 (Chao 1987), observed + (T-1)/T*Q1^2/(2Q2), or (T-1)/T*Q1(Q1-1)/2 when Q2 = 0";
 
+constexpr const char* kFamilyMethod =
+    "sampling units: step families (a hand-written explore step alone; generated steps by family, "
+    "their name up to the first space)";
+
 }  // namespace
 
 std::vector<DiscoveryPoint> discovery_curve(const std::vector<trace::StepRecord>& steps) {
@@ -64,6 +68,36 @@ trace::CoverageEstimate estimate_coverage(const std::vector<std::vector<std::str
   c.sample_coverage = 1 - q1 / u * weight;
   c.unseen_estimate = f0;
   c.chao2 = static_cast<double>(c.observed) + f0;
+  return c;
+}
+
+std::string step_family(const std::string& step_name) {
+  if (!step_name.starts_with("auto/")) return step_name;
+  std::string name = step_name;
+  if (auto hash = name.rfind(" #"); hash != std::string::npos &&
+      name.find_first_not_of("0123456789", hash + 2) == std::string::npos && hash + 2 < name.size())
+    name.erase(hash);
+  return name.substr(0, name.find(' '));
+}
+
+trace::CoverageEstimate estimate_coverage_by_family(const std::vector<trace::StepRecord>& steps) {
+  std::vector<std::string> order;
+  std::map<std::string, std::set<std::string>> units;
+  std::set<std::string> all;
+  for (const auto& s : steps) {
+    all.insert(s.used.begin(), s.used.end());
+    all.insert(s.new_syscalls.begin(), s.new_syscalls.end());
+    if (s.phase != "explore") continue;
+    auto family = step_family(s.name);
+    auto [it, fresh] = units.try_emplace(family);
+    if (fresh) order.push_back(family);
+    it->second.insert(s.used.begin(), s.used.end());
+  }
+  std::vector<std::vector<std::string>> incidence;
+  for (const auto& f : order) incidence.emplace_back(units[f].begin(), units[f].end());
+  auto c = estimate_coverage(incidence, all.size());
+  c.method = std::string(kFamilyMethod) + "; " + c.method.substr(c.method.find("sample coverage"));
+  if (auto at = c.note.find("explore steps"); at != std::string::npos) c.note.replace(at, 13, "step families");
   return c;
 }
 

@@ -43,4 +43,19 @@ trace::CoverageEstimate estimate_coverage(const std::vector<trace::StepRecord>& 
 trace::CoverageEstimate estimate_coverage(const std::vector<std::vector<std::string>>& explore_incidence,
                                           std::size_t observed);
 
+/// The sampling unit a step belongs to for the family estimate: a
+/// hand-written step is a unit of its own; a generated step ("auto/...")
+/// belongs to its family, its name up to the first space without a " #N"
+/// suffix: every mutant of a port is "auto/tcp:6379/mutant", every method
+/// shape "auto/http:80/method", every session of a protocol
+/// "auto/tcp:11211/memcached", each signal "auto/signal/SIGHUP" alone.
+std::string step_family(const std::string& step_name);
+
+/// Chao2 and the sample coverage as estimate_coverage, with step families
+/// as the sampling units (a unit's incidence: every syscall one of its steps
+/// used). Generated steps of one family are near replicates of each other;
+/// counted one by one they make Q1 small and Q2 large and the estimate
+/// says little is unseen when little was tried (docs/coverage.md).
+trace::CoverageEstimate estimate_coverage_by_family(const std::vector<trace::StepRecord>& steps);
+
 }  // namespace sandmine::explore

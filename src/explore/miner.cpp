@@ -205,6 +205,7 @@ class Miner {
     t.unarmed = trace::entries_from(counts.unarmed, start_ns_);
     t.steps = ledger_.steps();
     t.coverage = estimate_coverage(t.steps);
+    t.coverage_by_family = estimate_coverage_by_family(t.steps);
     t.saturation = saturation_;
     t.generated = generated_;
     if (result.failed) {

@@ -337,6 +337,7 @@ json to_json(const Trace& trace) {
                             {"total", st.total},
                             {"used", st.used}});
   if (trace.coverage) doc["coverage"] = coverage_json(*trace.coverage);
+  if (trace.coverage_by_family) doc["coverage_by_family"] = coverage_json(*trace.coverage_by_family);
   if (const auto& s = trace.saturation)
     doc["saturation"] = {{"wanted", s->wanted},
                          {"max_rounds", s->max_rounds},
@@ -402,6 +403,7 @@ Result<Trace> trace_from_json(const json& doc, const std::string& source) {
       t.steps.push_back(std::move(rec));
     }
   if (auto c = top.optional("coverage")) t.coverage = coverage_from_json(*c);
+  if (auto c = top.optional("coverage_by_family")) t.coverage_by_family = coverage_from_json(*c);
   if (auto s = top.optional("saturation")) {
     Saturation sat;
     s->get_if("wanted", sat.wanted, 0) && s->get_if("max_rounds", sat.max_rounds, 0) &&

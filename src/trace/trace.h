@@ -136,6 +136,7 @@ struct Trace {
   std::vector<SyscallEntry> unarmed;         ///< made before a filter was installed: information only
   std::vector<StepRecord> steps;             ///< mining: per step, in order
   std::optional<CoverageEstimate> coverage;  ///< mining: estimated from steps
+  std::optional<CoverageEstimate> coverage_by_family;  ///< mining: the same with step families as units
   std::optional<Saturation> saturation;      ///< mining with --until-saturated
   std::vector<AutoRecord> generated;         ///< mining: one per auto step run
   std::vector<BinaryRecord> binaries;        ///< what ran, by path (sorted); empty when not recorded

@@ -179,17 +179,22 @@ TEST_F(Generate, SignalHandlersSyscallsBelongToTheirSignalsStep) {
   auto source = explore::generate::make_generator(server, only(true, false, false, false));
   auto ran = h.drive(*source, server);
   EXPECT_EQ(names_of(ran), (std::vector<std::string>{"auto/signal/SIGHUP", "auto/signal/SIGUSR1",
-                                                     "auto/pause", "auto/restart"}));
+                                                     "auto/exec/kill -s HUP", "auto/pause", "auto/restart"}));
   for (const auto& r : ran) EXPECT_TRUE(r.outcome.ok) << r.name << ": " << r.outcome.failure;
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted) << source->stop_detail();
-  ASSERT_EQ(ran.size(), 4u);
+  ASSERT_EQ(ran.size(), 5u);
   // Each handler's marker in its own signal's step and nowhere else; the
-  // first handled signal also brings rt_sigreturn; the restart the first exit.
+  // first handled signal also brings rt_sigreturn.
   EXPECT_EQ(ran[0].added, (Names{"x86_64:rt_sigreturn", "x86_64:times"}));
   EXPECT_EQ(ran[1].added, (Names{"x86_64:sysinfo"}));
-  EXPECT_EQ(ran[2].added, Names{});
-  EXPECT_EQ(ran[3].added, (Names{"x86_64:exit_group"}));
-  EXPECT_EQ(steps_using(ran, "x86_64:times"), Names{"auto/signal/SIGHUP"});
+  // The shell in the target's cgroup signals the server itself: kill(2) made
+  // inside, and SIGHUP's handler again; the shell's exit is the first exit.
+  EXPECT_EQ(ran[2].added.count("x86_64:kill"), 1u) << ran[2].outcome.output;
+  EXPECT_EQ(ran[2].added.count("x86_64:exit_group"), 1u);
+  EXPECT_EQ(ran[2].used.count("x86_64:times"), 1u);
+  EXPECT_EQ(ran[3].added, Names{});
+  EXPECT_EQ(ran[4].added, Names{});
+  EXPECT_EQ(steps_using(ran, "x86_64:times"), (Names{"auto/signal/SIGHUP", "auto/exec/kill -s HUP"}));
   EXPECT_EQ(steps_using(ran, "x86_64:sysinfo"), Names{"auto/signal/SIGUSR1"});
 }
 
@@ -202,11 +207,12 @@ TEST_F(Generate, RequestShapesReachThePathsOnlyTheyReach) {
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted) << source->stop_detail();
   for (const auto& r : ran) EXPECT_TRUE(r.outcome.ok) << r.name << ": " << r.outcome.failure;
   auto names = names_of(ran);
-  ASSERT_GE(names.size(), 7u);
-  // The probe, then the crawl breadth first: links, a listed directory, the form.
+  ASSERT_GE(names.size(), 17u);
+  // The probe, then the crawl breadth first: the paths no page links
+  // (data/http_paths.csv), links, a listed directory, the form.
   EXPECT_EQ(
-      std::vector<std::string>(names.begin(), names.begin() + 7),
-      (std::vector<std::string>{"auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /a.html",
+      std::vector<std::string>(names.begin(), names.begin() + 17),
+      (std::vector<std::string>{"auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt", "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status", "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info", "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics", "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt", "auto/http:8080/GET /a.html",
                                 "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
                                 "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(steps_using(ran, "x86_64:getpgid"), Names{"auto/http:8080/GET /deep/secret.html"});
@@ -220,7 +226,7 @@ TEST_F(Generate, RequestShapesReachThePathsOnlyTheyReach) {
   EXPECT_EQ(first_step(ran, "x86_64:sysinfo"), "auto/http:8080/chunked body");
   EXPECT_EQ(steps_using(ran, "x86_64:sysinfo"),
             (Names{"auto/http:8080/chunked body", "auto/http:8080/malformed Content-Length and chunked",
-                   "auto/http:8080/malformed chunk size"}));
+                   "auto/http:8080/malformed chunk size", "auto/http:8080/upload chunked"}));
   // Every shape answered as this server answers it.
   std::map<std::string, std::string> answered;
   for (const auto& r : ran) answered[r.name] = r.outcome.output;
@@ -304,6 +310,44 @@ TEST_F(Generate, CaptureGivesTheClientsMessagesAndTheFuzzerKeepsOnlyWhatAddedASy
       << source->stop_detail();
   // The last 25 added nothing: that is why it stopped.
   for (std::size_t i = ran.size() - 25; i < ran.size(); ++i) EXPECT_EQ(ran[i].added, Names{}) << ran[i].name;
+}
+
+TEST_F(Generate, TheFuzzersKeepOrDropAndQuietCountRestOnItsOwnSteps) {
+  Harness h("fuzzparts");
+  auto& server = h.start({prog("line_server"), "7003"}, [](Target& t) { return accepts(t, 7003); });
+  auto options = only(true, false, true, true);  // lifecycle and edges take turns with the fuzzer
+  options.traffic = capture_a_session(h, 7003);
+  options.quiet = 20;
+  options.seed = 1;
+  auto source = explore::generate::make_generator(server, options);
+  auto ran = h.drive(*source, server);
+  EXPECT_EQ(source->stop_reason(), StopReason::Quiet) << source->stop_detail();
+  EXPECT_TRUE(source->stop_detail().starts_with("20 generated steps of fuzzer in a row added nothing"))
+      << source->stop_detail();
+  std::vector<const Ran*> mutants;
+  std::size_t others_after_first_mutant = 0;
+  for (const auto& r : ran) {
+    if (r.name.find("/mutant ") != std::string::npos) mutants.push_back(&r);
+    else if (!mutants.empty()) ++others_after_first_mutant;
+  }
+  // The parts took turns: lifecycle and edge steps came between the mutants.
+  EXPECT_GE(others_after_first_mutant, 2u);
+  ASSERT_GE(mutants.size(), 21u);
+  // Only a mutant with a length past 64 KiB reaches sysinfo: it was kept;
+  // every mutant that added nothing was dropped.
+  std::string found = first_step(ran, "x86_64:sysinfo");
+  EXPECT_TRUE(std::regex_match(found, std::regex(R"(auto/tcp:7003/mutant \d+ \(.*\))"))) << found;
+  std::size_t added = 0;
+  for (const Ran* m : mutants) added += m->added.empty() ? 0 : 1;
+  EXPECT_GE(added, 1u);
+  EXPECT_NE(source->stop_detail().find("(fuzzer: 1 seeds, " + std::to_string(added) + " mutants kept, " +
+                                       std::to_string(mutants.size() - added) + " dropped)"),
+            std::string::npos)
+      << source->stop_detail();
+  // The fuzzer's own last 20 added nothing, whatever the other parts did.
+  for (std::size_t i = mutants.size() - 20; i < mutants.size(); ++i)
+    EXPECT_EQ(mutants[i]->added, Names{}) << mutants[i]->name;
+  EXPECT_FALSE(mutants[mutants.size() - 21]->added.empty()) << mutants[mutants.size() - 21]->name;
 }
 
 TEST_F(Generate, TheTimeBudgetIsKept) {

@@ -75,11 +75,11 @@ TEST_F(MineAuto, GeneratedStepsAreStepsOfTheRunAndFindWhatOnlyARequestShapeReach
       "  - auto: {budget: 150s, quiet: 0, parts: [http]}\n",
       out.path(), &r);
   auto names = step_names(trace);
-  ASSERT_GE(names.size(), 10u) << r.err;
+  ASSERT_GE(names.size(), 20u) << r.err;
   // start, the spec's step, the probe and the crawl breadth first, ..., stop.
-  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 9),
+  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 19),
             (std::vector<std::string>{
-                "start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /a.html",
+                "start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt", "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status", "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info", "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics", "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt", "auto/http:8080/GET /a.html",
                 "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
                 "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(names.back(), "stop");
@@ -150,7 +150,7 @@ TEST_F(MineAuto, TheBudgetAndTheQuietRuleStopGenerationAndSaySo) {
     ASSERT_EQ(trace["generated"].size(), 1u);
     const auto& g = trace["generated"][0];
     EXPECT_EQ(g["stop"], "quiet") << g.dump();
-    EXPECT_NE(g["detail"].get<std::string>().find("3 generated steps in a row added nothing"),
+    EXPECT_NE(g["detail"].get<std::string>().find("3 generated steps of fuzzer in a row added nothing"),
               std::string::npos)
         << g.dump();
     // The last three generated steps added nothing.

@@ -117,6 +117,51 @@ TEST(Coverage, StartAndStopAreObservedButNotSamplingUnits) {
   EXPECT_NE(c.method.find("Chao & Jost 2012"), std::string::npos);
 }
 
+TEST(Coverage, StepFamiliesGroupGeneratedStepsByNameUpToTheFirstSpace) {
+  EXPECT_EQ(step_family("set and get"), "set and get");
+  EXPECT_EQ(step_family("auto/http:80/method PROPFIND /dir/"), "auto/http:80/method");
+  EXPECT_EQ(step_family("auto/tcp:11211/mutant 13 (number)"), "auto/tcp:11211/mutant");
+  EXPECT_EQ(step_family("auto/tcp:5432/postgres vacuum and analyze"), "auto/tcp:5432/postgres");
+  EXPECT_EQ(step_family("auto/signal/SIGHUP #2"), "auto/signal/SIGHUP");
+  EXPECT_EQ(step_family("auto/signal/SIGUSR1"), "auto/signal/SIGUSR1");
+  EXPECT_EQ(step_family("auto/edge/reset tcp:80 #3"), "auto/edge/reset");
+}
+
+TEST(Coverage, FamilyEstimateTakesEachFamilyAsOneSamplingUnit) {
+  std::vector<trace::StepRecord> steps = {
+      step("start", "start", {"x86_64:x"}, {"x86_64:x"}, 0, 10),
+      step("set", "explore", {"x86_64:a", "x86_64:b"}, {"x86_64:a", "x86_64:b"}, 10, 1),
+      step("get", "explore", {"x86_64:a", "x86_64:c"}, {"x86_64:c"}, 11, 1),
+      step("auto/tcp:6379/mutant 1 (number)", "explore", {"x86_64:a", "x86_64:d"}, {"x86_64:d"}, 12, 1),
+      step("auto/tcp:6379/mutant 2 (bit)", "explore", {"x86_64:a", "x86_64:b"}, {}, 13, 1),
+      step("auto/tcp:6379/mutant 3 (bit)", "explore", {"x86_64:a"}, {}, 14, 1),
+      step("auto/signal/SIGHUP", "explore", {"x86_64:a", "x86_64:e"}, {"x86_64:e"}, 15, 1),
+      step("auto/http:80/method GET /", "explore", {"x86_64:a"}, {}, 16, 1),
+      step("auto/http:80/method PUT /x", "explore", {"x86_64:f"}, {"x86_64:f"}, 17, 1),
+  };
+  // Units: set {a,b}, get {a,c}, mutant {a,b,d}, SIGHUP {a,e}, method {a,f}:
+  // T=5, U=11; a in 5, b in 2, c d e f in 1: Q1=4, Q2=1.
+  // f0 = (4/5) * 16/2 = 6.4; C = 1 - (4/11) * 16/(16+2) = 134/198.
+  auto c = estimate_coverage_by_family(steps);
+  EXPECT_EQ(c.steps, 5u);
+  EXPECT_EQ(c.incidences, 11u);
+  EXPECT_EQ(c.observed, 7u);
+  EXPECT_EQ(c.observed_in_steps, 6u);
+  EXPECT_EQ(c.q1, 4u);
+  EXPECT_EQ(c.q2, 1u);
+  ASSERT_TRUE(c.unseen_estimate && c.sample_coverage && c.chao2) << c.note;
+  EXPECT_DOUBLE_EQ(*c.unseen_estimate, 6.4);
+  EXPECT_DOUBLE_EQ(*c.sample_coverage, 134.0 / 198.0);
+  EXPECT_DOUBLE_EQ(*c.chao2, 13.4);
+  EXPECT_TRUE(c.method.starts_with("sampling units: step families")) << c.method;
+  // Counted step by step the same run has T=8 and b in 2 steps of a family.
+  EXPECT_EQ(estimate_coverage(steps).steps, 8u);
+  // One family alone is not estimable, and says so in its own terms.
+  auto one = estimate_coverage_by_family({steps[3], steps[4], steps[5]});
+  EXPECT_FALSE(one.unseen_estimate);
+  EXPECT_NE(one.note.find("2 step families"), std::string::npos) << one.note;
+}
+
 TEST(Coverage, DiscoveryCurveAddsUpWhatEachStepFoundFirst) {
   auto curve = discovery_curve(mining_steps());
   ASSERT_EQ(curve.size(), 4u);

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "explore/generate/capture.h"
@@ -18,6 +21,7 @@
 #include "explore/generate/lifecycle.h"
 #include "explore/generate/mutate.h"
 #include "explore/generate/procfs.h"
+#include "explore/generate/protocols.h"
 #include "support/run.h"
 
 namespace sandmine::explore::generate {
@@ -428,19 +432,23 @@ TEST(Generator, LifecyclePlanFromWhatTheMainProcessCatches) {
     if (step->name == "auto/health") {
       EXPECT_EQ(o.output, "unhealthy\nexit 3\n");
     }
+    if (step->name == "auto/exec/kill -s HUP") {
+      // The server runs in the test's own PID namespace: its PID there.
+      EXPECT_EQ(o.output, fmt::format("unhealthy\nkill -s HUP {}: exit 3\n", server.pid()));
+    }
     source->feedback({.new_syscalls = {"x86_64:getpid"}});
   }
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause", "auto/health",
-                            "auto/restart"}));
-  EXPECT_EQ(target.calls,
-            (Strings{"signal 1", "signal 10", "pause", "resume", "exec /bin/check", "restart"}));
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP", "auto/pause",
+                            "auto/health", "auto/restart"}));
+  EXPECT_EQ(target.calls, (Strings{"signal 1", "signal 10", "exec /bin/sh", "pause", "resume", "exec /bin/check",
+                                   "restart"}));
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted);
-  EXPECT_TRUE(source->stop_detail().starts_with("nothing more to generate after 5 generated steps in "))
+  EXPECT_TRUE(source->stop_detail().starts_with("nothing more to generate after 6 generated steps in "))
       << source->stop_detail();
   EXPECT_FALSE(source->next().has_value());
 }
 
-TEST(Generator, StopsAfterKStepsInARowThatAddedNothing) {
+TEST(Generator, TheQuietRuleDoesNotCutAPlannedPart) {
   SignalServer server;
   test::TempDir dir;
   FakeTarget target(server.pid(), dir.path());
@@ -448,16 +456,20 @@ TEST(Generator, StopsAfterKStepsInARowThatAddedNothing) {
   options.quiet = 2;
   auto source = make_generator(target, options);
   Strings names;
-  // The first adds something, the next two nothing: the rule stops the fourth.
+  // The first adds something, the others nothing: each lifecycle step is a
+  // behaviour of its own, not another sample of the one before, so all run.
   for (int i = 0; auto step = source->next(); ++i) {
     names.push_back(step->name);
     (void)step->body(target);
     source->feedback(i == 0 ? Feedback{.new_values = {"openat:flags=O_RDONLY"}} : Feedback{});
   }
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause"}));
-  EXPECT_EQ(source->stop_reason(), StopReason::Quiet);
-  EXPECT_TRUE(
-      source->stop_detail().starts_with("2 generated steps in a row added nothing after 3 generated steps"))
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP", "auto/pause",
+                            "auto/restart"}));
+  EXPECT_EQ(source->stop_reason(), StopReason::Exhausted);
+  EXPECT_TRUE(source->stop_detail().starts_with(
+      "nothing more to generate after 5 generated steps in "))
+      << source->stop_detail();
+  EXPECT_NE(source->stop_detail().find("; steps by part: lifecycle 5 (1 added)"), std::string::npos)
       << source->stop_detail();
 }
 
@@ -482,8 +494,9 @@ TEST(Generator, NoStepStartsOrRunsPastTheBudget) {
   EXPECT_EQ(source->stop_reason(), StopReason::Budget);
   EXPECT_LE(elapsed, milliseconds(400 + 100));
   EXPECT_GE(elapsed, milliseconds(400 - 100));
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/pause", "auto/health"}));
-  EXPECT_TRUE(source->stop_detail().starts_with("the budget of 0.4 s is spent after 4 generated steps in 0."))
+  // The kill from inside runs until the budget's end (slow_exec).
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP"}));
+  EXPECT_TRUE(source->stop_detail().starts_with("the budget of 0.4 s is spent after 3 generated steps in 0."))
       << source->stop_detail();
 }
 
@@ -513,6 +526,93 @@ TEST(Health, TheImagesTestListBecomesACommand) {
             std::vector<std::string>{"/hc"});
   EXPECT_EQ(health_check_in(json::parse(R"([{"Config": {"Healthcheck": null}}])")),
             std::vector<std::string>{});
+}
+
+TEST(Protocols, UnescapeTakesTheDataTablesEscapes) {
+  auto b = unescape(R"(a\r\n\t\0\x7f\xFF\\)");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(*b, (std::vector<int>{'a', '\r', '\n', '\t', 0, 0x7f, 0xff, '\\'}));
+  auto any = unescape(R"(\?\x0a)", true);
+  ASSERT_TRUE(any.ok()) << any.error().message;
+  EXPECT_EQ(*any, (std::vector<int>{-1, 10}));
+  EXPECT_FALSE(unescape(R"(\?)").ok());
+  EXPECT_FALSE(unescape(R"(\q)").ok());
+  EXPECT_FALSE(unescape(R"(\x4)").ok());
+  EXPECT_FALSE(unescape("end\\").ok());
+}
+
+TEST(Protocols, ProbesMatchByPrefixOrWholeWithAnyByte) {
+  auto probes = parse_probes("protocol,probe,reply,match,source\n"
+                             "mysql,,\\?\\?\\?\\x00\\x0a,prefix,s\n"
+                             "postgres,\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f,N,whole,s\n",
+                             "t.csv");
+  ASSERT_TRUE(probes.ok()) << probes.error().message;
+  ASSERT_EQ(probes->size(), 2u);
+  const auto& mysql = (*probes)[0];
+  const auto& pg = (*probes)[1];
+  EXPECT_EQ(mysql.probe, "");
+  EXPECT_EQ(pg.probe, std::string("\0\0\0\x08\x04\xd2\x16\x2f", 8));
+  EXPECT_TRUE(mysql.matches(std::string("\x4a\x00\x00\x00\x0a" "5.5.5-10.11.6-MariaDB", 26)));
+  EXPECT_FALSE(mysql.matches(std::string("\x4a\x00\x00\x01\x0a", 5)));  // not the first packet
+  EXPECT_FALSE(mysql.matches(std::string("\x4a\x00\x00", 3)));
+  EXPECT_TRUE(pg.matches("N"));
+  EXPECT_FALSE(pg.matches("NOT_FOUND\r\n"));
+  EXPECT_FALSE(pg.matches(""));
+  auto bad = parse_probes("protocol,probe,reply,match,source\nx,a,b,exact,s\n", "t.csv");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "t.csv:2: match is prefix or whole, not \"exact\"");
+}
+
+TEST(Protocols, SessionsAreBuiltByteForByte) {
+  auto sessions = parse_sessions("protocol,session,kind,repeat,text,source\n"
+                                 "redis,one,resp,1,SET k {bytes:3},s\n"
+                                 "memcached,two,send,2,get k{i}\\r\\n,s\n"
+                                 "memcached,two,idle,1,250,s\n"
+                                 "postgres,three,pg-startup,1,user=u database=d,s\n"
+                                 "postgres,three,pg-query,1,SELECT 1,s\n"
+                                 "postgres,three,pg-copy,2,{i}\\tx,s\n"
+                                 "redis,one,resp,1,PING,s\n",
+                                 "t.csv");
+  ASSERT_TRUE(sessions.ok()) << sessions.error().message;
+  ASSERT_EQ(sessions->size(), 3u);
+  const auto& redis = (*sessions)[0];
+  EXPECT_EQ(redis.protocol, "redis");
+  EXPECT_EQ(redis.name, "one");
+  ASSERT_EQ(redis.messages.size(), 2u);
+  EXPECT_EQ(redis.messages[0].bytes, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nabc\r\n");
+  EXPECT_EQ(redis.messages[1].bytes, "*1\r\n$4\r\nPING\r\n");
+  const auto& mc = (*sessions)[1];
+  ASSERT_EQ(mc.messages.size(), 2u);
+  EXPECT_EQ(mc.messages[0].bytes, "get k0\r\nget k1\r\n");
+  EXPECT_EQ(mc.messages[1].idle, milliseconds(250));
+  auto in = mc.input(11211);
+  EXPECT_EQ(in.port, 11211);
+  EXPECT_EQ(in.messages, Strings{"get k0\r\nget k1\r\n"});  // no pause in an input
+  EXPECT_EQ(in.origin, "memcached two");
+  const auto& pg = (*sessions)[2];
+  ASSERT_EQ(pg.messages.size(), 3u);
+  EXPECT_EQ(pg.messages[0].bytes, std::string("\0\0\0\x1b\0\x03\0\0user\0u\0database\0d\0\0", 27));
+  EXPECT_EQ(pg.messages[1].bytes, std::string("Q\0\0\0\x0dSELECT 1\0", 14));
+  EXPECT_EQ(pg.messages[2].bytes, std::string("d\0\0\0\x08" "0\tx\n" "d\0\0\0\x08" "1\tx\n" "c\0\0\0\x04", 23));
+  auto bad = parse_sessions("protocol,session,kind,repeat,text,source\nx,y,shout,1,a,s\n", "t.csv");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "t.csv:2: unknown kind \"shout\" (send, resp, pg-startup, pg-query, pg-copy, idle)");
+  EXPECT_FALSE(parse_sessions("protocol,session,kind,repeat,text,source\nx,y,send,0,a,s\n", "t.csv").ok());
+}
+
+TEST(Protocols, TheEmbeddedTablesParseAndCoverTheirProtocols) {
+  std::set<std::string> probed, with_sessions;
+  for (const auto& p : protocol_probes()) probed.insert(p.protocol);
+  for (const auto& s : protocol_sessions()) {
+    with_sessions.insert(s.protocol);
+    EXPECT_FALSE(s.messages.empty()) << s.protocol << " " << s.name;
+    if (s.protocol == "postgres") {
+      EXPECT_EQ(s.messages[0].bytes.substr(4, 4), std::string("\0\3\0\0", 4)) << s.name;
+    }
+  }
+  EXPECT_EQ(probed, (std::set<std::string>{"memcached", "mysql", "postgres", "redis"}));
+  EXPECT_EQ(with_sessions, (std::set<std::string>{"memcached", "postgres", "redis"}));
 }
 
 }  // namespace

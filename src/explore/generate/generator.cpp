@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <utility>
 
 #include "explore/generate/edges.h"
 #include "explore/generate/fuzz.h"
 #include "explore/generate/http_steps.h"
 #include "explore/generate/lifecycle.h"
+#include "explore/generate/protocols.h"
 #include "explore/generate/replay.h"
 #include "explore/generate/site.h"
 
@@ -75,10 +77,19 @@ class CrawlStage final : public Stage {
   int max_pages_;
 };
 
-// Stages run one after the other: one part of the plan.
+// Stages run one after the other: one part of the plan. Each part has its
+// own quiet counter (steps of this part in a row that added nothing); an
+// open-ended part (the fuzzer) drops out once it reaches the quiet limit,
+// while a planned part (lifecycle, edges, an HTTP site, a protocol's
+// sessions: each step a different behaviour, not another sample of the same
+// one) runs to its end.
 struct Stream {
+  std::string part;
   std::vector<std::unique_ptr<Stage>> stages;
+  bool open_ended = false;
   std::size_t at = 0;
+  int given = 0, added = 0, quiet_run = 0;
+  bool quiet = false;  // dropped out by the quiet rule
   // The next recipe and the stage that gave it.
   std::optional<Recipe> next(Stage*& from) {
     for (; at < stages.size(); ++at)
@@ -145,9 +156,6 @@ class Generator final : public StepSource {
       return stop(StopReason::Budget,
                   fmt::format("the budget of {:.1f} s is spent", seconds(options_.budget)));
     if (failed_) return stop(StopReason::Failed, "a generated step failed: " + failure_);
-    if (options_.quiet > 0 && quiet_run_ >= options_.quiet)
-      return stop(StopReason::Quiet,
-                  fmt::format("{} generated steps in a row added nothing", options_.quiet));
     const auto deadline = std::min(end, now + options_.step_timeout);
     // The probes first: every other part depends on what they find.
     if (!probed_) {
@@ -163,18 +171,32 @@ class Generator final : public StepSource {
     // once every part has had its say.
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       std::size_t at = (turn_ + i) % streams_.size();
+      if (streams_[at].quiet) continue;
       if (auto r = streams_[at].next(given_from_)) {
         turn_ = at + 1;
+        given_stream_ = &streams_[at];
+        ++given_stream_->given;
         return hand_out(std::move(*r), deadline);
       }
     }
+    for (const auto& st : streams_)
+      if (st.quiet)
+        return stop(StopReason::Quiet, fmt::format("{} generated steps of {} in a row added nothing, the other "
+                                                   "parts are done",
+                                                   options_.quiet, st.part));
     return stop(StopReason::Exhausted, "nothing more to generate");
   }
 
+  // Only the part that gave the step hears about it: its keep/drop decision
+  // (the fuzzer's) and its quiet counter rest on its own steps alone.
   void feedback(const Feedback& f) override {
     if (given_from_) given_from_->feedback(f);
     given_from_ = nullptr;
-    quiet_run_ = f.added() ? 0 : quiet_run_ + 1;
+    if (Stream* st = std::exchange(given_stream_, nullptr)) {
+      st->quiet_run = f.added() ? 0 : st->quiet_run + 1;
+      if (f.added()) ++st->added;
+      if (st->open_ended && options_.quiet > 0 && st->quiet_run >= options_.quiet) st->quiet = true;
+    }
   }
 
   StopReason stop_reason() const override { return reason_; }
@@ -187,6 +209,11 @@ class Generator final : public StepSource {
     reason_ = reason;
     auto elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     detail_ = fmt::format("{} after {} generated steps in {:.1f} s", why, given_, started_ ? elapsed : 0.0);
+    std::string parts;
+    for (const auto& st : streams_)
+      if (st.given > 0)
+        parts += fmt::format("{}{} {} ({} added)", parts.empty() ? "" : ", ", st.part, st.given, st.added);
+    if (!parts.empty()) detail_ += "; steps by part: " + parts;
     if (fuzz_ && fuzz_->fuzzer())
       detail_ += fmt::format(" (fuzzer: {} seeds, {} mutants kept, {} dropped)", fuzz_->fuzzer()->seeds(),
                              fuzz_->fuzzer()->kept(), fuzz_->fuzzer()->dropped());
@@ -230,19 +257,28 @@ class Generator final : public StepSource {
   void plan() {
     auto d = d_;
     Target* t = &target_;
-    auto add = [&](std::vector<std::unique_ptr<Stage>> stages) {
-      streams_.push_back(Stream{.stages = std::move(stages)});
+    auto add = [&](std::string part, std::vector<std::unique_ptr<Stage>> stages, bool open_ended = false) {
+      streams_.push_back(Stream{.part = std::move(part), .stages = std::move(stages), .open_ended = open_ended});
     };
+    // A protocol identified on a port: what its real clients do, a session a
+    // step, and the sessions are seeds for the fuzzer and the edges.
+    if (options_.tcp)
+      for (const auto& site : d->sites)
+        if (!site.protocol.empty())
+          for (const auto& s : protocol_sessions())
+            if (s.protocol == site.protocol) seeds_->push_back(s.input(site.listener.port));
     auto one = [](std::unique_ptr<Stage> s) {
       std::vector<std::unique_ptr<Stage>> v;
       v.push_back(std::move(s));
       return v;
     };
     if (options_.lifecycle)
-      add(one(std::make_unique<ListStage>([this, t] {
+      add("lifecycle", one(std::make_unique<ListStage>([this, t] {
         std::vector<Recipe> out;
         auto caught = read_caught_signals(t->main_pid()).value_or(std::vector<int>{});
-        for (int sig : signals_to_send(caught, t->stop_signal())) out.push_back(signal_recipe(sig));
+        auto to_send = signals_to_send(caught, t->stop_signal());
+        for (int sig : to_send) out.push_back(signal_recipe(sig));
+        if (auto sig = signal_from_inside(to_send)) out.push_back(signal_from_inside_recipe(*sig));
         out.push_back(pause_recipe(options_.pause_for));
         if (!options_.health_check.empty()) out.push_back(health_recipe(options_.health_check));
         out.push_back(restart_recipe());
@@ -252,7 +288,7 @@ class Generator final : public StepSource {
         return out;
       })));
     if (options_.edges)
-      add(one(std::make_unique<ListStage>([this, d, t] {
+      add("edges", one(std::make_unique<ListStage>([this, d, t] {
         std::vector<Recipe> out;
         for (const auto& site : d->sites) out.push_back(reset_recipe(d, site.listener.port, *seeds_));
         out.push_back(nofile_recipe(d, *seeds_, options_.quiescence));
@@ -266,12 +302,20 @@ class Generator final : public StepSource {
         std::vector<std::unique_ptr<Stage>> stages;
         stages.push_back(std::make_unique<CrawlStage>(d, port, options_.max_pages));
         stages.push_back(std::make_unique<ListStage>([d, port] { return shape_recipes(d, port); }));
-        add(std::move(stages));
+        add(fmt::format("http:{}", port), std::move(stages));
+      }
+    if (options_.tcp)
+      for (const auto& site : d->sites) {
+        if (site.protocol.empty()) continue;
+        int port = site.listener.port;
+        std::string protocol = site.protocol;
+        add(fmt::format("{}:{}", protocol, port),
+            one(std::make_unique<ListStage>([d, port, protocol] { return session_recipes(d, port, protocol); })));
       }
     if (options_.tcp) {
       auto fuzz = std::make_unique<FuzzStage>(d, seeds_, options_.seed);
       fuzz_ = fuzz.get();
-      add(one(std::move(fuzz)));
+      add("fuzzer", one(std::move(fuzz)), true);
     }
   }
 
@@ -284,10 +328,10 @@ class Generator final : public StepSource {
   std::vector<Stream> streams_;
   std::size_t turn_ = 0;
   Stage* given_from_ = nullptr;
+  Stream* given_stream_ = nullptr;
   FuzzStage* fuzz_ = nullptr;
   bool started_ = false;
   Clock::time_point start_;
-  int quiet_run_ = 0;
   int given_ = 0;
   std::set<std::string> names_;
   bool failed_ = false;

@@ -28,8 +28,9 @@ struct GenerateOptions {
   /// The time from the first next() after which no step starts, and no step
   /// runs past (each step's deadline is at most this).
   std::chrono::milliseconds budget{120000};
-  /// Stop after this many generated steps in a row added nothing (no new
-  /// syscall, no new argument value); 0: only the budget stops it.
+  /// An open-ended part (the fuzzer) drops out once this many of its own
+  /// steps in a row added nothing (no new syscall, no new argument value);
+  /// the planned parts run to their end. 0: only the budget stops it.
   int quiet = 40;
   /// The longest one generated step may take.
   std::chrono::milliseconds step_timeout{10000};

@@ -6,6 +6,10 @@
 #include <thread>
 
 #include "explore/generate/http.h"
+#include "explore/generate/protocols.h"
+#include "util/csv.h"
+
+extern const char kHttpPathsCsv[];
 
 namespace sandmine::explore::generate {
 
@@ -134,10 +138,20 @@ Recipe probe_recipe(std::shared_ptr<Discovery> d, int port) {
         // A server that speaks first (a greeting) is not HTTP.
         std::string banner =
             conn->drain(milliseconds(200), std::min(deadline, Clock::now() + milliseconds(200)));
+        // Not HTTP: which protocol, from the banner or a harmless probe of each.
+        auto identify = [&] {
+          // Closed first: a server that serves one connection at a time would not answer the probes.
+          { HttpConnection closed = std::move(*conn); }
+          std::string tried;
+          site->protocol = identify_protocol(t, site->listener, site->banner, deadline, tried);
+          if (!tried.empty()) note(o, tried);
+          note(o, site->protocol.empty() ? "protocol not identified" : "speaks " + site->protocol);
+        };
         if (!banner.empty()) {
           site->kind = Site::Kind::Other;
           site->banner = banner;
           note(o, fmt::format("speaks first ({} bytes): not HTTP", banner.size()));
+          identify();
           return o;
         }
         HttpRequest request{
@@ -148,7 +162,13 @@ Recipe probe_recipe(std::shared_ptr<Discovery> d, int port) {
         site->kind = looks_like_http(reply) ? Site::Kind::Http : Site::Kind::Other;
         note(o,
              site->kind == Site::Kind::Http ? "HTTP" : fmt::format("not HTTP ({} bytes back)", reply.size()));
-        if (site->kind == Site::Kind::Http) site->enqueue({.path = "/"});
+        if (site->kind == Site::Kind::Http) {
+          site->enqueue({.path = "/"});
+          // What browsers, crawlers and monitoring fetch though no page links it.
+          for (const auto& path : well_known_paths()) site->enqueue({.path = path});
+        } else {
+          identify();
+        }
         return o;
       }};
 }
@@ -203,6 +223,17 @@ std::optional<Recipe> crawl_recipe(std::shared_ptr<Discovery> d, int port, int m
                   }
                   return o;
                 }};
+}
+
+const std::vector<std::string>& well_known_paths() {
+  static const std::vector<std::string> paths = [] {
+    auto rows = parse_csv(kHttpPathsCsv, "data/http_paths.csv");
+    if (!rows) throw std::logic_error(rows.error().message);  // the embedded table is tested
+    std::vector<std::string> out;
+    for (auto& row : *rows) out.push_back(row["path"]);
+    return out;
+  }();
+  return paths;
 }
 
 std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> d, int port) {
@@ -352,6 +383,46 @@ std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> d, int port) {
                      .headers = {{"Content-Type", "application/octet-stream"}},
                      .body = std::string(1 << 20, 'x')},
                     d));
+  // Uploads as clients make them (curl -T, WebDAV and S3-style clients): a
+  // new file of 1 KiB, one streamed with chunked encoding (a size not known in
+  // advance), and one of 4 MiB announced with Expect: 100-continue, each read
+  // back and deleted; into the listed directory the crawl found (or the root).
+  auto upload = [&](const std::string& what, const std::string& path, std::size_t size, bool chunked, bool expect) {
+    add(shape(port, what, [path, size, chunked, expect](Target& t, const Listener& l, Clock::time_point deadline) {
+      std::string body(size, 'u');
+      std::string head = "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(l.port) +
+                         "\r\nUser-Agent: sandmine\r\nContent-Type: application/octet-stream\r\n";
+      head += chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                      : "Content-Length: " + std::to_string(size) + "\r\n";
+      if (expect) head += "Expect: 100-continue\r\n";
+      head += "\r\n";
+      auto conn = HttpConnection::open(t.netns_fd(), l, std::min(left(deadline), milliseconds(2000)));
+      if (!conn) return "cannot connect: " + conn.error().message;
+      if (auto st = conn->send(head, deadline); !st) return "cannot send: " + st.error().message;
+      std::string out;
+      if (expect) {
+        auto interim = conn->read_response(false, std::min(deadline, Clock::now() + milliseconds(1000)), true);
+        out = (interim ? describe(interim) : std::string("no interim response")) + "; ";
+        if (interim && interim->status != 100) return out;
+      }
+      if (chunked) {
+        for (std::size_t at = 0; at < size; at += 4096) {
+          std::size_t n = std::min<std::size_t>(4096, size - at);
+          (void)conn->send(fmt::format("{:x}\r\n{}\r\n", n, body.substr(at, n)), deadline);
+        }
+        (void)conn->send("0\r\n\r\n", deadline);
+      } else {
+        (void)conn->send(body, deadline);
+      }
+      out += "PUT " + describe(conn->read_response(false, deadline));
+      out += "; GET " + describe(http_exchange(t.netns_fd(), l, get(path), deadline));
+      out += "; DELETE " + describe(http_exchange(t.netns_fd(), l, {.method = "DELETE", .target = path}, deadline));
+      return out;
+    }, d));
+  };
+  upload("upload 1 KiB", dir + "sandmine-upload-small.txt", 1024, false, false);
+  upload("upload chunked", dir + "sandmine-upload-stream.txt", 20000, true, false);
+  upload("upload 4 MiB with Expect: 100-continue", dir + "sandmine-upload-large.bin", 4u << 20, false, true);
   add(shape(
       port, "Expect: 100-continue",
       [file](Target& t, const Listener& l, Clock::time_point deadline) {

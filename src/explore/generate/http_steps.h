@@ -27,6 +27,10 @@ std::optional<Recipe> crawl_recipe(std::shared_ptr<Discovery> discovery, int por
 /// many concurrent connections, unusual paths.
 std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> discovery, int port);
 
+/// The paths fetched on every HTTP site though no page links them
+/// (data/http_paths.csv: robots.txt, status pages, /metrics, ...).
+const std::vector<std::string>& well_known_paths();
+
 /// What a site serves that is best for body-sized requests: the largest
 /// fetched page that answered 200 (not a directory), else "/".
 std::string largest_page(const Site& site);

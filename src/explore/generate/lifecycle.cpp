@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "explore/generate/procfs.h"
+
 namespace sandmine::explore::generate {
 
 bool is_fault_signal(int sig) {
@@ -98,6 +100,37 @@ Recipe restart_recipe() {
               o.ok = false;
               o.failure = "the warm restart failed: " + st.error().message;
             }
+            return o;
+          }};
+}
+
+std::optional<int> signal_from_inside(const std::vector<int>& to_send) {
+  if (to_send.empty()) return std::nullopt;
+  if (std::find(to_send.begin(), to_send.end(), SIGHUP) != to_send.end()) return SIGHUP;
+  return to_send.front();
+}
+
+Recipe signal_from_inside_recipe(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  std::string kill = std::string("kill -s ") + (abbrev ? abbrev : std::to_string(sig));
+  return {.name = "auto/exec/" + kill,
+          .part = "lifecycle",
+          .body = [kill](Target& t, Clock::time_point deadline) {
+            StepOutcome o;
+            // The main process as the container sees it (1 in a PID namespace of its own).
+            auto pid = read_pid_in_own_namespace(t.main_pid());
+            if (!pid) {
+              note(o, "not run: " + pid.error().message);
+              return o;
+            }
+            std::string command = kill + " " + std::to_string(*pid);
+            auto r = t.exec({"/bin/sh", "-c", command}, std::min(left(deadline), std::chrono::milliseconds(5000)));
+            if (!r) {
+              note(o, command + ": not run: " + r.error().message);
+              return o;
+            }
+            o.output = r->output;
+            note(o, command + (r->timed_out ? std::string(": timed out") : fmt::format(": exit {}", r->exit_code)));
             return o;
           }};
 }

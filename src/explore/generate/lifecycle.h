@@ -38,5 +38,15 @@ Recipe pause_recipe(std::chrono::milliseconds hold);
 Recipe health_recipe(std::vector<std::string> argv);
 /// "auto/restart": the run's warm restart.
 Recipe restart_recipe();
+/// "auto/exec/kill -s HUP": a signal sent from inside the container to its
+/// main process (by its PID in the container's PID namespace, 1 for an
+/// engine's container), as an administrator's or a script's reload does
+/// (`kill -HUP 1`, a server's own `-s reload`): the container's own kill(2),
+/// which a signal from the engine never makes. Run with /bin/sh's kill; an
+/// image without a shell gets a note, not a failure.
+Recipe signal_from_inside_recipe(int sig);
+/// Which caught signal to send from inside: SIGHUP (the conventional reload)
+/// when it is among to_send, else the first of them; none when empty.
+std::optional<int> signal_from_inside(const std::vector<int>& to_send);
 
 }  // namespace sandmine::explore::generate

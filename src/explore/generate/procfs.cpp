@@ -107,6 +107,30 @@ Result<std::vector<int>> read_caught_signals(pid_t pid) {
   return caught_signals(*status);
 }
 
+pid_t pid_in_own_namespace(std::string_view status) {
+  auto at = status.find("\nNSpid:");
+  if (at == std::string_view::npos) return 0;
+  auto end = status.find('\n', at + 1);
+  auto line = status.substr(at + 7, end == std::string_view::npos ? std::string_view::npos : end - at - 7);
+  auto last = line.find_last_not_of(" \t");
+  if (last == std::string_view::npos) return 0;
+  auto first = line.find_last_of(" \t", last);
+  auto field = line.substr(first == std::string_view::npos ? 0 : first + 1, last - (first == std::string_view::npos ? 0 : first + 1) + 1);
+  pid_t pid = 0;
+  for (char c : field) {
+    if (c < '0' || c > '9') return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+Result<pid_t> read_pid_in_own_namespace(pid_t pid) {
+  auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return status.error();
+  if (pid_t inner = pid_in_own_namespace(*status); inner > 0) return inner;
+  return Error{"/proc/" + std::to_string(pid) + "/status has no NSpid line"};
+}
+
 char stat_state(std::string_view stat) {
   // "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it.
   auto close = stat.rfind(')');

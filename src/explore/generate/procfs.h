@@ -43,6 +43,12 @@ Result<std::vector<Listener>> read_listeners(pid_t pid);
 /// The signals pid catches (/proc/PID/status).
 Result<std::vector<int>> read_caught_signals(pid_t pid);
 
+/// The process's PID in its own (innermost) PID namespace: the last field of
+/// the NSpid line of a /proc/PID/status text; 0 when there is none.
+pid_t pid_in_own_namespace(std::string_view status);
+/// The same from /proc/PID/status.
+Result<pid_t> read_pid_in_own_namespace(pid_t pid);
+
 /// The state letter of a /proc/PID/stat text (R, S, D, Z, T, t, X, I, ...);
 /// '?' when it cannot be parsed.
 char stat_state(std::string_view stat);
