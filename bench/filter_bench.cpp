@@ -396,9 +396,10 @@ int main(int argc, char** argv) {
     for (const auto& [name, p] : {std::pair{mined_name, &mined}, std::pair{std::string("docker"), &*docker},
                                   std::pair{std::string("args"), &with_args}})
       for (int opt : {1, 2})
-        configs.push_back({.name = fmt::format("{} {}", name, opt == 1 ? "linear" : "tree"),
-                           .program = build_filter(*p, opt),
-                           .actions = {action_for(*p, kGetppid), action_for(*p, kKcmp), action_for(*p, kFcntl)}});
+        configs.push_back(
+            {.name = fmt::format("{} {}", name, opt == 1 ? "linear" : "tree"),
+             .program = build_filter(*p, opt),
+             .actions = {action_for(*p, kGetppid), action_for(*p, kKcmp), action_for(*p, kFcntl)}});
     sources += fmt::format("; args: the {} with fcntl allowed for six commands (argument rules)", mined_name);
     for (int probe : {kGetppid, kKcmp, kFcntl})
       for (const auto& c : configs) {

@@ -35,7 +35,9 @@ std::uint64_t natural_mask(const syscalls::ArgumentRule& row) {
 std::uint64_t mask_of(const ArgCondition& c) { return c.op == "SCMP_CMP_MASKED_EQ" ? c.value : kAllBits; }
 
 // What the column's bits must equal (or be compared with).
-std::uint64_t operand_of(const ArgCondition& c) { return c.op == "SCMP_CMP_MASKED_EQ" ? c.value_two : c.value; }
+std::uint64_t operand_of(const ArgCondition& c) {
+  return c.op == "SCMP_CMP_MASKED_EQ" ? c.value_two : c.value;
+}
 
 std::string op_prefix(const std::string& op) {
   if (op == "SCMP_CMP_NE") return "!=";
@@ -60,7 +62,8 @@ ArgumentColumn column_for(const syscalls::ArgumentSpec* spec, unsigned index, st
   } else if (row.compare == syscalls::Compare::flags && mask == row.mask) {
     std::vector<std::uint64_t> call(spec->rules.size(), 0);
     call[static_cast<std::size_t>(pos)] = mask;
-    col.text = fmt::format("{}&({})", col.name, syscalls::format_value(*spec, static_cast<std::size_t>(pos), call));
+    col.text =
+        fmt::format("{}&({})", col.name, syscalls::format_value(*spec, static_cast<std::size_t>(pos), call));
   } else {
     col.text = fmt::format("{}&{:#x}", col.name, mask);
   }
@@ -71,7 +74,8 @@ ArgumentColumn column_for(const syscalls::ArgumentSpec* spec, unsigned index, st
 // compares the argument as the table does (or the whole value).
 bool prints_by_name(const syscalls::ArgumentSpec* spec, const ArgumentColumn& col) {
   int pos = position_of(spec, col.index);
-  return pos >= 0 && (col.mask == kAllBits || col.mask == natural_mask(spec->rules[static_cast<std::size_t>(pos)]));
+  return pos >= 0 &&
+         (col.mask == kAllBits || col.mask == natural_mask(spec->rules[static_cast<std::size_t>(pos)]));
 }
 
 }  // namespace
@@ -146,7 +150,9 @@ json action_object(const Action& a) {
 }  // namespace
 
 json allowed_values_json(const AllowedValues& values) {
-  json doc = {{"otherwise", action_object(values.otherwise)}, {"syscalls", json::array()}, {"answered", json::array()}};
+  json doc = {{"otherwise", action_object(values.otherwise)},
+              {"syscalls", json::array()},
+              {"answered", json::array()}};
   for (const auto& s : values.syscalls) {
     json columns = json::array(), rules = json::array();
     for (const auto& c : s.columns)
@@ -155,10 +161,10 @@ json allowed_values_json(const AllowedValues& values) {
     for (const auto& r : s.rules) {
       json cells = json::array();
       for (const auto& cell : r.cells)
-        cells.push_back(cell.op.empty() ? json{{"op", nullptr}, {"text", cell.text}}
-                                        : json{{"op", cell.op},
-                                               {"value", fmt::format("{:#x}", cell.value)},
-                                               {"text", cell.text}});
+        cells.push_back(
+            cell.op.empty()
+                ? json{{"op", nullptr}, {"text", cell.text}}
+                : json{{"op", cell.op}, {"value", fmt::format("{:#x}", cell.value)}, {"text", cell.text}});
       rules.push_back({{"action", action_object(r.action)}, {"values", cells}});
     }
     doc["syscalls"].push_back({{"syscall", s.syscall}, {"arguments", columns}, {"rules", rules}});

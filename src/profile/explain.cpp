@@ -324,7 +324,7 @@ Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
 }
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines) {
-  return {profile.source,      profile.default_action, profile.arches,    profile.warnings,
+  return {profile.source,      profile.default_action, profile.arches,     profile.warnings,
           surface_of(profile), std::move(baselines),   profile.mined_from, allowed_values(profile)};
 }
 
@@ -416,13 +416,14 @@ std::string tally(const Rows& rows, Allowed allowed) {
 // The argument rules, a table per syscall, and the names every call of which
 // gets one answer (clone3's ENOSYS).
 std::string values_text(const AllowedValues& v) {
-  if (v.syscalls.empty() && v.answered.empty()) return "\nArgument rules: none (every allowed name is allowed for all values)\n";
-  std::string out = fmt::format(
-      "\nArgument rules (the values each rule lets through; a call no rule matches gets {}):\n",
-      describe(v.otherwise));
+  if (v.syscalls.empty() && v.answered.empty())
+    return "\nArgument rules: none (every allowed name is allowed for all values)\n";
+  std::string out =
+      fmt::format("\nArgument rules (the values each rule lets through; a call no rule matches gets {}):\n",
+                  describe(v.otherwise));
   for (const auto& s : v.syscalls) {
-    bool other_actions = std::any_of(s.rules.begin(), s.rules.end(),
-                                     [](const ValueRule& r) { return !r.action.allows(); });
+    bool other_actions =
+        std::any_of(s.rules.begin(), s.rules.end(), [](const ValueRule& r) { return !r.action.allows(); });
     out += fmt::format("  {}: {} rule{}\n", s.syscall, s.rules.size(), s.rules.size() == 1 ? "" : "s");
     std::vector<std::vector<std::string>> rows(1);
     for (const auto& c : s.columns) rows[0].push_back(c.text);

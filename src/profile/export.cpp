@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <nlohmann/json.hpp>
 
 #include "profile/allowed_values.h"
 #include "profile/docker_json.h"
@@ -274,7 +274,8 @@ Result<std::string> systemd_settings(const Profile& p, std::vector<std::string>*
   }
   std::optional<std::vector<std::string>> namespaces;
   const std::vector<std::pair<std::string, unsigned>> ns_calls = {{"clone", 0}, {"setns", 1}, {"unshare", 0}};
-  if (std::any_of(ns_calls.begin(), ns_calls.end(), [&](const auto& c) { return decided_by_rules(p, c.first); })) {
+  if (std::any_of(ns_calls.begin(), ns_calls.end(),
+                  [&](const auto& c) { return decided_by_rules(p, c.first); })) {
     std::uint64_t bits = 0;
     for (const auto& [name, index] : ns_calls) bits |= namespace_bits(p, name, index);
     std::vector<std::string> types;
@@ -295,14 +296,18 @@ Result<std::string> systemd_settings(const Profile& p, std::vector<std::string>*
     std::vector<std::string> columns;
     for (const auto& c : s.columns) {
       bool mapped = (s.syscall == "socket" && families && c.index == 0) ||
-                    (namespaces && ((s.syscall == "clone" && c.index == 0) || (s.syscall == "unshare" && c.index == 0) ||
-                                    (s.syscall == "setns" && c.index == 1)));
+                    (namespaces &&
+                     ((s.syscall == "clone" && c.index == 0) || (s.syscall == "unshare" && c.index == 0) ||
+                      (s.syscall == "setns" && c.index == 1)));
       if (!mapped) columns.push_back(c.text);
     }
     if (columns.empty()) continue;
-    std::string why = s.syscall == "socket" && !families_not.empty() ? " (no RestrictAddressFamilies=: " + families_not + ")" : "";
-    dropped.push_back(fmt::format("{} {}: {} rule{}{}", s.syscall, fmt::format("{}", fmt::join(columns, ", ")),
-                                  s.rules.size(), s.rules.size() == 1 ? "" : "s", why));
+    std::string why = s.syscall == "socket" && !families_not.empty()
+                          ? " (no RestrictAddressFamilies=: " + families_not + ")"
+                          : "";
+    dropped.push_back(fmt::format("{} {}: {} rule{}{}", s.syscall,
+                                  fmt::format("{}", fmt::join(columns, ", ")), s.rules.size(),
+                                  s.rules.size() == 1 ? "" : "s", why));
     dropped_names.push_back(s.syscall);
   }
   // RestrictNamespaces= has no time namespace: a rule keeping CLONE_NEWTIME
@@ -334,11 +339,11 @@ Result<std::string> systemd_settings(const Profile& p, std::vector<std::string>*
       for (const auto& d : dropped) out += "#   " + d + "\n";  // one line each, whatever its length
     }
     for (const auto& a : answered)
-      out += wrap_comment(a +
-                              ": the profile answers ENOSYS so the C library falls back to clone; an allow-list "
-                              "cannot give one name an errno of its own, so it is allowed by name, whatever its "
-                              "flags.",
-                          "# ", "# ");
+      out +=
+          wrap_comment(a + ": the profile answers ENOSYS so the C library falls back to clone; an allow-list "
+                           "cannot give one name an errno of its own, so it is allowed by name, whatever its "
+                           "flags.",
+                       "# ", "# ");
     if (warnings) {
       if (!dropped_names.empty())
         warnings->push_back(fmt::format(
@@ -366,7 +371,9 @@ Result<std::string> systemd_settings(const Profile& p, std::vector<std::string>*
   if (families)
     out += "RestrictAddressFamilies=" +
            (families->empty() ? std::string("none") : fmt::format("{}", fmt::join(*families, " "))) + "\n";
-  if (namespaces) out += "RestrictNamespaces=" + (namespaces->empty() ? std::string("yes") : fmt::format("{}", fmt::join(*namespaces, " "))) + "\n";
+  if (namespaces)
+    out += "RestrictNamespaces=" +
+           (namespaces->empty() ? std::string("yes") : fmt::format("{}", fmt::join(*namespaces, " "))) + "\n";
   return out;
 }
 

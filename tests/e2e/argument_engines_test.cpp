@@ -46,7 +46,8 @@ std::string version_of(const std::string& engine) {
 std::vector<json> rules_for(const json& profile, const std::string& name) {
   std::vector<json> out;
   for (const auto& rule : profile["syscalls"])
-    if (std::find(rule["names"].begin(), rule["names"].end(), name) != rule["names"].end()) out.push_back(rule);
+    if (std::find(rule["names"].begin(), rule["names"].end(), name) != rule["names"].end())
+      out.push_back(rule);
   return out;
 }
 
@@ -56,7 +57,8 @@ class ArgumentEngine : public AllEngines, public ::testing::WithParamInterface<s
     AllEngines::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     std::string runc = run({kRunc, "--version"}).out;
-    std::cout << GetParam() << " " << version_of(GetParam()) << ", " << runc.substr(0, runc.find('\n')) << "\n";
+    std::cout << GetParam() << " " << version_of(GetParam()) << ", " << runc.substr(0, runc.find('\n'))
+              << "\n";
   }
 };
 
@@ -101,18 +103,20 @@ std::map<std::string, int> errnos_of(const std::string& out) {
 // What the probe is mined with: AF_INET and AF_UNIX stream sockets, a fork by
 // clone, futex wait and wake, pipe2 with O_CLOEXEC, a thread (clone3) and a
 // fork by the C library (clone).
-const std::vector<std::string> kMined = {"socket:2:1:0", "socket:1:1:0",   "clone:0x11", "futex:0",
+const std::vector<std::string> kMined = {"socket:2:1:0", "socket:1:1:0",  "clone:0x11", "futex:0",
                                          "futex:1",      "pipe2:0x80000", "thread:0",   "fork:0"};
 
 // Inside the mined rules: as the runc test, and the C library's thread and fork.
-const std::vector<std::string> kInside = {
-    "socket:2:1:0", "socket:2:0x80801:0", "socket:0xdead00000002:1:0", "socket:1:1:0", "clone:0x11",
-    "futex:0",      "futex:0x80",         "pipe2:0x80000",             "thread:0",     "fork:0"};
+const std::vector<std::string> kInside = {"socket:2:1:0", "socket:2:0x80801:0", "socket:0xdead00000002:1:0",
+                                          "socket:1:1:0", "clone:0x11",         "futex:0",
+                                          "futex:0x80",   "pipe2:0x80000",      "thread:0",
+                                          "fork:0"};
 
 // Outside them: the filter answers EPERM, the kernel alone does not (but
 // see kDeniedByPodman).
-const std::vector<std::string> kOutside = {"socket:17:3:0",      "socket:16:3:0", "socket:2:2:0", "clone:0x10000011",
-                                           "unshare:0x10000000", "futex:12",      "pipe2:0x80"};
+const std::vector<std::string> kOutside = {"socket:17:3:0",    "socket:16:3:0",      "socket:2:2:0",
+                                           "clone:0x10000011", "unshare:0x10000000", "futex:12",
+                                           "pipe2:0x80"};
 
 // Podman's default capabilities leave out CAP_NET_RAW (Docker's include it):
 // a packet socket fails with EPERM in a Podman container without any filter.
@@ -129,16 +133,17 @@ TEST_P(ArgumentEngine, AllowedValuesRunAsUnconfinedDeniedOnesGetEpermClone3GetsE
   const std::string command = "trap 'exit 0' TERM; sleep 3600 & wait";
   std::string explore = "/bin/argprobe";
   for (const auto& c : kMined) explore += "', '" + c;
-  write_text(dir.file("spec.yaml"), "name: argprobe\n"
-                                    "image: {rootfs: " +
-                                        dir.file("rootfs.tar") +
-                                        "}\n"
-                                        "command: [/bin/sh, -c, \"" +
-                                        command +
-                                        "\"]\n"
-                                        "explore:\n"
-                                        "  - {name: probe, exec: ['" +
-                                        explore + "']}\n");
+  write_text(dir.file("spec.yaml"),
+             "name: argprobe\n"
+             "image: {rootfs: " +
+                 dir.file("rootfs.tar") +
+                 "}\n"
+                 "command: [/bin/sh, -c, \"" +
+                 command +
+                 "\"]\n"
+                 "explore:\n"
+                 "  - {name: probe, exec: ['" +
+                 explore + "']}\n");
   Outcome m = sandmine({"mine", dir.file("spec.yaml"), "--engine", engine, "-o", dir.file("mined"), "--cache",
                         dir.file("cache")});
   ASSERT_EQ(m.exit_code, 0) << m.err;
@@ -160,18 +165,19 @@ TEST_P(ArgumentEngine, AllowedValuesRunAsUnconfinedDeniedOnesGetEpermClone3GetsE
   ASSERT_TRUE(parent.ok()) << parent.error().message;
   auto eng = engine::make_engine(engine);
   ASSERT_TRUE(eng.ok()) << eng.error().message;
-  auto mined = std::make_shared<const profile::Profile>(
-      profile::read_profile(dir.file("mined/profile.json")).value());
+  auto mined =
+      std::make_shared<const profile::Profile>(profile::read_profile(dir.file("mined/profile.json")).value());
   int n = 0;
   auto probe = [&](engine::ContainerSpec::Seccomp seccomp) {
-    auto c = (*eng)->start({.name = "sandmine-argprobe-" + std::to_string(getpid()) + "-" + std::to_string(++n),
-                            .command = {"/bin/sh", "-c", command},
-                            .image = ref,
-                            .profile = mined,
-                            .seccomp = seccomp,
-                            .cgroup_parent = parent->relative_path(),
-                            .log_file = dir.file("run.log"),
-                            .work_dir = dir.path()});
+    auto c =
+        (*eng)->start({.name = "sandmine-argprobe-" + std::to_string(getpid()) + "-" + std::to_string(++n),
+                       .command = {"/bin/sh", "-c", command},
+                       .image = ref,
+                       .profile = mined,
+                       .seccomp = seccomp,
+                       .cgroup_parent = parent->relative_path(),
+                       .log_file = dir.file("run.log"),
+                       .work_dir = dir.path()});
     EXPECT_TRUE(c.ok()) << c.error().message;
     if (!c.ok()) return std::map<std::string, int>{};
     std::vector<std::string> argv{"/bin/argprobe"};
@@ -198,8 +204,9 @@ TEST_P(ArgumentEngine, AllowedValuesRunAsUnconfinedDeniedOnesGetEpermClone3GetsE
   }
   EXPECT_EQ(filtered["clone3:0"], ENOSYS);
   EXPECT_EQ(unconfined["clone3:0"], 0);
-  std::cout << engine << " " << version_of(engine) << ": " << kInside.size() << " allowed values as unconfined, "
-            << kOutside.size() << " denied with EPERM, clone3 ENOSYS, pthread_create and fork work\n";
+  std::cout << engine << " " << version_of(engine) << ": " << kInside.size()
+            << " allowed values as unconfined, " << kOutside.size()
+            << " denied with EPERM, clone3 ENOSYS, pthread_create and fork work\n";
   run({cli, "rmi", "-f", ref});
 }
 

@@ -184,29 +184,31 @@ TEST(Export, SystemdMapsFamiliesAndNamespacesAndSaysWhichArgumentRulesItDrops) {
   write_text(dir.file("safe.json"), kMinedSafe);
   Outcome r = export_to_stdout(dir.file("safe.json"), "systemd");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out,
-            "# systemd settings (systemd.exec(5)) from " + dir.file("safe.json") + "\n" + kSystemdHeader +
-                "# SystemCallFilter= takes names only: a name the profile allows for some argument values is\n"
-                "# allowed here for all of them.\n"
-                "# Kept: RestrictAddressFamilies= from socket's domain rules\n"
-                "# Kept: RestrictNamespaces= from the namespace flags clone, unshare and setns may use (systemd\n"
-                "#   allows any combination of the listed types, in any of the three)\n"
-                "# Dropped (every value of these arguments is let through):\n"
-                "#   futex op&0xfffffe7f: 2 rules\n"
-                "#   socket type&0xfff7f7ff: 2 rules\n"
-                "# clone3: the profile answers ENOSYS so the C library falls back to clone; an allow-list cannot "
-                "give\n"
-                "# one name an errno of its own, so it is allowed by name, whatever its flags.\n"
-                "[Service]\n"
-                "SystemCallArchitectures=native\n"
-                "SystemCallFilter=clone clone3 futex read socket write\n"
-                "SystemCallErrorNumber=EPERM\n"
-                "RestrictAddressFamilies=AF_UNIX AF_INET\n"
-                "RestrictNamespaces=yes\n");
-  EXPECT_EQ(r.err,
-            "sandmine: warning: systemd cannot express the argument rules of futex, socket and drops them "
-            "(SystemCallFilter= allows names only); they are listed in the output's comments\n"
-            "sandmine: warning: clone3 is allowed by name: systemd cannot answer it ENOSYS in an allow-list\n");
+  EXPECT_EQ(
+      r.out,
+      "# systemd settings (systemd.exec(5)) from " + dir.file("safe.json") + "\n" + kSystemdHeader +
+          "# SystemCallFilter= takes names only: a name the profile allows for some argument values is\n"
+          "# allowed here for all of them.\n"
+          "# Kept: RestrictAddressFamilies= from socket's domain rules\n"
+          "# Kept: RestrictNamespaces= from the namespace flags clone, unshare and setns may use (systemd\n"
+          "#   allows any combination of the listed types, in any of the three)\n"
+          "# Dropped (every value of these arguments is let through):\n"
+          "#   futex op&0xfffffe7f: 2 rules\n"
+          "#   socket type&0xfff7f7ff: 2 rules\n"
+          "# clone3: the profile answers ENOSYS so the C library falls back to clone; an allow-list cannot "
+          "give\n"
+          "# one name an errno of its own, so it is allowed by name, whatever its flags.\n"
+          "[Service]\n"
+          "SystemCallArchitectures=native\n"
+          "SystemCallFilter=clone clone3 futex read socket write\n"
+          "SystemCallErrorNumber=EPERM\n"
+          "RestrictAddressFamilies=AF_UNIX AF_INET\n"
+          "RestrictNamespaces=yes\n");
+  EXPECT_EQ(
+      r.err,
+      "sandmine: warning: systemd cannot express the argument rules of futex, socket and drops them "
+      "(SystemCallFilter= allows names only); they are listed in the output's comments\n"
+      "sandmine: warning: clone3 is allowed by name: systemd cannot answer it ENOSYS in an allow-list\n");
 }
 
 TEST(Export, SystemdNamespacesAreTheUnionOfCloneUnshareAndSetns) {
@@ -233,12 +235,13 @@ TEST(Export, SystemdNamespacesAreTheUnionOfCloneUnshareAndSetns) {
             "SystemCallFilter=clone clone3 futex read setns socket unshare write\n"
             "SystemCallErrorNumber=EPERM\n"
             "RestrictNamespaces=mnt net user\n");
-  EXPECT_NE(r.out.find("# Dropped (every value of these arguments is let through):\n"
-                       "#   futex op&0xfffffe7f: 2 rules\n"
-                       "#   socket domain, type&0xfff7f7ff: 3 rules (no RestrictAddressFamilies=: a rule allows "
-                       "every domain)\n"
-                       "#   unshare CLONE_NEWTIME: RestrictNamespaces= has no time namespace type\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("# Dropped (every value of these arguments is let through):\n"
+                 "#   futex op&0xfffffe7f: 2 rules\n"
+                 "#   socket domain, type&0xfff7f7ff: 3 rules (no RestrictAddressFamilies=: a rule allows "
+                 "every domain)\n"
+                 "#   unshare CLONE_NEWTIME: RestrictNamespaces= has no time namespace type\n"),
+      std::string::npos)
       << r.out;
 
   // unshare allowed whatever its flags: every namespace type, nothing to restrict.
