@@ -85,7 +85,9 @@ AllowedValues allowed_values(const Profile& profile) {
   out.otherwise = profile.default_action;
   for (const auto& [name, policy] : profile.syscalls) {
     if (policy.action) {
-      if (!policy.action->allows() && *policy.action != profile.default_action)
+      // Only the ENOSYS answers made on purpose (clone3): names denied with
+      // another errno than the default's are no argument rule.
+      if (policy.action->answers_missing() && *policy.action != profile.default_action)
         out.answered.push_back({name, *policy.action, policy.comment});
       continue;
     }

@@ -60,8 +60,8 @@ struct SyscallValues {
   std::vector<ValueRule> rules;         ///< in the profile's order
 };
 
-/// A name every call of which gets one action that neither allows nor is the
-/// default: clone3's ENOSYS, which makes the C library fall back to clone.
+/// A name every call of which gets ENOSYS when the default does not: clone3,
+/// whose flags no filter can read, so that the C library falls back to clone.
 struct AnsweredSyscall {
   std::string syscall;
   Action action;
