@@ -20,7 +20,7 @@
 // An allow-all filter (one instruction) is measured too: the fixed cost of
 // having any filter at all.
 //
-// Two probes:
+// Three probes:
 //   getppid  allowed by every profile here: since Linux 5.11 the kernel's
 //            seccomp action cache answers a call that a filter allows
 //            whatever its arguments without running the filter, so the
@@ -29,6 +29,13 @@
 //            allows it only with CAP_SYS_PTRACE), so the filter really runs
 //            on every call, down to the rule or default that denies it: the
 //            case the binary tree shortens. Without a filter the call runs.
+//   fcntl    fcntl(-1, F_GETFL): EBADF at once. Allowed by name in the mined
+//            and Docker profiles (the action cache answers it); in "args",
+//            the mined profile with fcntl allowed for six commands as
+//            `mine --args strict` writes them (one rule per value, F_GETFL
+//            among them), the filter runs on every call down to the rule that
+//            matches: the action cache covers only decisions that do not
+//            depend on arguments.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -173,13 +180,21 @@ struct Options {
 };
 
 // The probes: each child runs one of them in its loop.
-enum Probe : int { kGetppid = 0, kKcmp = 1 };
-constexpr const char* kProbeNames[] = {"getppid", "kcmp"};
+enum Probe : int { kGetppid = 0, kKcmp = 1, kFcntl = 2 };
+constexpr const char* kProbeNames[] = {"getppid", "kcmp", "fcntl"};
 constexpr int kKcmpVm = 1;  // KCMP_VM: do two processes share their memory? Reads only.
 
 long call(Probe p) {
   static const pid_t self = ::getpid();
-  return p == kGetppid ? ::syscall(SYS_getppid) : ::syscall(SYS_kcmp, self, self, kKcmpVm, 0, 0);
+  switch (p) {
+    case kGetppid:
+      return ::syscall(SYS_getppid);
+    case kKcmp:
+      return ::syscall(SYS_kcmp, self, self, kKcmpVm, 0, 0);
+    case kFcntl:
+      return ::syscall(SYS_fcntl, -1, F_GETFL, 0);
+  }
+  return -1;
 }
 
 // The profile as a BPF program, built as runc builds it (runc never sets the
@@ -275,7 +290,7 @@ class Child {
 struct Config {
   std::string name;
   std::optional<std::vector<sock_filter>> program;  // none: no filter
-  std::string actions[2];                           // per probe
+  std::string actions[3];                           // per probe
 };
 
 // Keeps the median ns/call of each benchmark as Google Benchmark reports it.
@@ -354,6 +369,18 @@ int main(int argc, char** argv) {
       if (!p) throw std::runtime_error(p.error().message);
       mined = std::move(*p);
     }
+    // The same profile with fcntl decided by its command, six values allowed
+    // (F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC), as the
+    // strict tier writes them: the int compared under 32 bits.
+    profile::Profile with_args = mined;
+    {
+      auto& fcntl = with_args.syscalls["fcntl"];
+      fcntl.action.reset();
+      fcntl.rules.clear();
+      for (std::uint64_t cmd : {F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC})
+        fcntl.rules.push_back(
+            {profile::Action::allow(), {{1, 0xffffffffu, cmd, "SCMP_CMP_MASKED_EQ"}}, "", ""});
+    }
     auto docker = profile::read_profile(o.docker);
     if (!docker) throw std::runtime_error(docker.error().message);
     sources = fmt::format(
@@ -362,16 +389,19 @@ int main(int argc, char** argv) {
         mined_name, mined_source, o.docker, seccomp_version()->major, seccomp_version()->minor,
         seccomp_version()->micro);
 
-    configs.push_back({.name = "none", .actions = {"allow", "runs"}});
+    configs.push_back({.name = "none", .actions = {"allow", "runs", "allow"}});
     configs.push_back({.name = "allow-all",
                        .program = std::vector<sock_filter>{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
-                       .actions = {"allow", "allow"}});
-    for (const auto& [name, p] : {std::pair{mined_name, &mined}, std::pair{std::string("docker"), &*docker}})
+                       .actions = {"allow", "allow", "allow"}});
+    for (const auto& [name, p] : {std::pair{mined_name, &mined}, std::pair{std::string("docker"), &*docker},
+                                  std::pair{std::string("args"), &with_args}})
       for (int opt : {1, 2})
-        configs.push_back({.name = fmt::format("{} {}", name, opt == 1 ? "linear" : "tree"),
-                           .program = build_filter(*p, opt),
-                           .actions = {action_for(*p, kGetppid), action_for(*p, kKcmp)}});
-    for (int probe : {kGetppid, kKcmp})
+        configs.push_back(
+            {.name = fmt::format("{} {}", name, opt == 1 ? "linear" : "tree"),
+             .program = build_filter(*p, opt),
+             .actions = {action_for(*p, kGetppid), action_for(*p, kKcmp), action_for(*p, kFcntl)}});
+    sources += fmt::format("; args: the {} with fcntl allowed for six commands (argument rules)", mined_name);
+    for (int probe : {kGetppid, kKcmp, kFcntl})
       for (const auto& c : configs) {
         Child* child = children
                            .emplace_back(std::make_unique<Child>(c.program ? &*c.program : nullptr,
@@ -408,18 +438,21 @@ int main(int argc, char** argv) {
   fmt::print("{}\n", sources);
   // kcmp without a filter does real work, so its column has no ratio to none:
   // what matters there is how long each filter takes to deny it.
-  fmt::print("{:<20} {:>6}  {:>10} {:>7} {:>6}  {:>8} {:>6}\n", "filter", "insns", "getppid ns", "x none",
-             "action", "kcmp ns", "action");
+  fmt::print("{:<20} {:>6}  {:>10} {:>7} {:>6}  {:>8} {:>6}  {:>8} {:>7} {:>7}\n", "filter", "insns",
+             "getppid ns", "x none", "action", "kcmp ns", "action", "fcntl ns", "x none", "action");
   auto ns_of = [&](int probe, const Config& c) {
     auto it = reporter.ns.find(fmt::format("{}/{}", kProbeNames[probe], c.name));
     return it == reporter.ns.end() ? 0.0 : it->second;
   };
   double base = ns_of(kGetppid, configs.front());
+  double fcntl_base = ns_of(kFcntl, configs.front());
   for (const auto& c : configs) {
     double ns = ns_of(kGetppid, c);
-    fmt::print("{:<20} {:>6}  {:>10.1f} {:>7.2f} {:>6}  {:>8.1f} {:>6}\n", c.name,
+    double fcntl = ns_of(kFcntl, c);
+    fmt::print("{:<20} {:>6}  {:>10.1f} {:>7.2f} {:>6}  {:>8.1f} {:>6}  {:>8.1f} {:>7.2f} {:>7}\n", c.name,
                c.program ? std::to_string(c.program->size()) : "-", ns, base > 0 ? ns / base : 0.0,
-               c.actions[kGetppid], ns_of(kKcmp, c), c.actions[kKcmp]);
+               c.actions[kGetppid], ns_of(kKcmp, c), c.actions[kKcmp], fcntl,
+               fcntl_base > 0 ? fcntl / fcntl_base : 0.0, c.actions[kFcntl]);
   }
   // The binary tree against priority order, per profile and probe.
   for (size_t i = 2; i + 1 < configs.size(); i += 2)
@@ -427,5 +460,17 @@ int main(int argc, char** argv) {
                configs[i].name.substr(0, configs[i].name.rfind(' ')),
                ns_of(kGetppid, configs[i + 1]) / ns_of(kGetppid, configs[i]),
                ns_of(kKcmp, configs[i + 1]) / ns_of(kKcmp, configs[i]));
+  // The same call allowed by its name (the action cache answers it) and by
+  // argument rules (the filter runs), side by side.
+  // configs: none, allow-all, mined linear/tree, docker linear/tree, args linear/tree.
+  for (int tree : {0, 1}) {
+    const char* opt = tree ? "tree" : "linear";
+    double by_name = ns_of(kFcntl, configs[2 + tree]);
+    double by_args = ns_of(kFcntl, configs[6 + tree]);
+    fmt::print(
+        "fcntl ({}): argument rules / name only {:.2f} ({:+.1f} ns per call): the kernel's seccomp action "
+        "cache answers only calls a filter allows whatever their arguments\n",
+        opt, by_args / by_name, by_args - by_name);
+  }
   return 0;
 }

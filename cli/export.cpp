@@ -24,8 +24,10 @@ int run(const ExportOptions& o) {
   std::optional<sys::OutputFile> out;
   if (!o.output.empty()) out.emplace(must(sys::OutputFile::create(o.output)));
   auto p = must(profile::read_profile(o.profile));
-  std::string text = must(profile::export_profile(p, format, {o.name}));
+  std::vector<std::string> dropped;
+  std::string text = must(profile::export_profile(p, format, {o.name, &dropped}));
   for (const auto& w : p.warnings) say("warning: " + w);
+  for (const auto& w : dropped) say("warning: " + w);
   if (out) {
     must(out->commit(text));
     say(fmt::format("wrote {} ({})", o.output, o.format));
@@ -52,8 +54,11 @@ void add_export(CLI::App& app, int& exit_code) {
       "             jq --slurpfile s seccomp.json '.linux.seccomp = $s[0]' config.json\n"
       "  k8s      a Security Profiles Operator SeccompProfile (YAML), with a comment on using the plain\n"
       "           profile as a Localhost profile (securityContext.seccompProfile) without the operator\n"
-      "  systemd  SystemCallArchitectures=, SystemCallFilter= and SystemCallErrorNumber= for a unit\n"
-      "           (plain allow-lists only: systemd's filter has no argument conditions)\n\n"
+      "  systemd  SystemCallArchitectures=, SystemCallFilter= and SystemCallErrorNumber= for a unit;\n"
+      "           systemd's filter has no argument conditions: socket's domain rules become\n"
+      "           RestrictAddressFamilies=, the namespace flags of clone/unshare/setns RestrictNamespaces=,\n"
+      "           the other argument rules are dropped (their names allowed), said in comments and "
+      "warnings\n\n"
       "EXAMPLES:\n"
       "  sandmine export nginx-profile.json --format k8s -o nginx-seccomp.yaml\n"
       "  sandmine export nginx-profile.json --format systemd -o "

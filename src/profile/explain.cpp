@@ -324,8 +324,8 @@ Comparison compare_x86_64(const Surface& profile, const Surface& baseline) {
 }
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines) {
-  return {profile.source,      profile.default_action, profile.arches,    profile.warnings,
-          surface_of(profile), std::move(baselines),   profile.mined_from};
+  return {profile.source,      profile.default_action, profile.arches,     profile.warnings,
+          surface_of(profile), std::move(baselines),   profile.mined_from, allowed_values(profile)};
 }
 
 std::vector<std::string> mined_from_lines(const MinedFrom& m) {
@@ -413,6 +413,35 @@ std::string tally(const Rows& rows, Allowed allowed) {
   return conditional ? fmt::format("{} ({} conditional)", open, conditional) : std::to_string(open);
 }
 
+// The argument rules, a table per syscall, and the names every call of which
+// gets one answer (clone3's ENOSYS).
+std::string values_text(const AllowedValues& v) {
+  if (v.syscalls.empty() && v.answered.empty())
+    return "\nArgument rules: none (every allowed name is allowed for all values)\n";
+  std::string out =
+      fmt::format("\nArgument rules (the values each rule lets through; a call no rule matches gets {}):\n",
+                  describe(v.otherwise));
+  for (const auto& s : v.syscalls) {
+    bool other_actions =
+        std::any_of(s.rules.begin(), s.rules.end(), [](const ValueRule& r) { return !r.action.allows(); });
+    out += fmt::format("  {}: {} rule{}\n", s.syscall, s.rules.size(), s.rules.size() == 1 ? "" : "s");
+    std::vector<std::vector<std::string>> rows(1);
+    for (const auto& c : s.columns) rows[0].push_back(c.text);
+    if (other_actions) rows[0].push_back("action");
+    for (const auto& r : s.rules) {
+      std::vector<std::string> row;
+      for (const auto& cell : r.cells) row.push_back(cell.text);
+      if (other_actions) row.push_back(describe(r.action));
+      rows.push_back(row);
+    }
+    out += table(rows, "    ");
+  }
+  for (const auto& a : v.answered)
+    out += fmt::format("  {}: every call gets {}{}\n", a.syscall, describe(a.action),
+                       a.comment.empty() ? "" : ": " + a.comment);
+  return out;
+}
+
 json allowance_json(const std::optional<Surface>& s, Allowance a) {
   if (!s) return nullptr;
   return std::string(to_string(a));
@@ -442,6 +471,8 @@ std::string explain_text(const Explanation& e) {
                        s.conditional.empty() ? "" : fmt::format(" ({} conditional)", s.conditional.size()));
     out += wrapped(words, "    ");
   }
+
+  out += values_text(e.values);
 
   out += "\nNext to the default profiles (names on x86_64):\n";
   std::vector<std::vector<std::string>> rows{
@@ -538,6 +569,7 @@ json explain_json(const Explanation& e) {
     doc["architectures"].push_back(
         {{"arch", arch}, {"count", names.size()}, {"names", names}, {"conditional", s.conditional}});
   }
+  doc["argument_rules"] = allowed_values_json(e.values);
   doc["defaults"] = json::array();
   for (const auto& b : e.baselines) {
     json d = {{"key", b.key}, {"title", b.title}, {"source", b.source}, {"available", b.surface.has_value()}};

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "profile/allowed_values.h"
 #include "profile/profile.h"
 #include "util/result.h"
 
@@ -167,6 +168,7 @@ struct Explanation {
   Surface surface;
   std::vector<Baseline> baselines;
   std::optional<MinedFrom> mined_from;  ///< the profile's, when it says
+  AllowedValues values;                 ///< what its argument rules allow, by name
 };
 
 Explanation explain(const Profile& profile, std::vector<Baseline> baselines);

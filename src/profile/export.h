@@ -26,11 +26,19 @@ struct ExportOptions {
   /// metadata.name of the Kubernetes object: a DNS-1123 subdomain. Empty: made
   /// from the profile's file name.
   std::string name;
+  /// systemd: where to add one line per thing the settings cannot say (the
+  /// argument rules they drop); may be null.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 /// The profile as text in a format. k8s refuses profiles whose denials return
-/// an errno other than EPERM (the operator's object has no defaultErrnoRet);
-/// systemd takes plain allow-lists only.
+/// an errno other than EPERM (the operator's object has no defaultErrnoRet).
+/// systemd takes allow-lists whose rules only allow (or answer ENOSYS, as
+/// for clone3): SystemCallFilter= allows names, so each name argument rules
+/// decide is allowed by name, socket's domain rules become
+/// RestrictAddressFamilies=, the namespace flags of clone, unshare and setns
+/// RestrictNamespaces=, and the output's comments (and options.warnings) say
+/// which argument rules are dropped (docs/commands.md#sandmine-export).
 Result<std::string> export_profile(const Profile& profile, ExportFormat format,
                                    const ExportOptions& options = {});
 

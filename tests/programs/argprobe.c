@@ -31,6 +31,11 @@
  *   getsockopt:LEVEL:OPTNAME       getsockopt(-1, ...)
  *   kill:SIG / tkill:SIG / tgkill:SIG   to pid 0x7ffffff0, which does not exist
  *   madvise:ADVICE                 on a page of its own
+ *   thread:0                       pthread_create(3) and pthread_join: the C
+ *                                  library's own way to a thread (clone3, then
+ *                                  clone when clone3 fails with ENOSYS); the
+ *                                  errno is pthread_create's result
+ *   fork:0                         fork(3); the child _exits, the parent waits
  *
  * Marker calls: the named syscalls, once each, arch x86_64 (clone and
  * clone3 also return in the child, which then calls exit_group; the parent
@@ -43,6 +48,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -69,8 +75,14 @@ static const struct call kCalls[] = {
     {"socket", 3},     {"clone", 1},      {"clone3", 1},   {"unshare", 1},  {"setns", 1},
     {"personality", 1}, {"pipe2", 1},     {"mmap", 1},     {"mprotect", 1}, {"futex", 1},
     {"ioctl", 1},      {"prctl", 1},      {"fcntl", 1},    {"setsockopt", 2}, {"getsockopt", 2},
-    {"kill", 1},       {"tkill", 1},      {"tgkill", 1},   {"madvise", 1},
+    {"kill", 1},       {"tkill", 1},      {"tgkill", 1},   {"madvise", 1},  {"thread", 1},
+    {"fork", 1},
 };
+
+static void *thread_body(void *arg)
+{
+    return arg;
+}
 
 /* The child of clone/clone3 leaves at once; the parent waits for it. */
 static long fork_like(long ret)
@@ -171,6 +183,24 @@ static long make(const char *name, const uint64_t *v)
         return syscall(SYS_tkill, NO_PID, v[0]);
     if (!strcmp(name, "tgkill"))
         return syscall(SYS_tgkill, NO_PID, NO_PID, v[0]);
+    if (!strcmp(name, "thread")) {
+        pthread_t t;
+        int rc = pthread_create(&t, NULL, thread_body, NULL);
+        if (rc != 0) {
+            errno = rc;
+            return -1;
+        }
+        pthread_join(t, NULL);
+        return 0;
+    }
+    if (!strcmp(name, "fork")) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(0);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+        return pid < 0 ? -1 : 0;
+    }
     return -2;
 }
 

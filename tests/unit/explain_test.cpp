@@ -274,6 +274,109 @@ TEST(Explain, APathThatNeedsAnArgumentValueIsClosedWhenNoRuleLetsItThrough) {
   EXPECT_EQ(reachable(cve("CVE-2024-1086"), *docker.surface), Allowance::conditional);
 }
 
+// A profile as `mine --args safe` and `--args strict` write it: socket by
+// family and type, clone without namespace flags, futex for two operations,
+// setsockopt by level and option (the option's names depend on the level),
+// clone3 answered ENOSYS; and two rules written by hand: personality compared
+// whole, and a range on an argument the table does not mine.
+const json kArgumentRules = R"({
+  "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+    {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 1, "value": 4294440959, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 4294967295, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 1, "value": 4294440959, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 2114060288, "valueTwo": 1073741824, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294966911, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294966911, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["setsockopt"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294967295, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 2, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["setsockopt"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294967295, "valueTwo": 6, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 2, "value": 4294967295, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["lseek"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 2, "value": 0, "op": "SCMP_CMP_GE"}, {"index": 2, "value": 3, "op": "SCMP_CMP_LT"}]},
+    {"names": ["lseek"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_NE"}]},
+    {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+     "comment": "clone3's flags are behind a pointer a filter cannot read"}
+  ]
+})"_json;
+
+TEST(Explain, ListsTheValuesEachArgumentRuleAllowsByName) {
+  Explanation e = explain(parse_ok(kArgumentRules), {});
+  std::string text = explain_text(e);
+  auto start = text.find("\nArgument rules");
+  auto end = text.find("\nNext to the default profiles");
+  ASSERT_NE(start, std::string::npos) << text;
+  ASSERT_NE(end, std::string::npos) << text;
+  EXPECT_EQ(text.substr(start, end - start),
+            "\n"
+            "Argument rules (the values each rule lets through; a call no rule matches gets SCMP_ACT_ERRNO "
+            "(EPERM)):\n"
+            "  clone: 2 rules\n"
+            "    flags&(CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|"
+            "CLONE_NEWNET)\n"
+            "    none\n"
+            "    CLONE_NEWNET\n"
+            "  futex: 2 rules\n"
+            "    op&0xfffffe7f\n"
+            "    FUTEX_WAIT\n"
+            "    FUTEX_WAKE\n"
+            "  lseek: 2 rules\n"
+            "    arg0   arg2            action\n"
+            "    any    >=0x0 and <0x3  SCMP_ACT_ALLOW\n"
+            "    !=0x5  any             SCMP_ACT_ERRNO (EINVAL)\n"
+            "  personality: 1 rule\n"
+            "    persona\n"
+            "    PER_LINUX32\n"
+            "  setsockopt: 2 rules\n"
+            "    level        optname\n"
+            "    SOL_SOCKET   SO_REUSEADDR\n"
+            "    IPPROTO_TCP  TCP_NODELAY\n"
+            "  socket: 2 rules\n"
+            "    domain   type&0xfff7f7ff\n"
+            "    AF_INET  SOCK_STREAM\n"
+            "    AF_UNIX  SOCK_DGRAM\n"
+            "  clone3: every call gets SCMP_ACT_ERRNO (ENOSYS): clone3's flags are behind a pointer a filter "
+            "cannot read\n");
+
+  json j = explain_json(e)["argument_rules"];
+  EXPECT_EQ(j["otherwise"], (json{{"action", "SCMP_ACT_ERRNO"}, {"errno", 1}}));
+  ASSERT_EQ(j["syscalls"].size(), 6u) << j.dump(2);
+  EXPECT_EQ(j["syscalls"][5], R"({"syscall": "socket",
+    "arguments": [{"index": 0, "name": "domain", "mask": "0xffffffff", "text": "domain"},
+                  {"index": 1, "name": "type", "mask": "0xfff7f7ff", "text": "type&0xfff7f7ff"}],
+    "rules": [
+      {"action": {"action": "SCMP_ACT_ALLOW"}, "values": [
+        {"op": "SCMP_CMP_MASKED_EQ", "value": "0x2", "text": "AF_INET"},
+        {"op": "SCMP_CMP_MASKED_EQ", "value": "0x1", "text": "SOCK_STREAM"}]},
+      {"action": {"action": "SCMP_ACT_ALLOW"}, "values": [
+        {"op": "SCMP_CMP_MASKED_EQ", "value": "0x1", "text": "AF_UNIX"},
+        {"op": "SCMP_CMP_MASKED_EQ", "value": "0x2", "text": "SOCK_DGRAM"}]}]})"_json);
+  EXPECT_EQ(j["syscalls"][2]["rules"][1], R"({"action": {"action": "SCMP_ACT_ERRNO", "errno": 22}, "values": [
+        {"op": "SCMP_CMP_NE", "value": "0x5", "text": "!=0x5"}, {"op": null, "text": "any"}]})"_json);
+  EXPECT_EQ(j["answered"], R"([{"syscall": "clone3", "action": {"action": "SCMP_ACT_ERRNO", "errno": 38},
+    "comment": "clone3's flags are behind a pointer a filter cannot read"}])"_json);
+
+  // A profile without argument rules says so.
+  std::string plain = explain_text(explain(parse_ok(R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})"_json),
+                                           {}));
+  EXPECT_NE(plain.find("\nArgument rules: none (every allowed name is allowed for all values)\n"),
+            std::string::npos)
+      << plain;
+}
+
 TEST(Explain, PodmanDefaultNotInstalledIsSaidNotFatal) {
   auto b = podman_baseline("/nonexistent/seccomp.json");
   EXPECT_FALSE(b.surface);

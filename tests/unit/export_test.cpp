@@ -152,6 +152,112 @@ TEST(Export, SystemdSettings) {
           "SystemCallErrorNumber=EPERM\n");
 }
 
+// A profile as `mine --args safe` writes it: socket for two families and
+// types, clone without namespace flags, futex for two operations, clone3
+// answered ENOSYS.
+const std::string kMinedSafe = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+    {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 1, "value": 4294440959, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 4294967295, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"},
+      {"index": 1, "value": 4294440959, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294966911, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["futex"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294966911, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}
+  ]})";
+
+const std::string kSystemdHeader =
+    "# for a unit's [Service] section or a drop-in such as /etc/systemd/system/UNIT.d/seccomp.conf.\n"
+    "# systemd always lets through the few calls a process needs to start and end (execve, exit,\n"
+    "# rt_sigreturn, ...).\n";
+
+TEST(Export, SystemdMapsFamiliesAndNamespacesAndSaysWhichArgumentRulesItDrops) {
+  TempDir dir;
+  write_text(dir.file("safe.json"), kMinedSafe);
+  Outcome r = export_to_stdout(dir.file("safe.json"), "systemd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "# systemd settings (systemd.exec(5)) from " + dir.file("safe.json") + "\n" + kSystemdHeader +
+          "# SystemCallFilter= takes names only: a name the profile allows for some argument values is\n"
+          "# allowed here for all of them.\n"
+          "# Kept: RestrictAddressFamilies= from socket's domain rules\n"
+          "# Kept: RestrictNamespaces= from the namespace flags clone, unshare and setns may use (systemd\n"
+          "#   allows any combination of the listed types, in any of the three)\n"
+          "# Dropped (every value of these arguments is let through):\n"
+          "#   futex op&0xfffffe7f: 2 rules\n"
+          "#   socket type&0xfff7f7ff: 2 rules\n"
+          "# clone3: the profile answers ENOSYS so the C library falls back to clone; an allow-list cannot "
+          "give\n"
+          "# one name an errno of its own, so it is allowed by name, whatever its flags.\n"
+          "[Service]\n"
+          "SystemCallArchitectures=native\n"
+          "SystemCallFilter=clone clone3 futex read socket write\n"
+          "SystemCallErrorNumber=EPERM\n"
+          "RestrictAddressFamilies=AF_UNIX AF_INET\n"
+          "RestrictNamespaces=yes\n");
+  EXPECT_EQ(
+      r.err,
+      "sandmine: warning: systemd cannot express the argument rules of futex, socket and drops them "
+      "(SystemCallFilter= allows names only); they are listed in the output's comments\n"
+      "sandmine: warning: clone3 is allowed by name: systemd cannot answer it ENOSYS in an allow-list\n");
+}
+
+TEST(Export, SystemdNamespacesAreTheUnionOfCloneUnshareAndSetns) {
+  json doc = json::parse(kMinedSafe);
+  // clone may make a network namespace, setns join a mount namespace,
+  // unshare a user namespace (and nothing else: its CLONE_NEWTIME rule is lost).
+  doc["syscalls"].push_back(json::parse(R"({"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 2114060288, "valueTwo": 1073741824, "op": "SCMP_CMP_MASKED_EQ"}]})"));
+  doc["syscalls"].push_back(json::parse(R"({"names": ["setns"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294967295, "valueTwo": 131072, "op": "SCMP_CMP_MASKED_EQ"}]})"));
+  doc["syscalls"].push_back(json::parse(R"({"names": ["unshare"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 2114060416, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]})"));
+  // A socket rule for any family: no RestrictAddressFamilies=.
+  doc["syscalls"].push_back(json::parse(R"({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 1, "value": 4294440959, "valueTwo": 3, "op": "SCMP_CMP_MASKED_EQ"}]})"));
+  TempDir dir;
+  write_text(dir.file("ns.json"), doc.dump());
+  Outcome r = export_to_stdout(dir.file("ns.json"), "systemd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto settings = r.out.substr(r.out.find("\n[Service]\n") + 1);
+  EXPECT_EQ(settings,
+            "[Service]\n"
+            "SystemCallArchitectures=native\n"
+            "SystemCallFilter=clone clone3 futex read setns socket unshare write\n"
+            "SystemCallErrorNumber=EPERM\n"
+            "RestrictNamespaces=mnt net user\n");
+  EXPECT_NE(
+      r.out.find("# Dropped (every value of these arguments is let through):\n"
+                 "#   futex op&0xfffffe7f: 2 rules\n"
+                 "#   socket domain, type&0xfff7f7ff: 3 rules (no RestrictAddressFamilies=: a rule allows "
+                 "every domain)\n"
+                 "#   unshare CLONE_NEWTIME: RestrictNamespaces= has no time namespace type\n"),
+      std::string::npos)
+      << r.out;
+
+  // unshare allowed whatever its flags: every namespace type, nothing to restrict.
+  doc["syscalls"].back() = json::parse(R"({"names": ["unshare"], "action": "SCMP_ACT_ALLOW"})");
+  doc["syscalls"].erase(doc["syscalls"].end() - 2);
+  write_text(dir.file("all.json"), doc.dump());
+  r = export_to_stdout(dir.file("all.json"), "systemd");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("RestrictNamespaces="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("#   clone flags&(CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|"
+                       "CLONE_NEWPID|CLONE_NEWNET): 2 rules\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("#   setns nstype: 1 rule\n"), std::string::npos) << r.out;
+}
+
 TEST(Export, SystemdWrapsLongListsIntoFiltersThatAddUp) {
   // Docker's default names as a plain allow-list: long enough to wrap.
   std::vector<std::string> names;
