@@ -32,7 +32,7 @@ int run(const MergeOptions& o) {
   std::string text = profile::to_docker_json(*merged).dump(2) + "\n";
   if (out) {
     must(out->commit(text));
-    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::allowed_names(*merged).size(),
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::permitted_names(*merged).size(),
                     fmt::join(merged->arches, ", ")));
   } else {
     fmt::print("{}", text);

@@ -56,7 +56,7 @@ int run(const ProfileOptions& o) {
   std::string text = profile::to_docker_json(sandbox).dump(2) + "\n";
   if (out) {
     must(out->commit(text));
-    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::allowed_names(sandbox).size(),
+    say(fmt::format("wrote {}: {} syscalls allowed on {}", o.output, profile::permitted_names(sandbox).size(),
                     fmt::join(sandbox.arches, ", ")));
   } else {
     fmt::print("{}", text);

@@ -61,7 +61,7 @@ report::IndexRow write_container(const std::string& root, const explore::Recorde
                             .profile = must(profile::read_profile(dir + "/profile.json"))};
   must(report_out.commit(report::report_html(input)));
   say(fmt::format("{}: {} syscalls allowed; wrote {}/profile.json, trace.json, summary.md, report.html{}",
-                  c.dir, profile::allowed_names(profile).size(), dir,
+                  c.dir, profile::permitted_names(profile).size(), dir,
                   c.still_running
                       ? " (it still ran when the command ended: recorded until then, then stopped "
                         "with the watched parent)"

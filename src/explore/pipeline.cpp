@@ -61,7 +61,7 @@ Result<PipelineResult> mine_and_check(const spec::Spec& spec, const PipelineOpti
       return r;
     }
     reach::NameSets allowed;
-    for (const auto& arch : r.profile->arches) allowed[arch] = profile::allowed_names(*r.profile);
+    for (const auto& arch : r.profile->arches) allowed[arch] = profile::permitted_names(*r.profile);
     std::set<std::string> names;
     for (const auto& [arch, set] : reach::reachable_safe(*report, allowed))
       names.insert(set.begin(), set.end());

@@ -113,6 +113,16 @@ std::set<std::string> allowed_names(const Profile& profile) {
   return out;
 }
 
+std::set<std::string> permitted_names(const Profile& profile) {
+  auto out = allowed_names(profile);
+  for (const auto& [name, policy] : profile.syscalls)
+    if (!policy.action && std::any_of(policy.rules.begin(), policy.rules.end(), [&](const ArgRule& r) {
+          return r.action.allows() || profile.default_action.allows();
+        }))
+      out.insert(name);
+  return out;
+}
+
 Status plain_allow_list(const Profile& p) {
   auto not_plain = [&](const std::string& what) {
     return Error{fmt::format("profile {} is not a plain allow-list (defaultAction SCMP_ACT_ERRNO, rules that "

@@ -148,6 +148,11 @@ std::set<trace::SyscallKey> allowed_set(const Profile& profile);
 /// The names the profile allows whatever the arguments, sorted.
 std::set<std::string> allowed_names(const Profile& profile);
 
+/// The names the profile lets through for at least some argument values:
+/// allowed_names and those its argument rules allow (socket for AF_INET
+/// only counts), sorted. What "N syscalls allowed" counts everywhere.
+std::set<std::string> permitted_names(const Profile& profile);
+
 /// Whether the profile is a plain allow-list: default action SCMP_ACT_ERRNO,
 /// no flags, every name unconditionally allowed. When not, why, one line.
 Status plain_allow_list(const Profile& profile);

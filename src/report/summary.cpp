@@ -39,7 +39,7 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
       "- syscalls seen (armed): {}; runtime set-up before the filter (unarmed, not in the profile): {}\n",
       result.trace.syscalls.size(), result.trace.unarmed.size());
   if (profile) {
-    auto allowed = profile::allowed_names(*profile).size();
+    auto allowed = profile::permitted_names(*profile).size();
     auto docker = profile::docker_default_x86_64().size();  // data/docker_default_x86_64.csv
     md +=
         fmt::format("- profile: {} syscalls allowed; Docker's default allows {} on x86_64 ({:.0f}% of it)\n",
