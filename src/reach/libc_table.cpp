@@ -143,7 +143,10 @@ Result<LibcTable> build_libc_table(const ElfObject& libc) {
     else
       merge(it->second, reach_of(c));  // two versions of one name: either may be bound
   }
-  for (auto a : libc.entry_points) {
+  // Its init and fini code, and what the dynamic loader calls in it by name.
+  std::vector<std::uint64_t> starts = libc.entry_points;
+  starts.insert(starts.end(), role_addrs["startup"].begin(), role_addrs["startup"].end());
+  for (auto a : starts) {
     auto c = graph->chunk_at(a);
     if (c != CodeGraph::npos) merge(t.startup, reach_of(c));
   }

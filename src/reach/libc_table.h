@@ -19,7 +19,7 @@
 namespace sandmine::reach {
 
 /// The analysis version written into new tables.
-inline constexpr int kLibcAnalysis = 4;
+inline constexpr int kLibcAnalysis = 5;
 
 /// Where libc tables are cached unless told otherwise.
 inline constexpr const char* kDefaultReachCacheDir = "/var/cache/sandmine/reach";
@@ -27,7 +27,8 @@ inline constexpr const char* kDefaultReachCacheDir = "/var/cache/sandmine/reach"
 /// One row of data/libc_paths.csv: a C library function whose role the
 /// analysis uses. fatal: it ends the process and never returns (a seed of
 /// the fatal code; what never returns but through such code is found by
-/// analysis). cancel_request: it makes a thread cancellation act
+/// analysis). startup: the dynamic loader calls it in every process
+/// (counted with the init code). cancel_request: it makes a thread cancellation act
 /// (pthread_cancel, pthread_exit). cancel_unwind: the function it calls is
 /// where every cancellation goes (glibc's __pthread_unwind).
 struct LibcPath {
@@ -75,7 +76,7 @@ struct LibcTable {
   std::string flavor;    ///< glibc, musl
   std::string arch = "x86_64";
   std::map<std::string, FunctionReach> functions;  ///< by exported name
-  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays): runs whenever it is loaded
+  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays) and its startup functions of data/libc_paths.csv: run whenever it is loaded
   std::size_t instructions = 0;
   std::size_t chunks = 0;
   std::vector<std::string> fatal_functions;  ///< exported functions that end the process (sorted)
