@@ -25,7 +25,14 @@ for step in $steps; do
     test)
       export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
       export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-      scripts/ctest-strict.sh "$build" -L 'unit|integration'
+      # Not three whole-mining runs that spend half a minute or more waiting on
+      # containers while running code that shorter tests run under the
+      # sanitizers too: mine -j on one recorder (MineSeveral.EachIntoItsFolder...,
+      # MineSeveral.InterruptStops...), mine --image (OciImage.InitWrites...),
+      # the auto step's stop rules (Generate.TheTimeBudgetIsKept). The tests
+      # phase runs all of them unsanitized.
+      long='^(MineSeveral\.ConcurrentRunsMineWhatSequentialRunsMine|OciImage\.MineImageIsInitsSpecPlusTheGivenSteps|MineAuto\.TheBudgetAndTheQuietRuleStopGenerationAndSaySo)$'
+      scripts/ctest-strict.sh "$build" -L 'unit|integration' -E "$long"
       ;;
     *)
       echo "sanitize.sh: unknown step $step (build, test)" >&2

@@ -8,7 +8,7 @@
 #   sanitize  scripts/sanitize.sh: ASan + UBSan build in build-asan/, its unit
 #             and integration tiers
 #   fuzz      scripts/fuzz.sh: each libFuzzer target for SANDMINE_FUZZ_SECONDS
-#             (default 60), two at a time
+#             (default 30), two at a time
 # CI=1 is exported: a test that cannot run here fails instead of skipping, and
 # a CTest run in which any test was skipped fails its phase. Each phase prints
 # its duration; a failed phase does not stop the others (only a failed install
@@ -42,7 +42,7 @@ phase_tests() {
   scripts/ctest-strict.sh build
 }
 phase_sanitize() { scripts/sanitize.sh; }
-phase_fuzz() { scripts/fuzz.sh "${SANDMINE_FUZZ_SECONDS:-60}"; }
+phase_fuzz() { scripts/fuzz.sh "${SANDMINE_FUZZ_SECONDS:-30}"; }
 
 minutes() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 

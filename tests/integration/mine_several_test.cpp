@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iterator>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "support/engines.h"
+#include "support/run.h"
 #include "support/trace_run.h"
 #include "sys/files.h"
 
@@ -187,6 +189,41 @@ TEST_F(MineSeveral, ConcurrentRunsMineWhatSequentialRunsMine) {
     EXPECT_EQ(rows[i].first, "<a href=\"" + names[i] + "/report.html\">" + names[i] + "</a>")
         << "the specs' order";
   EXPECT_EQ(leftovers(), std::vector<std::string>{});
+}
+
+// Ctrl-C while two of three specs are being mined at once stops both
+// containers, starts no third, saves each partial trace and leaves nothing
+// behind (RuncTest's TearDown checks containers, mounts, cgroups, BPF and
+// runc state).
+TEST_F(MineSeveral, InterruptStopsEveryRunAndStartsNoMore) {
+  TempDir dir;
+  std::vector<std::string> argv{SANDMINE_BIN, "mine"};
+  for (const char* n : {"a", "b", "c"}) {
+    write_text(dir.file(std::string(n) + ".yaml"), sleeper_spec(n, "  - name: wait\n    sleep: 60s\n", ""));
+    argv.push_back(dir.file(std::string(n) + ".yaml"));
+  }
+  argv.insert(argv.end(), {"-j", "2", "-o", dir.file("out"), "--cache", cache_.path()});
+  Background sm(argv);
+  ASSERT_TRUE(sm.wait_for_output("sandmine: [a] [1/3] start start: ok", 60'000));
+  ASSERT_TRUE(sm.wait_for_output("sandmine: [b] [1/3] start start: ok", 60'000));
+  ::kill(sm.pid(), SIGINT);
+  Outcome r = sm.wait();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string last = r.err.substr(r.err.rfind("sandmine:", r.err.size() - 2));
+  EXPECT_EQ(last, "sandmine: interrupted by signal 2: 2 of 3 specs mined; index in " + dir.file("out") +
+                      "/index.html\n")
+      << r.err;
+  EXPECT_EQ(r.err.find("[spec 3/3]"), std::string::npos) << "no spec starts after Ctrl-C\n" << r.err;
+  for (const char* n : {"a", "b"}) {
+    const auto trace = read_json(dir.file(std::string("out/") + n + "/trace.json"));
+    EXPECT_FALSE(trace["syscalls"].empty()) << n << ": the partial trace holds what the start made";
+    EXPECT_FALSE(fs::exists(dir.file(std::string("out/") + n + "/profile.json"))) << n;
+  }
+  EXPECT_FALSE(fs::exists(dir.file("out/c")));
+  auto rows = index_rows(*sys::read_file(dir.file("out/index.html")));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows)
+    EXPECT_NE(row.second.find("interrupted by signal 2"), std::string::npos) << row.second;
 }
 
 TEST(MineSeveralInput, TwoSpecsOfOneNameAreRefusedBeforeAnything) {
