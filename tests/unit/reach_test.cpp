@@ -214,6 +214,24 @@ TEST(ReachCode, CodeThatNeverReturnsButThroughAbortIsFatal) {
   for (const auto& c : plain->chunks) ASSERT_FALSE(c.fatal);
 }
 
+// A constant in position-independent code is a number, never a function's
+// address: malloc's `mov $0x100000, %r8d` is no call to futimesat (whose code
+// holds 0x100000 in Debian 12's glibc), so malloc reaches no utimensat.
+// And what the dynamic loader calls by name (__libc_early_init) counts with
+// the start-up code: it reads the stack limit (prlimit64).
+TEST(ReachLibc, ImmediatesAreNoAddressesAndEarlyInitIsStartup) {
+  const auto& t = host_libc();
+  const auto& futimesat = t.functions.at("futimesat");
+  EXPECT_TRUE(names_of(futimesat.native, "x86_64").count("utimensat"));
+  const auto& malloc_reach = t.functions.at("malloc");
+  EXPECT_FALSE(names_of(malloc_reach.native | malloc_reach.native_cancel | malloc_reach.native_fatal, "x86_64")
+                   .count("utimensat"));
+  EXPECT_FALSE(names_of(t.startup.native | t.startup.native_cancel | t.startup.native_fatal, "x86_64")
+                   .count("utimensat"));
+  EXPECT_TRUE(names_of(t.functions.at("__libc_early_init").native, "x86_64").count("prlimit64"));
+  EXPECT_TRUE(names_of(t.startup.native, "x86_64").count("prlimit64"));
+}
+
 // The table splits what a function reaches: fatal paths and cancellation
 // paths are apart from the plain set, and the three are disjoint.
 TEST(ReachLibc, FatalAndCancellationPathsApart) {
@@ -393,6 +411,20 @@ TEST(ReachJson, DocumentCountsAndSections) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("unshare (namespaces, CVE-2022-0185)"), std::string::npos) << md;
+  EXPECT_EQ(md.find("end the process"), std::string::npos) << md;  // no fatal path: no line
+  // Fatal paths: counted and named apart, never among the reachable-safe ones.
+  auto with_fatal = r;
+  with_fatal.fatal_path = {{"x86_64", {"tgkill"}}};
+  with_fatal.seen_fatal_path = {{"x86_64", {"tgkill"}}};
+  auto fdoc = reach::to_json(with_fatal, "abc");
+  EXPECT_EQ(fdoc["counts"]["fatal_path"], 1);
+  EXPECT_EQ(fdoc["counts"]["seen_fatal_path"], 1);
+  EXPECT_EQ(fdoc["fatal_path"], (nlohmann::json{{"x86_64", {"tgkill"}}}));
+  EXPECT_EQ(fdoc["reachable_safe"], doc["reachable_safe"]);
+  EXPECT_NE(report::reach_markdown(fdoc).find("Reachable only on paths that end the process (not counted, not "
+                                                "added): x86_64: tgkill"),
+            std::string::npos)
+      << report::reach_markdown(fdoc);
   // The section replaces an earlier one and keeps what follows.
   std::string summary = "# x\n\n## Static reachability\n\nold\n\n## Next\n\nkept\n";
   std::string updated = report::with_reach_section(summary, doc);
