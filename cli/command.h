@@ -48,5 +48,6 @@ void add_export(CLI::App& app, int& exit_code);
 void add_report(CLI::App& app, int& exit_code);
 void add_reach(CLI::App& app, int& exit_code);
 void add_init(CLI::App& app, int& exit_code);
+void add_record(CLI::App& app, int& exit_code);
 
 }  // namespace sandmine::cli

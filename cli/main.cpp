@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       "  sandmine info                                   what this host supports\n"
       "  sandmine mine examples/nginx.yaml -o out/nginx  mine a container (runc; --engine docker|podman)\n"
       "  sandmine init myorg/api:1.4 -o api.yaml        a starter spec from an image's own config\n"
+      "  sandmine record -o out -- docker-compose up     a profile per container of your own workflow\n"
       "  sandmine check examples/nginx.yaml --profile out/nginx/profile.json --mode enforce\n"
       "  sandmine explain out/nginx/profile.json         attack surface and CVEs vs the defaults\n"
       "  sandmine reach out/nginx                        what its binaries can reach but never did\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   add_profile(app, exit_code);
   add_init(app, exit_code);
   add_mine(app, exit_code);
+  add_record(app, exit_code);
   add_run(app, exit_code);
   add_check(app, exit_code);
   add_bench(app, exit_code);

@@ -14,6 +14,6 @@ apt-get install -y -qq --no-install-recommends \
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev chromium \
   python3 perl busybox-static mmdebstrap util-linux iproute2 ca-certificates skopeo umoci \
-  runc docker.io podman \
+  runc docker.io docker-compose podman \
   curl wrk apache2-utils redis-tools postgresql-client mariadb-client libmemcached-tools netcat-openbsd \
   > /tmp/sandmine-apt.log 2>&1 || { tail -20 /tmp/sandmine-apt.log >&2; exit 2; }

@@ -117,4 +117,14 @@ bool reap_child(pid_t pid, int timeout_ms) {
   }
 }
 
+Result<std::optional<int>> poll_child(pid_t pid) {
+  int status = 0;
+  pid_t got;
+  do got = ::waitpid(pid, &status, WNOHANG);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return errno_error("cannot wait for process " + std::to_string(pid));
+  if (got == 0) return std::optional<int>{};
+  return std::optional<int>{status};
+}
+
 }  // namespace sandmine::sys

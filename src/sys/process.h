@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "util/result.h"
 
@@ -39,5 +40,9 @@ Status send_signal(pid_t pid, int sig);
 /// Waits up to timeout_ms for child pid of this process to end and reaps
 /// it; returns whether it ended.
 bool reap_child(pid_t pid, int timeout_ms);
+
+/// The wait status of child pid of this process once it has ended (it is
+/// reaped then); empty while it runs. Does not block.
+Result<std::optional<int>> poll_child(pid_t pid);
 
 }  // namespace sandmine::sys
