@@ -233,28 +233,45 @@ class Analyzer {
       if (l->jit) jits.push_back(l->info.path);
     }
     std::size_t libc_unresolved = 0, libc_nr_param = 0;
+    NameSets fatal, cancel;
     if (table) {
-      add_set(b.reachable, "x86_64", table->startup.native);
+      NrSet plain = table->startup.native, plain_cancel = table->startup.native_cancel,
+            plain_fatal = table->startup.native_fatal;
+      bool can_cancel = table->startup.requests_cancel;
       add_set(b.reachable, "x86", table->startup.compat);
       NrSet wide_native = table->startup.native_indirect, wide_compat = table->startup.compat_indirect;
       for (const auto& name : libc_calls) {
         const FunctionReach& f = table->functions.at(name);
-        add_set(b.reachable, "x86_64", f.native);
+        plain |= f.native;
+        plain_cancel |= f.native_cancel;
+        plain_fatal |= f.native_fatal;
+        can_cancel = can_cancel || f.requests_cancel;
         add_set(b.reachable, "x86", f.compat);
         wide_native |= f.native_indirect;
         wide_compat |= f.compat_indirect;
         if (f.unresolved) ++libc_unresolved;
         if (f.nr_param >= 0) ++libc_nr_param;
       }
+      // A cancellation acts only once one was requested: its paths count when
+      // the process can request one, else they are only named.
+      b.can_cancel = can_cancel;
+      if (can_cancel) plain |= plain_cancel;
+      add_set(b.reachable, "x86_64", plain);
+      add_set(fatal, "x86_64", plain_fatal);
+      if (!can_cancel) add_set(cancel, "x86_64", plain_cancel);
       add_set(b.through_indirect, "x86_64", wide_native);
       add_set(b.through_indirect, "x86", wide_compat);
-      b.through_indirect = minus(b.through_indirect, b.reachable);
     }
     for (Loaded* l : objects) b.objects.push_back(l->info);
     // The kernel restarts some interrupted calls with restart_syscall, made
     // by the same syscall instruction.
-    for (const auto& name : restarting())
+    for (const auto& name : restarting()) {
       if (b.reachable["x86_64"].count(name)) b.reachable["x86_64"].insert("restart_syscall");
+      if (fatal["x86_64"].count(name)) fatal["x86_64"].insert("restart_syscall");
+    }
+    b.fatal_path = minus(fatal, b.reachable);
+    b.cancellation = minus(cancel, b.reachable);
+    b.through_indirect = minus(minus(b.through_indirect, b.reachable), b.fatal_path);
 
     if (!b.missing.empty())
       b.estimate_reasons.push_back(std::to_string(b.missing.size()) + " needed librar" +
@@ -441,11 +458,16 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
     b.seen = seen;
     b.unseen = describe(minus(b.reachable, seen));
     merge(a.report.reachable, b.reachable);
+    merge(a.report.fatal_path, b.fatal_path);
+    merge(a.report.cancellation, b.cancellation);
     if (b.estimate || !b.error.empty()) a.report.estimate = true;
     a.report.binaries.push_back(std::move(b));
   }
   a.report.unseen = describe(minus(a.report.reachable, seen));
-  a.report.seen_unreachable = minus(seen, a.report.reachable);
+  a.report.fatal_path = minus(a.report.fatal_path, a.report.reachable);
+  a.report.cancellation = minus(a.report.cancellation, a.report.reachable);
+  a.report.seen_unreachable = minus(minus(seen, a.report.reachable), a.report.fatal_path);
+  a.report.seen_fatal_path = minus(minus(seen, a.report.reachable), a.report.seen_unreachable);
   // What the runtime made before the first program of the target ran: the
   // first exec of a file of the root file system (runc re-executes itself
   // from a memfd, /dev/fd/N, inside the container's cgroup first).

@@ -54,6 +54,15 @@ struct BinaryReach {
   /// Possible only if an indirect call inside the C library reaches any of its
   /// address-taken functions (not in reachable).
   NameSets through_indirect;
+  /// Reachable only on paths into C library code that ends the process
+  /// (abort, __stack_chk_fail, __assert_fail, ...: FunctionReach::native_fatal);
+  /// not in reachable.
+  NameSets fatal_path;
+  /// It can request a thread cancellation (reaches pthread_cancel or
+  /// pthread_exit): the C library's cancellation paths are then in reachable.
+  bool can_cancel = false;
+  /// Otherwise: what only those paths reach (not in reachable).
+  NameSets cancellation;
   bool estimate = false;
   std::vector<std::string> estimate_reasons;  ///< why the result is an estimate, one line each
   std::string error;  ///< why it could not be analysed at all (then reachable is empty)
@@ -73,6 +82,13 @@ struct ReachReport {
   /// Seen but in no binary's reachable set: a gap in the analysis (a binary
   /// or library it did not know of, an indirect path), reported, never hidden.
   NameSets seen_unreachable;
+  /// Union over binaries of fatal_path, minus reachable.
+  NameSets fatal_path;
+  /// Union over binaries of cancellation, minus reachable.
+  NameSets cancellation;
+  /// Seen, and reachable only on a fatal path (a process ended through one,
+  /// or the fatal code was found wrongly): reported, not in seen_unreachable.
+  NameSets seen_fatal_path;
   /// Seen, in no binary's reachable set, and first made before the target's
   /// first exec of a file in its root file system: calls of the runtime itself (runc's init between
   /// installing the filter and executing the container's program, sandmine's child before execve), not of the

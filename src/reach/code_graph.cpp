@@ -394,6 +394,91 @@ void add_number(Chunk& c, bool compat, std::int64_t nr) {
   }
 }
 
+// Whether chunk ci never returns because every path through its
+// instructions ins ends in a call or jump to a chunk of fatal (and at least
+// one does). A return, an indirect jump, a jump to other code, or running
+// off the chunk's end is a way out; a trap (hlt, ud2, int3) ends a path
+// without being one.
+bool never_returns(const CodeGraph& g, std::uint32_t ci, const std::vector<Insn>& ins, const ElfObject& o,
+                   const std::vector<bool>& fatal, const std::vector<bool>& may_leave) {
+  const Chunk& c = g.chunks[ci];
+  if (ins.empty()) return false;
+  enum { out, to_fatal, inside };
+  auto where = [&](const Insn& in) {
+    std::uint64_t t;
+    if (in.direct)
+      t = in.target;
+    else if (in.through_memory && o.got_locals.count(in.target))
+      t = o.got_locals.at(in.target);
+    else
+      return out;
+    if (t >= c.start && t < c.end) return inside;
+    auto tc = g.chunk_at(t);
+    return tc != CodeGraph::npos && fatal[tc] && g.chunks[tc].start == t ? to_fatal : out;
+  };
+  std::unordered_map<std::uint64_t, std::size_t> index;
+  for (std::size_t i = 0; i < ins.size(); ++i) index[ins[i].addr] = i;
+  std::vector<bool> visited(ins.size(), false);
+  std::vector<std::size_t> todo{0};
+  bool reaches_fatal = false;
+  // The next instruction, or a way out when the chunk ends here.
+  auto next = [&](std::size_t i) {
+    if (i + 1 >= ins.size()) return false;
+    todo.push_back(i + 1);
+    return true;
+  };
+  while (!todo.empty()) {
+    std::size_t i = todo.back();
+    todo.pop_back();
+    if (visited[i]) continue;
+    visited[i] = true;
+    const Insn& in = ins[i];
+    switch (in.kind) {
+      case Kind::ret:
+        return false;
+      case Kind::stop:
+        break;
+      case Kind::jump:
+      case Kind::cond_jump: {
+        auto w = where(in);
+        if (w == to_fatal) {
+          reaches_fatal = true;
+        } else if (w == inside) {
+          auto it = index.find(in.target);
+          if (it == index.end()) return false;  // into the middle of an instruction: give up
+          todo.push_back(it->second);
+        } else {
+          return false;  // a tail call, an indirect jump
+        }
+        if (in.kind == Kind::cond_jump && !next(i)) return false;
+        break;
+      }
+      case Kind::call: {
+        auto w = where(in);
+        if (w == to_fatal) {
+          reaches_fatal = true;
+          break;
+        }
+        // A call through a pointer, or to code that may leave by another
+        // way than returning (longjmp, the unwinder, a thread's exit): this
+        // path may go on elsewhere.
+        if (w == out) {
+          if (!in.direct && !(in.through_memory && o.got_locals.count(in.target))) return false;
+          std::uint64_t t = in.direct ? in.target : o.got_locals.at(in.target);
+          auto tc = g.chunk_at(t);
+          if (tc == CodeGraph::npos || may_leave[tc]) return false;
+        }
+        if (!next(i)) return false;
+        break;
+      }
+      default:
+        if (!next(i)) return false;
+        break;
+    }
+  }
+  return reaches_fatal;
+}
+
 }  // namespace
 
 std::uint32_t CodeGraph::chunk_at(std::uint64_t addr) const {
@@ -405,7 +490,7 @@ std::uint32_t CodeGraph::chunk_at(std::uint64_t addr) const {
 }
 
 Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::string, int>& nr_param_imports,
-                                   bool full) {
+                                   bool full, const std::set<std::uint64_t>& fatal_entries) {
   if (o.machine != EM_X86_64)
     return Error{o.path + ": not x86_64 code (ELF machine " + std::to_string(o.machine) +
                      "): sandmine's static analysis reads x86_64 objects only",
@@ -464,6 +549,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
   std::vector<std::vector<Site>> sites(g.chunks.size());
   std::vector<std::vector<std::uint32_t>> callers(g.chunks.size());
   std::vector<bool> taken(g.chunks.size(), false), decoded(g.chunks.size(), false);
+  // The instructions of every chunk, kept for finding the fatal ones.
+  const bool find_fatal = full && !fatal_entries.empty();
+  std::vector<std::vector<Insn>> kept(find_fatal ? g.chunks.size() : 0);
   auto take = [&](std::uint64_t a) {
     auto c = g.chunk_at(a);
     if (c != CodeGraph::npos && g.chunks[c].start == a) taken[c] = true;
@@ -536,15 +624,20 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
           // An address loaded (lea, or an immediate in non-PIC code): when it is
           // a function's, this chunk hands it on (a signal restorer, a thread's
           // start routine, a callback): count it as called from here.
-          std::uint64_t a = in.through_memory          ? in.target
-                            : in.src_imm && in.imm > 0 ? static_cast<std::uint64_t>(in.imm)
-                                                       : 0;
+          // Position-independent code (ET_DYN: libraries, PIEs) cannot hold an
+          // absolute address in an immediate without a text relocation, so
+          // there an immediate is a number, never a function (malloc's
+          // `mov $0x100000, %r8d` is no call to the function at 0x100000).
+          bool imm_address = in.src_imm && in.imm > 0 && !o.shared;
+          std::uint64_t a = in.through_memory ? in.target : imm_address ? static_cast<std::uint64_t>(in.imm) : 0;
           if (!a) break;
           take(a);
           auto t = g.chunk_at(a);
-          // Inside another function too: glibc's signal restorer starts one byte
-          // after its FDE (the unwinder's convention for signal frames).
-          if (t != CodeGraph::npos && t != ci) c.callees.push_back(t);
+          if (t == CodeGraph::npos || t == ci) break;
+          // Inside another function too for a rip-relative address: glibc's
+          // signal restorer starts one byte after its FDE (the unwinder's
+          // convention for signal frames). An immediate counts only at a start.
+          if (in.through_memory || g.chunks[t].start == a) c.callees.push_back(t);
           break;
         }
       }
@@ -553,6 +646,7 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
     c.callees.erase(std::unique(c.callees.begin(), c.callees.end()), c.callees.end());
     std::sort(c.imports.begin(), c.imports.end());
     c.imports.erase(std::unique(c.imports.begin(), c.imports.end()), c.imports.end());
+    if (find_fatal) kept[ci] = std::move(ins);
   };
 
   // Without the call graph, only chunks that can hold a syscall instruction or
@@ -681,17 +775,62 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
   }
   for (std::uint32_t i = 0; i < g.chunks.size(); ++i)
     if (taken[i]) g.address_taken.push_back(i);
+
+  // Fatal code: the given entries, then, until nothing changes, every chunk
+  // whose paths all end in fatal code.
+  if (find_fatal) {
+    std::vector<bool> fatal(g.chunks.size(), false);
+    for (auto a : fatal_entries) {
+      auto c = g.chunk_at(a);
+      if (c != CodeGraph::npos && g.chunks[c].start == a) fatal[c] = true;
+    }
+    // Code that may leave a call by another way than returning: what reaches,
+    // without entering the fatal entries, an indirect call or jump (a
+    // callback may longjmp; longjmp itself jumps through a register; the
+    // unwinder is called through a pointer), an import, or a thread's exit
+    // (exit, not exit_group). A PLT stub's jump through a slot that holds no
+    // import and no interposable function of the object is to one of the
+    // object's own IFUNC implementations (strlen, memcpy, ...): it returns.
+    ClosureOptions leave_options;
+    leave_options.cut = fatal;
+    leave_options.mark.assign(g.chunks.size(), false);
+    for (std::uint32_t ci = 0; ci < g.chunks.size(); ++ci) {
+      const Chunk& c = g.chunks[ci];
+      bool plt_stub = o.code[chunk_section[ci]].entsize != 0;
+      leave_options.mark[ci] = c.indirect_calls || (c.indirect_jumps && !plt_stub) ||
+                               c.native.test(60 /* exit */) || !c.imports.empty();
+    }
+    auto leave = closures(g, leave_options);
+    std::vector<bool> may_leave(g.chunks.size(), false);
+    for (std::uint32_t ci = 0; ci < g.chunks.size(); ++ci) may_leave[ci] = leave[ci].marked;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (std::uint32_t ci = 0; ci < g.chunks.size(); ++ci)
+        if (!fatal[ci] && never_returns(g, ci, kept[ci], o, fatal, may_leave)) fatal[ci] = changed = true;
+    }
+    for (std::uint32_t ci = 0; ci < g.chunks.size(); ++ci) g.chunks[ci].fatal = fatal[ci];
+  }
   return g;
 }
 
 std::vector<Closure> closures(const CodeGraph& graph, bool through_indirect) {
+  ClosureOptions options;
+  options.through_indirect = through_indirect;
+  return closures(graph, options);
+}
+
+std::vector<Closure> closures(const CodeGraph& graph, const ClosureOptions& options) {
   const auto n = static_cast<std::uint32_t>(graph.chunks.size());
+  const bool through_indirect = options.through_indirect;
+  auto is_cut = [&](std::uint32_t v) { return v < options.cut.size() && options.cut[v]; };
+  auto is_marked = [&](std::uint32_t v) { return v < options.mark.size() && options.mark[v]; };
   // Node n stands for "any address-taken chunk" (the target of an indirect call).
   const std::uint32_t any = n;
   auto successors = [&](std::uint32_t v) -> std::vector<std::uint32_t> {
-    if (v == any) return graph.address_taken;
-    std::vector<std::uint32_t> s = graph.chunks[v].callees;
-    if (through_indirect && (graph.chunks[v].indirect_calls || graph.chunks[v].indirect_jumps))
+    std::vector<std::uint32_t> s;
+    for (auto w : v == any ? graph.address_taken : graph.chunks[v].callees)
+      if (!is_cut(w)) s.push_back(w);
+    if (v != any && through_indirect && (graph.chunks[v].indirect_calls || graph.chunks[v].indirect_jumps))
       s.push_back(any);
     return s;
   };
@@ -750,6 +889,7 @@ std::vector<Closure> closures(const CodeGraph& graph, bool through_indirect) {
             c.imports.insert(ch.imports.begin(), ch.imports.end());
             c.unresolved = c.unresolved || ch.unresolved;
             c.indirect_calls = c.indirect_calls || ch.indirect_calls;
+            c.marked = c.marked || is_marked(w);
             ++c.chunks;
           }
           for (auto s : successors(w))
@@ -763,6 +903,7 @@ std::vector<Closure> closures(const CodeGraph& graph, bool through_indirect) {
           c.imports.insert(o.imports.begin(), o.imports.end());
           c.unresolved = c.unresolved || o.unresolved;
           c.indirect_calls = c.indirect_calls || o.indirect_calls;
+          c.marked = c.marked || o.marked;
           c.chunks = sat_add(c.chunks, o.chunks);  // an upper bound when paths share chunks
         }
         comp_closure.push_back(std::move(c));

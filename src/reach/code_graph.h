@@ -42,6 +42,11 @@ struct Chunk {
   std::uint32_t unresolved = 0;      ///< sites (or calls to nr-taking code) with no constant number
   std::uint32_t indirect_calls = 0;  ///< calls through a register or memory (not a GOT import)
   std::uint32_t indirect_jumps = 0;  ///< jumps through a register or memory (switch tables, tail calls)
+  /// It ends the process and never returns: one of the fatal entries given to
+  /// build_code_graph, or code whose every path calls or jumps to fatal code
+  /// (no return, no indirect jump, no tail call to other code, no falling
+  /// through into the next function), and at least one does.
+  bool fatal = false;
 };
 
 /// An object's chunks.
@@ -65,8 +70,13 @@ struct CodeGraph {
 /// the chunks whose bytes can hold a syscall instruction or a branch to
 /// nr-taking code are (enough for whole(), and much faster on large
 /// binaries); the others keep empty callees and zero counts.
+/// fatal_entries: start addresses of functions known to end the process
+/// (abort, __stack_chk_fail, ...: data/libc_paths.csv); with full, every
+/// chunk that never returns because all its paths end in one of them (or in
+/// such a chunk, transitively) is marked fatal too.
 Result<CodeGraph> build_code_graph(const ElfObject& o,
-                                   const std::map<std::string, int>& nr_param_imports = {}, bool full = true);
+                                   const std::map<std::string, int>& nr_param_imports = {}, bool full = true,
+                                   const std::set<std::uint64_t>& fatal_entries = {});
 
 /// What a set of chunks can reach, following direct calls and jumps (and,
 /// with through_indirect, from any chunk with an indirect call or jump to
@@ -80,11 +90,22 @@ struct Closure {
   /// whole(): indirect calls; closures(): 1 when it reaches any, else 0.
   std::uint32_t indirect_calls = 0;
   std::uint32_t chunks = 0;  ///< chunks reached (an upper bound in closures())
+  bool marked = false;       ///< closures(): it reaches a chunk of ClosureOptions::mark
+};
+
+/// How closures() walks the graph.
+struct ClosureOptions {
+  bool through_indirect = false;  ///< see closures()
+  /// Chunks never entered (empty: none): a path stops before a call or jump to one.
+  std::vector<bool> cut;
+  /// Chunks to look for (empty: none): Closure::marked says whether one is reached.
+  std::vector<bool> mark;
 };
 
 /// For every chunk, what it reaches. One pass over the graph's strongly
 /// connected components.
 std::vector<Closure> closures(const CodeGraph& graph, bool through_indirect);
+std::vector<Closure> closures(const CodeGraph& graph, const ClosureOptions& options);
 
 /// Everything in the object: the union over all chunks.
 Closure whole(const CodeGraph& graph);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -18,18 +19,43 @@
 namespace sandmine::reach {
 
 /// The analysis version written into new tables.
-inline constexpr int kLibcAnalysis = 3;
+inline constexpr int kLibcAnalysis = 5;
 
 /// Where libc tables are cached unless told otherwise.
 inline constexpr const char* kDefaultReachCacheDir = "/var/cache/sandmine/reach";
+
+/// One row of data/libc_paths.csv: a C library function whose role the
+/// analysis uses. fatal: it ends the process and never returns (a seed of
+/// the fatal code; what never returns but through such code is found by
+/// analysis). startup: the dynamic loader calls it in every process
+/// (counted with the init code). cancel_request: it makes a thread cancellation act
+/// (pthread_cancel, pthread_exit). cancel_unwind: the function it calls is
+/// where every cancellation goes (glibc's __pthread_unwind).
+struct LibcPath {
+  std::string flavor, function, role, source;
+};
+
+/// The rows of data/libc_paths.csv.
+const std::vector<LibcPath>& libc_paths();
 
 /// Which C library an object is: "glibc", "musl", or empty for neither.
 std::string libc_flavor(const ElfObject& o);
 
 /// What one exported function (or the library's start-up code) can reach.
+/// The x86_64 syscalls come in three disjoint parts: native on the paths
+/// that neither end the process nor act on a thread cancellation,
+/// native_cancel only on cancellation paths (possible only in a process that
+/// can request one: requests_cancel), native_fatal only on paths into code
+/// that ends the process (abort, __stack_chk_fail, __assert_fail, and what
+/// never returns but through them; data/libc_paths.csv).
 struct FunctionReach {
-  NrSet native;  ///< x86_64 syscalls through direct calls and jumps
-  NrSet compat;  ///< i386 syscalls (int $0x80) likewise
+  NrSet native;  ///< x86_64 syscalls through direct calls and jumps, fatal and cancellation paths left out
+  NrSet native_cancel;  ///< more on thread-cancellation paths (the unwinder's)
+  NrSet native_fatal;   ///< more only on paths that end the process
+  /// It reaches pthread_cancel or pthread_exit: a cancellation can then act
+  /// at any cancellation point of the process.
+  bool requests_cancel = false;
+  NrSet compat;  ///< i386 syscalls (int $0x80) on every path (fatal and cancellation ones too)
   /// Added when an indirect call on the way may go to any function of the
   /// library whose address is taken (vtables, callbacks, init arrays).
   NrSet native_indirect;
@@ -50,9 +76,12 @@ struct LibcTable {
   std::string flavor;    ///< glibc, musl
   std::string arch = "x86_64";
   std::map<std::string, FunctionReach> functions;  ///< by exported name
-  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays): runs whenever it is loaded
+  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays) and its startup functions of data/libc_paths.csv: run whenever it is loaded
   std::size_t instructions = 0;
   std::size_t chunks = 0;
+  std::vector<std::string> fatal_functions;  ///< exported functions that end the process (sorted)
+  std::size_t fatal_chunks = 0;              ///< functions (exported or not) that do
+  bool cancellation_found = false;           ///< the unwinding path of data/libc_paths.csv was found
   double seconds = 0;  ///< analysis time
   /// Exported functions that take the syscall number as an argument (name -> k).
   std::map<std::string, int> nr_param_functions() const;

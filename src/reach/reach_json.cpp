@@ -65,11 +65,16 @@ json to_json(const ReachReport& r, const std::string& image) {
               {"reachable", sets(b.reachable)},
               {"unseen", unseen_json(b.unseen)},
               {"through_indirect", sets(b.through_indirect)},
+              {"fatal_path", sets(b.fatal_path)},
+              {"can_cancel", b.can_cancel},
+              {"cancellation", sets(b.cancellation)},
               {"counts",
                {{"reachable", total(b.reachable)},
                 {"unseen", b.unseen.size()},
                 {"unseen_risky", risky(b.unseen)},
-                {"through_indirect", total(b.through_indirect)}}},
+                {"through_indirect", total(b.through_indirect)},
+                {"fatal_path", total(b.fatal_path)},
+                {"cancellation", total(b.cancellation)}}},
               {"estimate", b.estimate},
               {"estimate_reasons", b.estimate_reasons}};
     if (!b.error.empty()) j["error"] = b.error;
@@ -94,13 +99,19 @@ json to_json(const ReachReport& r, const std::string& image) {
             {"unseen_risky", risky(r.unseen)},
             {"reachable_safe", total(safe)},
             {"seen_unreachable", total(r.seen_unreachable)},
-            {"before_first_exec", total(r.before_first_exec)}}},
+            {"before_first_exec", total(r.before_first_exec)},
+            {"fatal_path", total(r.fatal_path)},
+            {"cancellation", total(r.cancellation)},
+            {"seen_fatal_path", total(r.seen_fatal_path)}}},
           {"reachable", sets(r.reachable)},
           {"seen", sets(r.seen)},
           {"unseen", unseen_json(r.unseen)},
           {"reachable_safe", sets(safe)},
           {"seen_unreachable", sets(r.seen_unreachable)},
           {"before_first_exec", sets(r.before_first_exec)},
+          {"fatal_path", sets(r.fatal_path)},
+          {"cancellation", sets(r.cancellation)},
+          {"seen_fatal_path", sets(r.seen_fatal_path)},
           {"binaries", std::move(binaries)}};
 }
 

@@ -67,6 +67,9 @@ std::string reach_markdown(const json& r) {
   if (count_of(r, "seen_unreachable"))
     s += "**Seen but unreachable (a gap in the analysis):** " +
          names(r.value("seen_unreachable", json::object())) + "\n\n";
+  if (count_of(r, "fatal_path"))
+    s += "Reachable only on paths that end the process (not counted, not added): " +
+         names(r.value("fatal_path", json::object())) + "\n\n";
   s += "| binary | execs | reachable | unseen | unseen risky | estimate because "
        "|\n|---|---|---|---|---|---|\n";
   for (const auto& b : list(r, "binaries")) {
@@ -114,6 +117,9 @@ std::string reach_html(const json& r) {
   if (count_of(r, "seen_unreachable"))
     s += "<p class=\"bad\">Seen but unreachable (a gap in the analysis): " +
          html_escape(names(r.value("seen_unreachable", json::object()))) + "</p>\n";
+  if (count_of(r, "fatal_path"))
+    s += "<p>Reachable only on paths that end the process (not counted, not added): " +
+         html_escape(names(r.value("fatal_path", json::object()))) + "</p>\n";
   s += "<table class=\"reach\"><thead><tr><th>binary</th><th>execs</th><th>reachable</th><th>unseen</th>"
        "<th>unseen risky</th><th>estimate because</th></tr></thead><tbody>\n";
   for (const auto& b : list(r, "binaries")) {

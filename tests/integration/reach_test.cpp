@@ -109,6 +109,46 @@ TEST_F(Reach, ImportedFunctionsNeverCalledAreReachableUnseen) {
   }
 }
 
+// abort(): the process dies by SIGABRT after the calls only abort makes
+// (tgkill): they are seen and on a fatal path, so the soundness check names
+// them apart (seen_fatal_path) and does not count them as a gap. Run
+// normally, tgkill is on a fatal path and not in the unseen list.
+TEST_F(Reach, WhatOnlyAbortMakesIsAFatalPath) {
+  TempDir quiet;
+  auto r = trace_and_reach(quiet, {prog("reach_fatal")});
+  ASSERT_EQ(r.trace.exit_code, 0) << r.trace.err;
+  ASSERT_EQ(r.reach.exit_code, 0) << r.reach.err;
+  const auto& b = r.doc["binaries"][0];
+  EXPECT_TRUE(names(b["fatal_path"]["x86_64"]).count("tgkill")) << b["fatal_path"].dump();
+  EXPECT_TRUE(names(r.doc["fatal_path"]["x86_64"]).count("tgkill")) << r.doc["fatal_path"].dump();
+  EXPECT_FALSE(unseen_names(b).count("tgkill"));
+  EXPECT_FALSE(names(b["reachable"]["x86_64"]).count("tgkill"));
+  EXPECT_EQ(b["can_cancel"], false);
+  EXPECT_EQ(r.doc["seen_fatal_path"], nlohmann::json::object());
+
+  TempDir died;
+  auto a = trace_and_reach(died, {prog("reach_fatal"), "abort"});
+  ASSERT_NE(a.trace.exit_code, 0) << "abort ends the process";
+  ASSERT_EQ(a.reach.exit_code, 0) << a.reach.err;
+  EXPECT_TRUE(names(a.doc["seen"]["x86_64"]).count("tgkill")) << a.doc["seen"].dump();
+  EXPECT_TRUE(names(a.doc["seen_fatal_path"]["x86_64"]).count("tgkill")) << a.doc["seen_fatal_path"].dump();
+  EXPECT_EQ(a.doc["seen_unreachable"], nlohmann::json::object());
+}
+
+// Cancellation acted on: a thread blocked in read is cancelled and unwound
+// (glibc loads libgcc_s on the way). Every call the process made is
+// reachable, because the program imports pthread_cancel.
+TEST_F(Reach, ActedOnCancellationIsReachableWhenTheProgramCanCancel) {
+  TempDir dir;
+  auto r = trace_and_reach(dir, {prog("reach_cancel"), "cancel"});
+  ASSERT_EQ(r.trace.exit_code, 0) << r.trace.err;
+  ASSERT_EQ(r.reach.exit_code, 0) << r.reach.err;
+  EXPECT_EQ(r.doc["seen_unreachable"], nlohmann::json::object());
+  EXPECT_EQ(r.doc["seen_fatal_path"], nlohmann::json::object());
+  EXPECT_EQ(r.doc["binaries"][0]["can_cancel"], true);
+  EXPECT_EQ(r.doc["binaries"][0]["cancellation"], nlohmann::json::object());
+}
+
 // The host glibc table checked against the recorder: every syscall a mode of
 // prog_libc_sample makes is in the table's sets of the functions it calls,
 // of the start-up and exit path, of the library's init code, or of the

@@ -150,6 +150,132 @@ TEST(ReachLibc, CachedByBuildId) {
   EXPECT_EQ(second->functions.at("fsync").native, first->functions.at("fsync").native);
 }
 
+// data/libc_paths.csv: every row names a known flavor and role, with a source.
+TEST(ReachLibc, PathsTableRows) {
+  const auto& rows = reach::libc_paths();
+  ASSERT_EQ(rows.size(), 15u);
+  std::map<std::string, int> roles;
+  for (const auto& r : rows) {
+    EXPECT_TRUE(r.flavor == "glibc" || r.flavor == "musl") << r.function;
+    EXPECT_FALSE(r.source.empty()) << r.function;
+    ++roles[r.flavor + ":" + r.role];
+  }
+  EXPECT_EQ(roles, (std::map<std::string, int>{
+                       {"glibc:fatal", 8}, {"glibc:startup", 1}, {"glibc:cancel_request", 2},
+                       {"glibc:cancel_unwind", 1}, {"musl:fatal", 3}}));
+}
+
+// Fatal code by analysis: given abort alone, the code whose every path ends
+// in a call or jump to it is found (the compiler's cold parts of functions
+// that call abort on an error); the functions that end the process normally
+// or continue elsewhere are not fatal, and neither is __libc_fatal, whose
+// __libc_message returns unless its do_abort argument is set (argument
+// sensitivity is not modelled: it stays counted).
+TEST(ReachCode, CodeThatNeverReturnsButThroughAbortIsFatal) {
+  auto elf = reach::read_elf("/lib/x86_64-linux-gnu/libc.so.6");
+  ASSERT_TRUE(elf);
+  std::map<std::string, std::uint64_t> addr;
+  for (const auto& e : elf->exports) addr[e.name] = e.addr;
+  auto g = reach::build_code_graph(*elf, {}, true, {addr.at("abort")});
+  ASSERT_TRUE(g) << g.error().message;
+  auto fatal = [&](const std::string& name) {
+    auto c = g->chunk_at(addr.at(name));
+    return c != reach::CodeGraph::npos && g->chunks[c].fatal;
+  };
+  EXPECT_TRUE(fatal("abort"));
+  std::size_t derived = 0;
+  for (const auto& c : g->chunks) derived += c.fatal;
+  EXPECT_GT(derived, 10u) << "cold parts that call abort";
+  for (const char* f : {"exit", "_exit", "_Exit", "quick_exit", "pthread_exit", "longjmp", "siglongjmp",
+                        "__libc_start_main", "raise", "malloc", "read", "__libc_fatal"})
+    EXPECT_FALSE(fatal(f)) << f;
+  // With every seed of data/libc_paths.csv, more is found, and still no way
+  // out of a function by returning, longjmp or thread exit counts as fatal.
+  std::set<std::uint64_t> seeds;
+  for (const auto& p : reach::libc_paths())
+    if (p.flavor == "glibc" && p.role == "fatal") seeds.insert(addr.at(p.function));
+  auto all = reach::build_code_graph(*elf, {}, true, seeds);
+  ASSERT_TRUE(all);
+  std::size_t more = 0;
+  for (std::size_t i = 0; i < all->chunks.size(); ++i) {
+    if (g->chunks[i].fatal) {
+      EXPECT_TRUE(all->chunks[i].fatal) << i;
+    }
+    more += all->chunks[i].fatal;
+  }
+  EXPECT_GT(more, derived);
+  for (const char* f : {"exit", "_exit", "pthread_exit", "longjmp", "__pthread_unwind_next", "thrd_exit"}) {
+    auto c = all->chunk_at(addr.at(f));
+    EXPECT_FALSE(all->chunks[c].fatal) << f;
+  }
+  // Without fatal entries nothing is fatal.
+  auto plain = reach::build_code_graph(*elf, {}, true);
+  ASSERT_TRUE(plain);
+  for (const auto& c : plain->chunks) ASSERT_FALSE(c.fatal);
+}
+
+// A constant in position-independent code is a number, never a function's
+// address: malloc's `mov $0x100000, %r8d` is no call to futimesat (whose code
+// holds 0x100000 in Debian 12's glibc), so malloc reaches no utimensat.
+// And what the dynamic loader calls by name (__libc_early_init) counts with
+// the start-up code: it reads the stack limit (prlimit64).
+TEST(ReachLibc, ImmediatesAreNoAddressesAndEarlyInitIsStartup) {
+  const auto& t = host_libc();
+  const auto& futimesat = t.functions.at("futimesat");
+  EXPECT_TRUE(names_of(futimesat.native, "x86_64").count("utimensat"));
+  const auto& malloc_reach = t.functions.at("malloc");
+  EXPECT_FALSE(names_of(malloc_reach.native | malloc_reach.native_cancel | malloc_reach.native_fatal, "x86_64")
+                   .count("utimensat"));
+  EXPECT_FALSE(names_of(t.startup.native | t.startup.native_cancel | t.startup.native_fatal, "x86_64")
+                   .count("utimensat"));
+  EXPECT_TRUE(names_of(t.functions.at("__libc_early_init").native, "x86_64").count("prlimit64"));
+  EXPECT_TRUE(names_of(t.startup.native, "x86_64").count("prlimit64"));
+}
+
+// The table splits what a function reaches: fatal paths and cancellation
+// paths are apart from the plain set, and the three are disjoint.
+TEST(ReachLibc, FatalAndCancellationPathsApart) {
+  const auto& t = host_libc();
+  EXPECT_TRUE(t.cancellation_found);
+  // The exported ones are exactly the seeds; the others are internal (cold parts).
+  EXPECT_EQ(t.fatal_functions,
+            (std::vector<std::string>{"__assert", "__assert_fail", "__assert_perror_fail", "__chk_fail",
+                                      "__fortify_fail", "__libc_fatal", "__stack_chk_fail", "abort"}));
+  EXPECT_GT(t.fatal_chunks, t.fatal_functions.size());
+  for (const auto& [name, f] : t.functions) {
+    EXPECT_TRUE((f.native & f.native_cancel).none()) << name;
+    EXPECT_TRUE((f.native & f.native_fatal).none()) << name;
+    EXPECT_TRUE((f.native_cancel & f.native_fatal).none()) << name;
+  }
+  const auto& abort_reach = t.functions.at("abort");
+  EXPECT_TRUE(abort_reach.native.none());  // all of abort is a fatal path
+  EXPECT_TRUE(names_of(abort_reach.native_fatal, "x86_64").count("tgkill"));
+  EXPECT_TRUE(names_of(abort_reach.native_fatal, "x86_64").count("rt_sigprocmask"));
+  // raise() is no fatal path: tgkill is plain there.
+  EXPECT_TRUE(names_of(t.functions.at("raise").native, "x86_64").count("tgkill"));
+  // read is a cancellation point: acting on a cancellation loads libgcc_s (openat) on the way.
+  const auto& read_reach = t.functions.at("read");
+  // (futex: leaving asynchronous cancellation waits while another thread changes the state)
+  EXPECT_EQ(names_of(read_reach.native, "x86_64"), (std::set<std::string>{"futex", "read"}));
+  EXPECT_TRUE(read_reach.native_cancel.any());
+  EXPECT_FALSE(read_reach.requests_cancel);
+  EXPECT_TRUE(t.functions.at("pthread_cancel").requests_cancel);
+  EXPECT_TRUE(t.functions.at("pthread_exit").requests_cancel);
+  EXPECT_TRUE(t.functions.at("thrd_exit").requests_cancel);  // through pthread_exit
+  // Everything is still there: plain, cancellation and fatal make the whole closure.
+  auto elf = reach::read_elf("/lib/x86_64-linux-gnu/libc.so.6");
+  ASSERT_TRUE(elf);
+  auto g = reach::build_code_graph(*elf);
+  ASSERT_TRUE(g);
+  auto all = reach::closures(*g, false);
+  for (const auto& e : elf->exports) {
+    auto c = g->chunk_at(e.addr);
+    if (c == reach::CodeGraph::npos || g->chunks[c].start != e.addr) continue;
+    const auto& f = t.functions.at(e.name);
+    EXPECT_EQ((all[c].native & ~(f.native | f.native_cancel | f.native_fatal)).none(), true) << e.name;
+  }
+}
+
 TEST(ReachAnalysis, BranchNeverTakenIsReachable) {
   auto r = reach::analyse_paths({prog("reach_branch")}, "/", {.cache_dir = ""});
   ASSERT_TRUE(r) << r.error().message;
@@ -182,6 +308,42 @@ TEST(ReachAnalysis, ImportedButNeverCalledFunctionsCount) {
   auto other = reach::analyse_paths({prog("reach_branch")}, "/", {.cache_dir = ""});
   ASSERT_TRUE(other);
   EXPECT_FALSE(other->binaries.at(0).reachable.at("x86_64").count("fsync"));
+}
+
+// A binary that imports abort and nothing else that makes signal calls:
+// what only abort makes is on a fatal path, not reachable. It reaches neither
+// pthread_cancel nor pthread_exit: the cancellation paths are only named. One
+// that imports pthread_cancel counts them.
+TEST(ReachAnalysis, FatalPathsApartAndCancellationOnlyWhenRequested) {
+  auto r = reach::analyse_paths({prog("reach_fatal"), prog("reach_cancel")}, "/", {.cache_dir = ""});
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& fatal = r->binaries.at(0);
+  ASSERT_TRUE(fatal.error.empty()) << fatal.error;
+  ASSERT_TRUE(fatal.fatal_path.count("x86_64"));
+  // abort signals the calling thread (tgkill, gettid); getpid and
+  // rt_sigprocmask are reachable on other paths (the dynamic loader's own code).
+  EXPECT_EQ(fatal.fatal_path.at("x86_64"), (std::set<std::string>{"gettid", "mremap", "sysinfo", "tgkill"}));
+  for (const char* n : {"tgkill", "gettid"}) {
+    EXPECT_TRUE(fatal.fatal_path.at("x86_64").count(n)) << n;
+    EXPECT_FALSE(fatal.reachable.at("x86_64").count(n)) << n;
+  }
+  for (const auto& [arch, names] : fatal.fatal_path)
+    for (const auto& n : names) EXPECT_FALSE(fatal.reachable.at(arch).count(n)) << n;
+  EXPECT_FALSE(fatal.can_cancel);
+  const auto& cancel = r->binaries.at(1);
+  ASSERT_TRUE(cancel.error.empty()) << cancel.error;
+  EXPECT_TRUE(cancel.can_cancel);
+  EXPECT_TRUE(cancel.cancellation.empty());
+  // What only cancellation reaches is never in the reachable set of the
+  // binary that cannot cancel (here the loader and start-up reach it anyway).
+  for (const auto& [arch, names] : fatal.cancellation)
+    for (const auto& n : names) EXPECT_FALSE(fatal.reachable.at(arch).count(n)) << n;
+  // pthread_cancel signals the thread: tgkill is plain there.
+  EXPECT_TRUE(cancel.reachable.at("x86_64").count("tgkill"));
+  // In the report: the union, minus what any binary reaches.
+  EXPECT_FALSE(r->fatal_path.count("x86_64") && r->fatal_path.at("x86_64").count("tgkill"));
+  for (const auto& [arch, names] : r->fatal_path)
+    for (const auto& n : names) EXPECT_FALSE(r->reachable.at(arch).count(n)) << n;
 }
 
 TEST(ReachAnalysis, MissingAndScriptBinaries) {
@@ -249,6 +411,20 @@ TEST(ReachJson, DocumentCountsAndSections) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("unshare (namespaces, CVE-2022-0185)"), std::string::npos) << md;
+  EXPECT_EQ(md.find("end the process"), std::string::npos) << md;  // no fatal path: no line
+  // Fatal paths: counted and named apart, never among the reachable-safe ones.
+  auto with_fatal = r;
+  with_fatal.fatal_path = {{"x86_64", {"tgkill"}}};
+  with_fatal.seen_fatal_path = {{"x86_64", {"tgkill"}}};
+  auto fdoc = reach::to_json(with_fatal, "abc");
+  EXPECT_EQ(fdoc["counts"]["fatal_path"], 1);
+  EXPECT_EQ(fdoc["counts"]["seen_fatal_path"], 1);
+  EXPECT_EQ(fdoc["fatal_path"], (nlohmann::json{{"x86_64", {"tgkill"}}}));
+  EXPECT_EQ(fdoc["reachable_safe"], doc["reachable_safe"]);
+  EXPECT_NE(report::reach_markdown(fdoc).find("Reachable only on paths that end the process (not counted, not "
+                                                "added): x86_64: tgkill"),
+            std::string::npos)
+      << report::reach_markdown(fdoc);
   // The section replaces an earlier one and keeps what follows.
   std::string summary = "# x\n\n## Static reachability\n\nold\n\n## Next\n\nkept\n";
   std::string updated = report::with_reach_section(summary, doc);
