@@ -181,8 +181,8 @@ int mine_one(const spec::Spec& spec, const std::string& dir, const MineCliOption
   say(fmt::format(
       "mined {} in {:.1f} s (image {:.1f} s): {} syscalls allowed; wrote {}/profile.json, trace.json, "
       "summary.md, report.html, mine.log",
-      spec.name, result.mining_seconds, result.image_seconds, profile::permitted_names(*outcome.profile).size(),
-      dir));
+      spec.name, result.mining_seconds, result.image_seconds,
+      profile::permitted_names(*outcome.profile).size(), dir));
   if (held_out && !held_out->passed()) {
     for (const auto& step : held_out->steps)
       if (!step.ok) say("held-out check failed: " + step.phase + " " + step.name + ": " + step.failure);

@@ -82,9 +82,10 @@ int run(const ReachCliOptions& o) {
       : report.libc_cached     ? "cached"
                                : "built"));
   if (c["fatal_path"].get<std::size_t>() || c["cancellation"].get<std::size_t>())
-    say(fmt::format("not counted as reachable: {} only on paths that end the process (fatal_path), {} only on "
-                    "thread-cancellation paths of programs that cannot cancel (cancellation)",
-                    c["fatal_path"].get<std::size_t>(), c["cancellation"].get<std::size_t>()));
+    say(fmt::format(
+        "not counted as reachable: {} only on paths that end the process (fatal_path), {} only on "
+        "thread-cancellation paths of programs that cannot cancel (cancellation)",
+        c["fatal_path"].get<std::size_t>(), c["cancellation"].get<std::size_t>()));
   for (const auto& b : report.binaries)
     if (!b.error.empty()) say("not analysed: " + b.path + ": " + b.error);
   if (!report.seen_unreachable.empty()) {

@@ -75,7 +75,8 @@ std::string step_family(const std::string& step_name) {
   if (!step_name.starts_with("auto/")) return step_name;
   std::string name = step_name;
   if (auto hash = name.rfind(" #"); hash != std::string::npos &&
-      name.find_first_not_of("0123456789", hash + 2) == std::string::npos && hash + 2 < name.size())
+                                    name.find_first_not_of("0123456789", hash + 2) == std::string::npos &&
+                                    hash + 2 < name.size())
     name.erase(hash);
   return name.substr(0, name.find(' '));
 }
@@ -97,7 +98,8 @@ trace::CoverageEstimate estimate_coverage_by_family(const std::vector<trace::Ste
   for (const auto& f : order) incidence.emplace_back(units[f].begin(), units[f].end());
   auto c = estimate_coverage(incidence, all.size());
   c.method = std::string(kFamilyMethod) + "; " + c.method.substr(c.method.find("sample coverage"));
-  if (auto at = c.note.find("explore steps"); at != std::string::npos) c.note.replace(at, 13, "step families");
+  if (auto at = c.note.find("explore steps"); at != std::string::npos)
+    c.note.replace(at, 13, "step families");
   return c;
 }
 

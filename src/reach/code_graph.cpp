@@ -629,7 +629,9 @@ Result<CodeGraph> build_code_graph(const ElfObject& o, const std::map<std::strin
           // there an immediate is a number, never a function (malloc's
           // `mov $0x100000, %r8d` is no call to the function at 0x100000).
           bool imm_address = in.src_imm && in.imm > 0 && !o.shared;
-          std::uint64_t a = in.through_memory ? in.target : imm_address ? static_cast<std::uint64_t>(in.imm) : 0;
+          std::uint64_t a = in.through_memory ? in.target
+                            : imm_address     ? static_cast<std::uint64_t>(in.imm)
+                                              : 0;
           if (!a) break;
           take(a);
           auto t = g.chunk_at(a);

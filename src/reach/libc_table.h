@@ -76,13 +76,14 @@ struct LibcTable {
   std::string flavor;    ///< glibc, musl
   std::string arch = "x86_64";
   std::map<std::string, FunctionReach> functions;  ///< by exported name
-  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays) and its startup functions of data/libc_paths.csv: run whenever it is loaded
+  FunctionReach startup;  ///< its init/fini code (DT_INIT, init and fini arrays) and its startup functions of
+                          ///< data/libc_paths.csv: run whenever it is loaded
   std::size_t instructions = 0;
   std::size_t chunks = 0;
   std::vector<std::string> fatal_functions;  ///< exported functions that end the process (sorted)
   std::size_t fatal_chunks = 0;              ///< functions (exported or not) that do
   bool cancellation_found = false;           ///< the unwinding path of data/libc_paths.csv was found
-  double seconds = 0;  ///< analysis time
+  double seconds = 0;                        ///< analysis time
   /// Exported functions that take the syscall number as an argument (name -> k).
   std::map<std::string, int> nr_param_functions() const;
 };

@@ -67,9 +67,10 @@ std::string summary_markdown(const spec::Spec& spec, const explore::MineResult& 
         g.step, g.steps, g.seconds, g.budget_s, g.stop, g.detail);
   if (const auto& c = result.trace.coverage) md += coverage_markdown(*c);
   if (const auto& c = result.trace.coverage_by_family; c && c->unseen_estimate)
-    md += fmt::format("- with step families as the sampling units ({} families, Q1 = {}, Q2 = {}): Chao2 {:.1f} "
-                      "({:.1f} not seen)\n",
-                      c->steps, c->q1, c->q2, *c->chao2, *c->unseen_estimate);
+    md += fmt::format(
+        "- with step families as the sampling units ({} families, Q1 = {}, Q2 = {}): Chao2 {:.1f} "
+        "({:.1f} not seen)\n",
+        c->steps, c->q1, c->q2, *c->chao2, *c->unseen_estimate);
   if (held_out) md += check_markdown(*held_out);
   md += "\n## First seen per step\n\n";
   for (const auto& st : result.trace.steps) {

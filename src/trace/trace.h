@@ -137,9 +137,9 @@ struct Trace {
   std::vector<StepRecord> steps;             ///< mining: per step, in order
   std::optional<CoverageEstimate> coverage;  ///< mining: estimated from steps
   std::optional<CoverageEstimate> coverage_by_family;  ///< mining: the same with step families as units
-  std::optional<Saturation> saturation;      ///< mining with --until-saturated
-  std::vector<AutoRecord> generated;         ///< mining: one per auto step run
-  std::vector<BinaryRecord> binaries;        ///< what ran, by path (sorted); empty when not recorded
+  std::optional<Saturation> saturation;                ///< mining with --until-saturated
+  std::vector<AutoRecord> generated;                   ///< mining: one per auto step run
+  std::vector<BinaryRecord> binaries;  ///< what ran, by path (sorted); empty when not recorded
 };
 
 /// Names and orders counts (by arch, then name, then number); times are made

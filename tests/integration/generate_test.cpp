@@ -212,9 +212,14 @@ TEST_F(Generate, RequestShapesReachThePathsOnlyTheyReach) {
   // (data/http_paths.csv), links, a listed directory, the form.
   EXPECT_EQ(
       std::vector<std::string>(names.begin(), names.begin() + 17),
-      (std::vector<std::string>{"auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt", "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status", "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info", "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics", "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt", "auto/http:8080/GET /a.html",
-                                "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
-                                "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
+      (std::vector<std::string>{
+          "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt",
+          "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status",
+          "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info",
+          "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics",
+          "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt",
+          "auto/http:8080/GET /a.html", "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
+          "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(steps_using(ran, "x86_64:getpgid"), Names{"auto/http:8080/GET /deep/secret.html"});
   EXPECT_EQ(steps_using(ran, "x86_64:sched_get_priority_max"), Names{"auto/http:8080/form POST /submit"});
   EXPECT_EQ(steps_using(ran, "x86_64:getsid"), Names{"auto/http:8080/method PROPFIND /dir/"});
@@ -327,8 +332,10 @@ TEST_F(Generate, TheFuzzersKeepOrDropAndQuietCountRestOnItsOwnSteps) {
   std::vector<const Ran*> mutants;
   std::size_t others_after_first_mutant = 0;
   for (const auto& r : ran) {
-    if (r.name.find("/mutant ") != std::string::npos) mutants.push_back(&r);
-    else if (!mutants.empty()) ++others_after_first_mutant;
+    if (r.name.find("/mutant ") != std::string::npos)
+      mutants.push_back(&r);
+    else if (!mutants.empty())
+      ++others_after_first_mutant;
   }
   // The parts took turns: lifecycle and edge steps came between the mutants.
   EXPECT_GE(others_after_first_mutant, 2u);

@@ -77,11 +77,16 @@ TEST_F(MineAuto, GeneratedStepsAreStepsOfTheRunAndFindWhatOnlyARequestShapeReach
   auto names = step_names(trace);
   ASSERT_GE(names.size(), 20u) << r.err;
   // start, the spec's step, the probe and the crawl breadth first, ..., stop.
-  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 19),
-            (std::vector<std::string>{
-                "start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt", "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status", "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info", "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics", "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt", "auto/http:8080/GET /a.html",
-                "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
-                "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
+  EXPECT_EQ(
+      std::vector<std::string>(names.begin(), names.begin() + 19),
+      (std::vector<std::string>{
+          "start", "index", "auto/tcp:8080/probe", "auto/http:8080/GET /", "auto/http:8080/GET /robots.txt",
+          "auto/http:8080/GET /favicon.ico", "auto/http:8080/GET /server-status",
+          "auto/http:8080/GET /server-status?auto", "auto/http:8080/GET /server-info",
+          "auto/http:8080/GET /status", "auto/http:8080/GET /nginx_status", "auto/http:8080/GET /metrics",
+          "auto/http:8080/GET /health", "auto/http:8080/GET /.well-known/security.txt",
+          "auto/http:8080/GET /a.html", "auto/http:8080/GET /dir/", "auto/http:8080/form POST /submit",
+          "auto/http:8080/GET /deep/secret.html", "auto/http:8080/GET /dir/file.txt"}));
   EXPECT_EQ(names.back(), "stop");
   for (const auto& s : trace["steps"]) {
     if (s["name"] != "start" && s["name"] != "stop") {

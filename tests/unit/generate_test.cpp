@@ -438,10 +438,10 @@ TEST(Generator, LifecyclePlanFromWhatTheMainProcessCatches) {
     }
     source->feedback({.new_syscalls = {"x86_64:getpid"}});
   }
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP", "auto/pause",
-                            "auto/health", "auto/restart"}));
-  EXPECT_EQ(target.calls, (Strings{"signal 1", "signal 10", "exec /bin/sh", "pause", "resume", "exec /bin/check",
-                                   "restart"}));
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP",
+                            "auto/pause", "auto/health", "auto/restart"}));
+  EXPECT_EQ(target.calls, (Strings{"signal 1", "signal 10", "exec /bin/sh", "pause", "resume",
+                                   "exec /bin/check", "restart"}));
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted);
   EXPECT_TRUE(source->stop_detail().starts_with("nothing more to generate after 6 generated steps in "))
       << source->stop_detail();
@@ -463,11 +463,10 @@ TEST(Generator, TheQuietRuleDoesNotCutAPlannedPart) {
     (void)step->body(target);
     source->feedback(i == 0 ? Feedback{.new_values = {"openat:flags=O_RDONLY"}} : Feedback{});
   }
-  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP", "auto/pause",
-                            "auto/restart"}));
+  EXPECT_EQ(names, (Strings{"auto/signal/SIGHUP", "auto/signal/SIGUSR1", "auto/exec/kill -s HUP",
+                            "auto/pause", "auto/restart"}));
   EXPECT_EQ(source->stop_reason(), StopReason::Exhausted);
-  EXPECT_TRUE(source->stop_detail().starts_with(
-      "nothing more to generate after 5 generated steps in "))
+  EXPECT_TRUE(source->stop_detail().starts_with("nothing more to generate after 5 generated steps in "))
       << source->stop_detail();
   EXPECT_NE(source->stop_detail().find("; steps by part: lifecycle 5 (1 added)"), std::string::npos)
       << source->stop_detail();
@@ -542,17 +541,21 @@ TEST(Protocols, UnescapeTakesTheDataTablesEscapes) {
 }
 
 TEST(Protocols, ProbesMatchByPrefixOrWholeWithAnyByte) {
-  auto probes = parse_probes("protocol,probe,reply,match,source\n"
-                             "mysql,,\\?\\?\\?\\x00\\x0a,prefix,s\n"
-                             "postgres,\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f,N,whole,s\n",
-                             "t.csv");
+  auto probes = parse_probes(
+      "protocol,probe,reply,match,source\n"
+      "mysql,,\\?\\?\\?\\x00\\x0a,prefix,s\n"
+      "postgres,\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f,N,whole,s\n",
+      "t.csv");
   ASSERT_TRUE(probes.ok()) << probes.error().message;
   ASSERT_EQ(probes->size(), 2u);
   const auto& mysql = (*probes)[0];
   const auto& pg = (*probes)[1];
   EXPECT_EQ(mysql.probe, "");
   EXPECT_EQ(pg.probe, std::string("\0\0\0\x08\x04\xd2\x16\x2f", 8));
-  EXPECT_TRUE(mysql.matches(std::string("\x4a\x00\x00\x00\x0a" "5.5.5-10.11.6-MariaDB", 26)));
+  EXPECT_TRUE(
+      mysql.matches(std::string("\x4a\x00\x00\x00\x0a"
+                                "5.5.5-10.11.6-MariaDB",
+                                26)));
   EXPECT_FALSE(mysql.matches(std::string("\x4a\x00\x00\x01\x0a", 5)));  // not the first packet
   EXPECT_FALSE(mysql.matches(std::string("\x4a\x00\x00", 3)));
   EXPECT_TRUE(pg.matches("N"));
@@ -564,15 +567,16 @@ TEST(Protocols, ProbesMatchByPrefixOrWholeWithAnyByte) {
 }
 
 TEST(Protocols, SessionsAreBuiltByteForByte) {
-  auto sessions = parse_sessions("protocol,session,kind,repeat,text,source\n"
-                                 "redis,one,resp,1,SET k {bytes:3},s\n"
-                                 "memcached,two,send,2,get k{i}\\r\\n,s\n"
-                                 "memcached,two,idle,1,250,s\n"
-                                 "postgres,three,pg-startup,1,user=u database=d,s\n"
-                                 "postgres,three,pg-query,1,SELECT 1,s\n"
-                                 "postgres,three,pg-copy,2,{i}\\tx,s\n"
-                                 "redis,one,resp,1,PING,s\n",
-                                 "t.csv");
+  auto sessions = parse_sessions(
+      "protocol,session,kind,repeat,text,source\n"
+      "redis,one,resp,1,SET k {bytes:3},s\n"
+      "memcached,two,send,2,get k{i}\\r\\n,s\n"
+      "memcached,two,idle,1,250,s\n"
+      "postgres,three,pg-startup,1,user=u database=d,s\n"
+      "postgres,three,pg-query,1,SELECT 1,s\n"
+      "postgres,three,pg-copy,2,{i}\\tx,s\n"
+      "redis,one,resp,1,PING,s\n",
+      "t.csv");
   ASSERT_TRUE(sessions.ok()) << sessions.error().message;
   ASSERT_EQ(sessions->size(), 3u);
   const auto& redis = (*sessions)[0];
@@ -593,7 +597,12 @@ TEST(Protocols, SessionsAreBuiltByteForByte) {
   ASSERT_EQ(pg.messages.size(), 3u);
   EXPECT_EQ(pg.messages[0].bytes, std::string("\0\0\0\x1b\0\x03\0\0user\0u\0database\0d\0\0", 27));
   EXPECT_EQ(pg.messages[1].bytes, std::string("Q\0\0\0\x0dSELECT 1\0", 14));
-  EXPECT_EQ(pg.messages[2].bytes, std::string("d\0\0\0\x08" "0\tx\n" "d\0\0\0\x08" "1\tx\n" "c\0\0\0\x04", 23));
+  EXPECT_EQ(pg.messages[2].bytes, std::string("d\0\0\0\x08"
+                                              "0\tx\n"
+                                              "d\0\0\0\x08"
+                                              "1\tx\n"
+                                              "c\0\0\0\x04",
+                                              23));
   auto bad = parse_sessions("protocol,session,kind,repeat,text,source\nx,y,shout,1,a,s\n", "t.csv");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,

@@ -160,9 +160,11 @@ TEST(ReachLibc, PathsTableRows) {
     EXPECT_FALSE(r.source.empty()) << r.function;
     ++roles[r.flavor + ":" + r.role];
   }
-  EXPECT_EQ(roles, (std::map<std::string, int>{
-                       {"glibc:fatal", 8}, {"glibc:startup", 1}, {"glibc:cancel_request", 2},
-                       {"glibc:cancel_unwind", 1}, {"musl:fatal", 3}}));
+  EXPECT_EQ(roles, (std::map<std::string, int>{{"glibc:fatal", 8},
+                                               {"glibc:startup", 1},
+                                               {"glibc:cancel_request", 2},
+                                               {"glibc:cancel_unwind", 1},
+                                               {"musl:fatal", 3}}));
 }
 
 // Fatal code by analysis: given abort alone, the code whose every path ends
@@ -224,8 +226,9 @@ TEST(ReachLibc, ImmediatesAreNoAddressesAndEarlyInitIsStartup) {
   const auto& futimesat = t.functions.at("futimesat");
   EXPECT_TRUE(names_of(futimesat.native, "x86_64").count("utimensat"));
   const auto& malloc_reach = t.functions.at("malloc");
-  EXPECT_FALSE(names_of(malloc_reach.native | malloc_reach.native_cancel | malloc_reach.native_fatal, "x86_64")
-                   .count("utimensat"));
+  EXPECT_FALSE(
+      names_of(malloc_reach.native | malloc_reach.native_cancel | malloc_reach.native_fatal, "x86_64")
+          .count("utimensat"));
   EXPECT_FALSE(names_of(t.startup.native | t.startup.native_cancel | t.startup.native_fatal, "x86_64")
                    .count("utimensat"));
   EXPECT_TRUE(names_of(t.functions.at("__libc_early_init").native, "x86_64").count("prlimit64"));
@@ -421,9 +424,10 @@ TEST(ReachJson, DocumentCountsAndSections) {
   EXPECT_EQ(fdoc["counts"]["seen_fatal_path"], 1);
   EXPECT_EQ(fdoc["fatal_path"], (nlohmann::json{{"x86_64", {"tgkill"}}}));
   EXPECT_EQ(fdoc["reachable_safe"], doc["reachable_safe"]);
-  EXPECT_NE(report::reach_markdown(fdoc).find("Reachable only on paths that end the process (not counted, not "
-                                                "added): x86_64: tgkill"),
-            std::string::npos)
+  EXPECT_NE(
+      report::reach_markdown(fdoc).find("Reachable only on paths that end the process (not counted, not "
+                                        "added): x86_64: tgkill"),
+      std::string::npos)
       << report::reach_markdown(fdoc);
   // The section replaces an earlier one and keeps what follows.
   std::string summary = "# x\n\n## Static reachability\n\nold\n\n## Next\n\nkept\n";

@@ -181,9 +181,10 @@ class Generator final : public StepSource {
     }
     for (const auto& st : streams_)
       if (st.quiet)
-        return stop(StopReason::Quiet, fmt::format("{} generated steps of {} in a row added nothing, the other "
-                                                   "parts are done",
-                                                   options_.quiet, st.part));
+        return stop(StopReason::Quiet,
+                    fmt::format("{} generated steps of {} in a row added nothing, the other "
+                                "parts are done",
+                                options_.quiet, st.part));
     return stop(StopReason::Exhausted, "nothing more to generate");
   }
 
@@ -258,7 +259,8 @@ class Generator final : public StepSource {
     auto d = d_;
     Target* t = &target_;
     auto add = [&](std::string part, std::vector<std::unique_ptr<Stage>> stages, bool open_ended = false) {
-      streams_.push_back(Stream{.part = std::move(part), .stages = std::move(stages), .open_ended = open_ended});
+      streams_.push_back(
+          Stream{.part = std::move(part), .stages = std::move(stages), .open_ended = open_ended});
     };
     // A protocol identified on a port: what its real clients do, a session a
     // step, and the sessions are seeds for the fuzzer and the edges.
@@ -274,27 +276,27 @@ class Generator final : public StepSource {
     };
     if (options_.lifecycle)
       add("lifecycle", one(std::make_unique<ListStage>([this, t] {
-        std::vector<Recipe> out;
-        auto caught = read_caught_signals(t->main_pid()).value_or(std::vector<int>{});
-        auto to_send = signals_to_send(caught, t->stop_signal());
-        for (int sig : to_send) out.push_back(signal_recipe(sig));
-        if (auto sig = signal_from_inside(to_send)) out.push_back(signal_from_inside_recipe(*sig));
-        out.push_back(pause_recipe(options_.pause_for));
-        if (!options_.health_check.empty()) out.push_back(health_recipe(options_.health_check));
-        out.push_back(restart_recipe());
-        // Last: its crash handler ends the process's useful life.
-        if (auto fault = fault_signal_to_send(caught, t->stop_signal()))
-          out.push_back(fault_signal_recipe(*fault, options_.quiescence));
-        return out;
-      })));
+            std::vector<Recipe> out;
+            auto caught = read_caught_signals(t->main_pid()).value_or(std::vector<int>{});
+            auto to_send = signals_to_send(caught, t->stop_signal());
+            for (int sig : to_send) out.push_back(signal_recipe(sig));
+            if (auto sig = signal_from_inside(to_send)) out.push_back(signal_from_inside_recipe(*sig));
+            out.push_back(pause_recipe(options_.pause_for));
+            if (!options_.health_check.empty()) out.push_back(health_recipe(options_.health_check));
+            out.push_back(restart_recipe());
+            // Last: its crash handler ends the process's useful life.
+            if (auto fault = fault_signal_to_send(caught, t->stop_signal()))
+              out.push_back(fault_signal_recipe(*fault, options_.quiescence));
+            return out;
+          })));
     if (options_.edges)
       add("edges", one(std::make_unique<ListStage>([this, d, t] {
-        std::vector<Recipe> out;
-        for (const auto& site : d->sites) out.push_back(reset_recipe(d, site.listener.port, *seeds_));
-        out.push_back(nofile_recipe(d, *seeds_, options_.quiescence));
-        if (!t->writable_layer().empty()) out.push_back(enospc_recipe(d, *seeds_, options_.quiescence));
-        return out;
-      })));
+            std::vector<Recipe> out;
+            for (const auto& site : d->sites) out.push_back(reset_recipe(d, site.listener.port, *seeds_));
+            out.push_back(nofile_recipe(d, *seeds_, options_.quiescence));
+            if (!t->writable_layer().empty()) out.push_back(enospc_recipe(d, *seeds_, options_.quiescence));
+            return out;
+          })));
     if (options_.http)
       for (const auto& site : d->sites) {
         if (site.kind != Site::Kind::Http) continue;
@@ -309,8 +311,9 @@ class Generator final : public StepSource {
         if (site.protocol.empty()) continue;
         int port = site.listener.port;
         std::string protocol = site.protocol;
-        add(fmt::format("{}:{}", protocol, port),
-            one(std::make_unique<ListStage>([d, port, protocol] { return session_recipes(d, port, protocol); })));
+        add(fmt::format("{}:{}", protocol, port), one(std::make_unique<ListStage>([d, port, protocol] {
+              return session_recipes(d, port, protocol);
+            })));
       }
     if (options_.tcp) {
       auto fuzz = std::make_unique<FuzzStage>(d, seeds_, options_.seed);

@@ -387,38 +387,44 @@ std::vector<Recipe> shape_recipes(std::shared_ptr<Discovery> d, int port) {
   // new file of 1 KiB, one streamed with chunked encoding (a size not known in
   // advance), and one of 4 MiB announced with Expect: 100-continue, each read
   // back and deleted; into the listed directory the crawl found (or the root).
-  auto upload = [&](const std::string& what, const std::string& path, std::size_t size, bool chunked, bool expect) {
-    add(shape(port, what, [path, size, chunked, expect](Target& t, const Listener& l, Clock::time_point deadline) {
-      std::string body(size, 'u');
-      std::string head = "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(l.port) +
-                         "\r\nUser-Agent: sandmine\r\nContent-Type: application/octet-stream\r\n";
-      head += chunked ? std::string("Transfer-Encoding: chunked\r\n")
-                      : "Content-Length: " + std::to_string(size) + "\r\n";
-      if (expect) head += "Expect: 100-continue\r\n";
-      head += "\r\n";
-      auto conn = HttpConnection::open(t.netns_fd(), l, std::min(left(deadline), milliseconds(2000)));
-      if (!conn) return "cannot connect: " + conn.error().message;
-      if (auto st = conn->send(head, deadline); !st) return "cannot send: " + st.error().message;
-      std::string out;
-      if (expect) {
-        auto interim = conn->read_response(false, std::min(deadline, Clock::now() + milliseconds(1000)), true);
-        out = (interim ? describe(interim) : std::string("no interim response")) + "; ";
-        if (interim && interim->status != 100) return out;
-      }
-      if (chunked) {
-        for (std::size_t at = 0; at < size; at += 4096) {
-          std::size_t n = std::min<std::size_t>(4096, size - at);
-          (void)conn->send(fmt::format("{:x}\r\n{}\r\n", n, body.substr(at, n)), deadline);
-        }
-        (void)conn->send("0\r\n\r\n", deadline);
-      } else {
-        (void)conn->send(body, deadline);
-      }
-      out += "PUT " + describe(conn->read_response(false, deadline));
-      out += "; GET " + describe(http_exchange(t.netns_fd(), l, get(path), deadline));
-      out += "; DELETE " + describe(http_exchange(t.netns_fd(), l, {.method = "DELETE", .target = path}, deadline));
-      return out;
-    }, d));
+  auto upload = [&](const std::string& what, const std::string& path, std::size_t size, bool chunked,
+                    bool expect) {
+    add(shape(
+        port, what,
+        [path, size, chunked, expect](Target& t, const Listener& l, Clock::time_point deadline) {
+          std::string body(size, 'u');
+          std::string head = "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(l.port) +
+                             "\r\nUser-Agent: sandmine\r\nContent-Type: application/octet-stream\r\n";
+          head += chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                          : "Content-Length: " + std::to_string(size) + "\r\n";
+          if (expect) head += "Expect: 100-continue\r\n";
+          head += "\r\n";
+          auto conn = HttpConnection::open(t.netns_fd(), l, std::min(left(deadline), milliseconds(2000)));
+          if (!conn) return "cannot connect: " + conn.error().message;
+          if (auto st = conn->send(head, deadline); !st) return "cannot send: " + st.error().message;
+          std::string out;
+          if (expect) {
+            auto interim =
+                conn->read_response(false, std::min(deadline, Clock::now() + milliseconds(1000)), true);
+            out = (interim ? describe(interim) : std::string("no interim response")) + "; ";
+            if (interim && interim->status != 100) return out;
+          }
+          if (chunked) {
+            for (std::size_t at = 0; at < size; at += 4096) {
+              std::size_t n = std::min<std::size_t>(4096, size - at);
+              (void)conn->send(fmt::format("{:x}\r\n{}\r\n", n, body.substr(at, n)), deadline);
+            }
+            (void)conn->send("0\r\n\r\n", deadline);
+          } else {
+            (void)conn->send(body, deadline);
+          }
+          out += "PUT " + describe(conn->read_response(false, deadline));
+          out += "; GET " + describe(http_exchange(t.netns_fd(), l, get(path), deadline));
+          out += "; DELETE " +
+                 describe(http_exchange(t.netns_fd(), l, {.method = "DELETE", .target = path}, deadline));
+          return out;
+        },
+        d));
   };
   upload("upload 1 KiB", dir + "sandmine-upload-small.txt", 1024, false, false);
   upload("upload chunked", dir + "sandmine-upload-stream.txt", 20000, true, false);

@@ -124,13 +124,15 @@ Recipe signal_from_inside_recipe(int sig) {
               return o;
             }
             std::string command = kill + " " + std::to_string(*pid);
-            auto r = t.exec({"/bin/sh", "-c", command}, std::min(left(deadline), std::chrono::milliseconds(5000)));
+            auto r =
+                t.exec({"/bin/sh", "-c", command}, std::min(left(deadline), std::chrono::milliseconds(5000)));
             if (!r) {
               note(o, command + ": not run: " + r.error().message);
               return o;
             }
             o.output = r->output;
-            note(o, command + (r->timed_out ? std::string(": timed out") : fmt::format(": exit {}", r->exit_code)));
+            note(o, command +
+                        (r->timed_out ? std::string(": timed out") : fmt::format(": exit {}", r->exit_code)));
             return o;
           }};
 }

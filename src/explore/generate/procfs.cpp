@@ -115,7 +115,8 @@ pid_t pid_in_own_namespace(std::string_view status) {
   auto last = line.find_last_not_of(" \t");
   if (last == std::string_view::npos) return 0;
   auto first = line.find_last_of(" \t", last);
-  auto field = line.substr(first == std::string_view::npos ? 0 : first + 1, last - (first == std::string_view::npos ? 0 : first + 1) + 1);
+  auto field = line.substr(first == std::string_view::npos ? 0 : first + 1,
+                           last - (first == std::string_view::npos ? 0 : first + 1) + 1);
   pid_t pid = 0;
   for (char c : field) {
     if (c < '0' || c > '9') return 0;

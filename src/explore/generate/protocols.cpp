@@ -110,11 +110,21 @@ Result<std::vector<int>> unescape(std::string_view text, bool any_byte) {
     }
     if (++at >= text.size()) return Error{"a \\ at the end of \"" + std::string(text.substr(0, 40)) + "\""};
     switch (text[at]) {
-      case 'r': out.push_back('\r'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case '0': out.push_back(0); break;
-      case '\\': out.push_back('\\'); break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case '0':
+        out.push_back(0);
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
       case '?':
         if (!any_byte) return Error{"\\? (any byte) is only for replies"};
         out.push_back(-1);
@@ -146,10 +156,13 @@ Result<std::vector<ProtocolProbe>> parse_probes(std::string_view csv, const std:
     auto reply = unescape(row["reply"], true);
     if (!probe) return Error{where + ": probe: " + probe.error().message};
     if (!reply) return Error{where + ": reply: " + reply.error().message};
-    if (row["protocol"].empty() || reply->empty()) return Error{where + ": a probe needs a protocol and a reply"};
+    if (row["protocol"].empty() || reply->empty())
+      return Error{where + ": a probe needs a protocol and a reply"};
     if (row["match"] != "prefix" && row["match"] != "whole")
       return Error{where + ": match is prefix or whole, not \"" + row["match"] + "\""};
-    out.push_back({.protocol = row["protocol"], .probe = bytes_of(*probe), .reply = std::move(*reply),
+    out.push_back({.protocol = row["protocol"],
+                   .probe = bytes_of(*probe),
+                   .reply = std::move(*reply),
                    .whole = row["match"] == "whole"});
   }
   return out;
@@ -168,7 +181,8 @@ Result<std::vector<ProtocolSession>> parse_sessions(std::string_view csv, const 
       repeat = std::stoi(row["repeat"]);
     } catch (...) {
     }
-    if (repeat < 1) return Error{where + ": repeat must be a count of at least 1, not \"" + row["repeat"] + "\""};
+    if (repeat < 1)
+      return Error{where + ": repeat must be a count of at least 1, not \"" + row["repeat"] + "\""};
     const std::string& kind = row["kind"];
     SessionMessage m;
     for (int i = 0; i < repeat; ++i) {
@@ -228,7 +242,8 @@ Result<std::vector<ProtocolSession>> parse_sessions(std::string_view csv, const 
       } else if (kind == "pg-copy") {
         m.bytes += pg_message('d', raw[0] + '\n');
       } else {
-        return Error{where + ": unknown kind \"" + kind + "\" (send, resp, pg-startup, pg-query, pg-copy, idle)"};
+        return Error{where + ": unknown kind \"" + kind +
+                     "\" (send, resp, pg-startup, pg-query, pg-copy, idle)"};
       }
     }
     if (kind == "pg-copy") m.bytes += pg_message('c', "");
@@ -269,7 +284,8 @@ std::string identify_protocol(Target& target, const Listener& listener, const st
     if (known == replies.end()) {
       if (Clock::now() + milliseconds(100) >= deadline) break;
       std::string reply;
-      auto conn = HttpConnection::open(target.netns_fd(), listener, std::min(left(deadline), milliseconds(1000)));
+      auto conn =
+          HttpConnection::open(target.netns_fd(), listener, std::min(left(deadline), milliseconds(1000)));
       // The answer: its first byte within 300 ms, then until 50 ms of silence.
       if (conn && conn->send(p.probe, deadline)) {
         auto until = std::min(deadline, Clock::now() + milliseconds(1000));

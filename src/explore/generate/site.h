@@ -38,7 +38,7 @@ struct CrawlItem {
 struct Site {
   Listener listener;
   enum class Kind { Unknown, Http, Other } kind = Kind::Unknown;
-  std::string banner;  ///< what a server that speaks first said
+  std::string banner;    ///< what a server that speaks first said
   std::string protocol;  ///< what a not-HTTP port speaks, when identified ("memcached", ...)
   std::deque<CrawlItem> frontier;
   std::set<std::string> queued;  ///< "GET /a" of every item ever queued
