@@ -334,7 +334,30 @@ std::string optional_number(const std::optional<double>& v, const char* format =
   return v ? fmt::format(fmt::runtime(format), *v) : "n/a";
 }
 
-std::string coverage_section(const std::optional<trace::CoverageEstimate>& c) {
+// How far to trust the estimates of this run, from what kind of units it had
+// (docs/coverage.md measures the error against held-out workloads).
+std::string coverage_trust(const trace::CoverageEstimate& c,
+                           const std::optional<trace::CoverageEstimate>& family) {
+  std::string s = "<p class=\"trust\"><strong>How far to trust it.</strong> ";
+  if (!c.unseen_estimate) return s + "Not at all: there is no estimate (" + html_escape(c.note) + ").</p>\n";
+  if (family && family->unseen_estimate && family->steps < c.steps)
+    s += fmt::format(
+        "Generated steps are many and alike, so read the estimate with step families as the units: "
+        "{:.1f} not seen over {} families (per step: {:.1f} over {} steps). ",
+        *family->unseen_estimate, family->steps, *c.unseen_estimate, c.steps);
+  else if (c.steps < 10)
+    s += fmt::format(
+        "{} explore steps are few units: one step more or less moves the estimate a lot, so read a large "
+        "value as \"too few steps to say\", not as a count. ",
+        c.steps);
+  return s +
+         "Either way it estimates what the workload the steps sample would still use, never behaviour no "
+         "step tried (an admin command, a rare error); the held-out check is the independent test "
+         "(measured errors: docs/coverage.md).</p>\n";
+}
+
+std::string coverage_section(const std::optional<trace::CoverageEstimate>& c,
+                             const std::optional<trace::CoverageEstimate>& family) {
   std::string s = R"(<section id="coverage"><h2>Coverage estimate</h2>)";
   if (!c) return s + "<p>The trace has no per-step incidence (it predates it).</p></section>\n";
   s += "<p>The explore steps are the sampling units; start and stop happen once per run and count as "
@@ -355,7 +378,12 @@ std::string coverage_section(const std::optional<trace::CoverageEstimate>& c) {
   row("sample coverage", optional_number(c->sample_coverage, "{:.4f}"));
   row("estimated unseen", optional_number(c->unseen_estimate, "{:.2f}"));
   row("Chao2 (estimated total)", optional_number(c->chao2, "{:.2f}"));
+  if (family && family->unseen_estimate && family->steps < c->steps) {
+    row("step families (units with generated steps grouped)", std::to_string(family->steps));
+    row("estimated unseen, by families", optional_number(family->unseen_estimate, "{:.2f}"));
+  }
   s += "</tbody></table>\n<p class=\"note\">" + html_escape(c->method) + "</p>";
+  s += coverage_trust(*c, family);
   return s + "</section>\n";
 }
 
@@ -593,7 +621,10 @@ std::string report_html(const ReportInput& in) {
   s += profile_section(in, h, docker);
   if (in.profile && in.profile->mined_from) s += mined_from_section(*in.profile->mined_from);
   if (in.check) s += check_section(*in.check);
-  s += coverage_section(h.coverage);
+  std::optional<trace::CoverageEstimate> family = in.trace.coverage_by_family;
+  if (!family && h.coverage && !in.trace.coverage)
+    family = explore::estimate_coverage_by_family(in.trace.steps);
+  s += coverage_section(h.coverage, family);
   if (in.bench) s += bench_section(*in.bench);
   if (in.reach) s += reach_html(*in.reach);
   if (in.profile) s += cve_section(*in.profile, docker);

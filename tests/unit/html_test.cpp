@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "explore/coverage.h"
@@ -155,6 +156,45 @@ TEST(Html, CheckTableCoverageAndCvesAreShown) {
             std::string::npos);
   EXPECT_NE(coverage.find("<tr><th>incidences (U)</th><td class=\"num\">3</td></tr>"), std::string::npos);
   EXPECT_NE(html.find("<section id=\"cves\">"), std::string::npos);
+}
+
+// The report says how far to trust the estimate: few hand-written steps are
+// too few units; with generated steps, the family estimate is the one to read.
+TEST(Html, TheCoverageSectionSaysHowFarToTrustTheEstimate) {
+  ReportInput in = sample_input();
+  auto section = [](const std::string& html) {
+    std::string s = html.substr(html.find("<section id=\"coverage\">"));
+    return s.substr(0, s.find("</section>"));
+  };
+  std::string few = section(report_html(in));
+  EXPECT_NE(few.find("2 explore steps are few units: one step more or less moves the estimate a lot"),
+            std::string::npos)
+      << few;
+  EXPECT_EQ(few.find("step families"), std::string::npos) << "no generated steps: no families row";
+
+  // Three mutants of one family, each using what the others use but one:
+  // per step Q1 = 3, as one family they are a single unit.
+  auto& t = in.trace;
+  t.steps.insert(t.steps.end() - 1,
+                 {step("auto/tcp:80/mutant #1", "explore", {"x86_64:read", "x86_64:poll"}, {}),
+                  step("auto/tcp:80/mutant #2", "explore", {"x86_64:read", "x86_64:ppoll"}, {}),
+                  step("auto/tcp:80/mutant #3", "explore", {"x86_64:read", "x86_64:brk"}, {})});
+  t.coverage = explore::estimate_coverage(t.steps);
+  t.coverage_by_family = explore::estimate_coverage_by_family(t.steps);
+  ASSERT_EQ(t.coverage->steps, 5u);
+  ASSERT_EQ(t.coverage_by_family->steps, 3u);
+  std::string generated = section(report_html(in));
+  EXPECT_NE(generated.find("<tr><th>step families (units with generated steps grouped)</th><td "
+                           "class=\"num\">3</td></tr>"),
+            std::string::npos)
+      << generated;
+  EXPECT_NE(
+      generated.find(fmt::format("read the estimate with step families as the units: {:.1f} not seen over 3 "
+                                 "families (per step: {:.1f} over 5 steps)",
+                                 *t.coverage_by_family->unseen_estimate, *t.coverage->unseen_estimate)),
+      std::string::npos)
+      << generated;
+  EXPECT_NE(*t.coverage_by_family->unseen_estimate, *t.coverage->unseen_estimate);
 }
 
 TEST(Html, WhatTheProfileWasMinedFromAndHowTheCheckDiffered) {
