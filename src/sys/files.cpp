@@ -142,11 +142,14 @@ Result<FileLock> FileLock::take(const std::string& path, const std::function<voi
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return errno_error("cannot lock " + path);
     if (waiting) waiting();
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) return errno_error("cannot lock " + path);
+    // Polled, not a blocking flock: a signal that came just before a blocking
+    // call would not interrupt it, and Ctrl-C would wait for the other build.
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) return errno_error("cannot lock " + path);
       if (int sig = interrupt_signal())
         return Error{"interrupted by signal " + std::to_string(sig) + " while waiting for the lock " + path,
                      EINTR};
+      ::usleep(50'000);
     }
   }
   return FileLock(std::move(fd));
