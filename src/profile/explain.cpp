@@ -241,12 +241,8 @@ Surface surface_of(const Profile& profile) {
   // Names that rules with argument conditions decide: let through for some
   // values when such a rule allows, or when the default does.
   std::set<std::string> conditional;
-  for (const auto& [name, policy] : profile.syscalls) {
-    if (policy.action) continue;
-    if (std::any_of(policy.rules.begin(), policy.rules.end(),
-                    [&](const ArgRule& r) { return r.action.allows() || profile.default_action.allows(); }))
-      conditional.insert(name);
-  }
+  for (const auto& [name, policy] : profile.syscalls)
+    if (conditionally_allowed(profile, policy)) conditional.insert(name);
   for (auto& [arch, surface] : s.arches) {
     surface.default_allows = profile.default_action.allows();
     for (const auto& name : conditional)

@@ -113,13 +113,16 @@ std::set<std::string> allowed_names(const Profile& profile) {
   return out;
 }
 
+bool conditionally_allowed(const Profile& profile, const SyscallPolicy& policy) {
+  return !policy.action && std::any_of(policy.rules.begin(), policy.rules.end(), [&](const ArgRule& r) {
+    return r.action.allows() || profile.default_action.allows();
+  });
+}
+
 std::set<std::string> permitted_names(const Profile& profile) {
   auto out = allowed_names(profile);
   for (const auto& [name, policy] : profile.syscalls)
-    if (!policy.action && std::any_of(policy.rules.begin(), policy.rules.end(), [&](const ArgRule& r) {
-          return r.action.allows() || profile.default_action.allows();
-        }))
-      out.insert(name);
+    if (conditionally_allowed(profile, policy)) out.insert(name);
   return out;
 }
 

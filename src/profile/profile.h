@@ -148,6 +148,10 @@ std::set<trace::SyscallKey> allowed_set(const Profile& profile);
 /// The names the profile allows whatever the arguments, sorted.
 std::set<std::string> allowed_names(const Profile& profile);
 
+/// Whether a name its argument rules decide is let through for some values:
+/// an allowing rule, or a default that allows.
+bool conditionally_allowed(const Profile& profile, const SyscallPolicy& policy);
+
 /// The names the profile lets through for at least some argument values:
 /// allowed_names and those its argument rules allow (socket for AF_INET
 /// only counts), sorted. What "N syscalls allowed" counts everywhere.
