@@ -27,7 +27,7 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
   TempDir dir;
   std::string rootfs = busybox_rootfs(dir.file("image"));
   std::filesystem::create_directories(rootfs + "/tmp");
-  for (const char* tool : {"sh", "touch", "mkfifo", "test"})
+  for (const char* tool : {"sh", "touch", "mkfifo", "test", "rm"})
     std::filesystem::create_symlink("busybox", rootfs + "/bin/" + tool);
   auto rec = trace::EbpfRecorder::open();
   ASSERT_TRUE(rec.ok()) << rec.error().message;
@@ -76,11 +76,16 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
     std::string log;  // for failure messages
     while (auto step = source->next()) {
       names.push_back(step->name);
-      // Nothing failed before the layer was made full (the restart gives /dev/shm anew).
+      // Writes work before the layer is made full. The nofile edge before
+      // may have left a mark (its open-file limit fails the redirect); the
+      // mark is cleared here, so one found after the step is this step's.
       if (step->name == "auto/edge/enospc") {
-        auto before = container.exec({"/bin/test", "-e", "/dev/shm/failed"}, std::chrono::seconds(10));
+        auto cleared = container.exec({"/bin/rm", "-f", "/dev/shm/failed"}, std::chrono::seconds(10));
+        ASSERT_TRUE(cleared.ok());
+        EXPECT_EQ(cleared->exit_code, 0) << cleared->output;
+        auto before = container.exec({"/bin/sh", "-c", "echo y > /tmp/before"}, std::chrono::seconds(10));
         ASSERT_TRUE(before.ok());
-        EXPECT_EQ(before->exit_code, 1) << "a write failed before the layer was full";
+        EXPECT_EQ(before->exit_code, 0) << "a write failed before the layer was full: " << before->output;
       }
       auto o = step->body(t);
       EXPECT_TRUE(o.ok) << step->name << ": " << o.failure;
