@@ -103,11 +103,31 @@ NameSets minus(const NameSets& a, const NameSets& b) {
   return out;
 }
 
-std::vector<UnseenSyscall> describe(const NameSets& unseen) {
+void add_source(Sources& into, const std::string& arch, const NrSet& s, const std::string& text) {
+  for (std::size_t nr = 0; nr < s.size(); ++nr)
+    if (s.test(nr)) into[arch][nr_name(arch, static_cast<std::int64_t>(nr))].push_back({s.count(), text});
+}
+
+// The unseen entries, each with its sources from the binaries' (in their order).
+std::vector<UnseenSyscall> describe(const NameSets& unseen, const std::vector<const Sources*>& sources) {
   std::vector<UnseenSyscall> out;
   for (const auto& [arch, names] : unseen)
     for (const auto& n : names) {
-      UnseenSyscall u{arch, n, {}, {}};
+      UnseenSyscall u{arch, n, {}, {}, {}, 0};
+      std::vector<Source> all;
+      std::set<std::string> have;
+      for (const Sources* s : sources) {
+        auto a = s->find(arch);
+        if (a == s->end()) continue;
+        auto it = a->second.find(n);
+        if (it == a->second.end()) continue;
+        for (const auto& v : it->second)
+          if (have.insert(v.text).second) all.push_back(v);
+      }
+      std::stable_sort(all.begin(), all.end(),
+                       [](const Source& a, const Source& b) { return a.reaches < b.reaches; });
+      for (std::size_t i = 0; i < all.size() && i < kMaxVia; ++i) u.via.push_back(all[i].text);
+      u.via_total = all.size();
       for (const auto& r : profile::risky_syscalls())
         if (r.name == n) u.risk = r.category;
       for (const auto& c : profile::kernel_cves()) {
@@ -212,6 +232,7 @@ class Analyzer {
 
     std::uint32_t unresolved = 0;
     std::set<std::string> libc_calls;
+    std::vector<std::pair<std::string, std::string>> importers;  // C library function, importing object
     std::vector<std::string> dlopeners, jits;
     for (Loaded* l : objects) {
       if (!l->flavor.empty() && table) {
@@ -225,10 +246,15 @@ class Analyzer {
       }
       add_set(b.reachable, "x86_64", l->whole.native);
       add_set(b.reachable, "x86", l->whole.compat);
+      add_source(b.sources, "x86_64", l->whole.native, "a syscall instruction in " + l->info.path);
+      add_source(b.sources, "x86", l->whole.compat, "an int $0x80 in " + l->info.path);
       unresolved += l->whole.unresolved;
       if (table)
         for (const auto& imp : l->imports)
-          if (table->functions.count(imp)) libc_calls.insert(imp);
+          if (table->functions.count(imp)) {
+            libc_calls.insert(imp);
+            importers.emplace_back(imp, l->info.path);
+          }
       if (l->dlopen) dlopeners.push_back(l->info.path);
       if (l->jit) jits.push_back(l->info.path);
     }
@@ -257,6 +283,18 @@ class Analyzer {
       b.can_cancel = can_cancel;
       if (can_cancel) plain |= plain_cancel;
       add_set(b.reachable, "x86_64", plain);
+      // Where it comes from: each import, then the library's own start-up.
+      for (const auto& [name, object] : importers) {
+        const FunctionReach& f = table->functions.at(name);
+        NrSet native = f.native;
+        if (can_cancel) native |= f.native_cancel;
+        add_source(b.sources, "x86_64", native, name + "() from " + object);
+        add_source(b.sources, "x86", f.compat, name + "() from " + object);
+      }
+      add_source(b.sources, "x86_64", table->startup.native, "the C library's start-up");
+      add_source(b.sources, "x86", table->startup.compat, "the C library's start-up");
+      if (can_cancel)
+        add_source(b.sources, "x86_64", table->startup.native_cancel, "thread cancellation in the C library");
       add_set(fatal, "x86_64", plain_fatal);
       if (!can_cancel) add_set(cancel, "x86_64", plain_cancel);
       add_set(b.through_indirect, "x86_64", wide_native);
@@ -266,7 +304,10 @@ class Analyzer {
     // The kernel restarts some interrupted calls with restart_syscall, made
     // by the same syscall instruction.
     for (const auto& name : restarting()) {
-      if (b.reachable["x86_64"].count(name)) b.reachable["x86_64"].insert("restart_syscall");
+      if (b.reachable["x86_64"].count(name)) {
+        b.reachable["x86_64"].insert("restart_syscall");
+        b.sources["x86_64"]["restart_syscall"].push_back({1, "the kernel, restarting an interrupted " + name});
+      }
       if (fatal["x86_64"].count(name)) fatal["x86_64"].insert("restart_syscall");
     }
     b.fatal_path = minus(fatal, b.reachable);
@@ -456,14 +497,16 @@ Result<ReachReport> run(const std::vector<trace::BinaryRecord>& binaries, const 
   for (const auto& rec : binaries) {
     BinaryReach b = a.binary(rec.path, rec.execs, rec.mapped);
     b.seen = seen;
-    b.unseen = describe(minus(b.reachable, seen));
+    b.unseen = describe(minus(b.reachable, seen), {&b.sources});
     merge(a.report.reachable, b.reachable);
     merge(a.report.fatal_path, b.fatal_path);
     merge(a.report.cancellation, b.cancellation);
     if (b.estimate || !b.error.empty()) a.report.estimate = true;
     a.report.binaries.push_back(std::move(b));
   }
-  a.report.unseen = describe(minus(a.report.reachable, seen));
+  std::vector<const Sources*> sources;
+  for (const auto& b : a.report.binaries) sources.push_back(&b.sources);
+  a.report.unseen = describe(minus(a.report.reachable, seen), sources);
   a.report.fatal_path = minus(a.report.fatal_path, a.report.reachable);
   a.report.cancellation = minus(a.report.cancellation, a.report.reachable);
   a.report.seen_unreachable = minus(minus(seen, a.report.reachable), a.report.fatal_path);

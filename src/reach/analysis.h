@@ -39,7 +39,27 @@ struct UnseenSyscall {
   std::string name;
   std::string risk;               ///< data/risky_syscalls.csv category, empty when not risky
   std::vector<std::string> cves;  ///< data/cves.csv entries whose path needs it
+  /// Where code that reaches it starts: "fsync() from /usr/bin/redis-server"
+  /// (a C library function an object imports), "a syscall instruction in
+  /// /usr/lib/x86_64-linux-gnu/libcrypto.so.3", "the C library's start-up",
+  /// ... The most specific first: by how many syscalls the source reaches
+  /// (the call's own wrapper reaches one), then binaries in order, each
+  /// executable's imports first. At most kMaxVia; via_total says how many there are.
+  std::vector<std::string> via;
+  std::size_t via_total = 0;
 };
+
+/// The most sources an unseen syscall names (the rest are counted).
+inline constexpr std::size_t kMaxVia = 8;
+
+/// Where code that reaches a syscall starts (UnseenSyscall::via), and how
+/// many syscalls that code reaches in all.
+struct Source {
+  std::size_t reaches = 0;
+  std::string text;
+};
+/// Sources per architecture and syscall name, in the order they were found.
+using Sources = std::map<std::string, std::map<std::string, std::vector<Source>>>;
 
 /// One executable the container ran.
 struct BinaryReach {
@@ -51,6 +71,8 @@ struct BinaryReach {
   NameSets reachable;
   NameSets seen;  ///< of the container (the recorder counts per container, not per process)
   std::vector<UnseenSyscall> unseen;  ///< reachable - seen, sorted by arch and name
+  /// For each reachable syscall, where code that reaches it starts (see UnseenSyscall::via).
+  Sources sources;
   /// Possible only if an indirect call inside the C library reaches any of its
   /// address-taken functions (not in reachable).
   NameSets through_indirect;

@@ -28,7 +28,9 @@ json unseen_json(const std::vector<UnseenSyscall>& unseen) {
     json j = {{"arch", u.arch},
               {"name", u.name},
               {"risk", u.risk.empty() ? json(nullptr) : json(u.risk)},
-              {"cves", u.cves}};
+              {"cves", u.cves},
+              {"via", u.via},
+              {"via_total", u.via_total}};
     out.push_back(std::move(j));
   }
   return out;

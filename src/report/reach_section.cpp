@@ -51,6 +51,25 @@ std::string unseen_item(const json& u) {
   return why.empty() ? s : s + " (" + why + ")";
 }
 
+// "fsync() from /usr/bin/redis-server; ... and 3 more": the first sources of
+// an unseen entry (where a step would have to go to make it).
+std::string via_text(const json& u, std::size_t shown = 3) {
+  std::string out;
+  std::size_t n = 0;
+  for (const auto& v : list(u, "via"))
+    if (v.is_string() && n < shown) {
+      out += (out.empty() ? "" : "; ") + v.get<std::string>();
+      ++n;
+    }
+  std::size_t total = u.is_object() && u.contains("via_total") && u["via_total"].is_number_unsigned()
+                          ? u["via_total"].get<std::size_t>()
+                          : n;
+  if (total > n) out += fmt::format("; and {} more", total - n);
+  return out;
+}
+
+bool risky_entry(const json& u) { return !text(u, "risk").empty() || !list(u, "cves").empty(); }
+
 }  // namespace
 
 std::string reach_markdown(const json& r) {
@@ -83,10 +102,16 @@ std::string reach_markdown(const json& r) {
   }
   std::string risky, rest;
   for (const auto& u : list(r, "unseen")) {
-    bool is_risky = !text(u, "risk").empty() || !list(u, "cves").empty();
-    (is_risky ? risky : rest) += ((is_risky ? risky : rest).empty() ? "" : ", ") + unseen_item(u);
+    if (risky_entry(u))
+      risky += fmt::format("| {} | {} |\n", unseen_item(u), via_text(u));
+    else
+      rest += (rest.empty() ? "" : ", ") + unseen_item(u);
   }
-  if (!risky.empty()) s += "\nReachable, never seen, risky or on a CVE path: " + risky + "\n";
+  if (!risky.empty())
+    s += "\nReachable, never seen, risky or on a CVE path, and where the code that reaches each starts "
+         "(a step that drives that code would show whether the container needs it):\n\n"
+         "| syscall | reached through |\n|---|---|\n" +
+         risky;
   if (!rest.empty()) s += "\nReachable, never seen, otherwise: " + rest + "\n";
   return s + "\n";
 }
@@ -136,9 +161,12 @@ std::string reach_html(const json& r) {
   s += "</tbody></table>\n";
   std::string risky;
   for (const auto& u : list(r, "unseen"))
-    if (!text(u, "risk").empty() || !list(u, "cves").empty())
-      risky += (risky.empty() ? "" : ", ") + html_escape(unseen_item(u));
-  if (!risky.empty()) s += "<p>Reachable, never seen, risky or on a CVE path: " + risky + "</p>\n";
+    if (risky_entry(u))
+      risky += "<tr><td>" + html_escape(unseen_item(u)) + "</td><td>" + html_escape(via_text(u)) + "</td></tr>\n";
+  if (!risky.empty())
+    s += "<p>Reachable, never seen, risky or on a CVE path, and where the code that reaches each starts:</p>\n"
+         "<table class=\"reach-risky\"><thead><tr><th>syscall</th><th>reached through</th></tr></thead><tbody>\n" +
+         risky + "</tbody></table>\n";
   return s + "</section>\n";
 }
 

@@ -291,6 +291,12 @@ TEST(ReachAnalysis, BranchNeverTakenIsReachable) {
   EXPECT_EQ(b.objects[0].kind, "executable");
   EXPECT_EQ(b.objects[0].sites, 2u);
   EXPECT_EQ(b.objects[0].own.at("x86_64"), (std::set<std::string>{"getppid", "sched_rr_get_interval"}));
+  // The one it makes in a branch never taken comes from its own instruction.
+  for (const auto& u : b.unseen) {
+    if (u.name == "sched_rr_get_interval") {
+      EXPECT_EQ(u.via, (std::vector<std::string>{"a syscall instruction in " + b.objects[0].path}));
+    }
+  }
   std::set<std::string> kinds;
   for (const auto& o : b.objects) kinds.insert(o.kind);
   EXPECT_EQ(kinds, (std::set<std::string>{"executable", "loader", "libc"}));
@@ -307,6 +313,27 @@ TEST(ReachAnalysis, ImportedButNeverCalledFunctionsCount) {
   EXPECT_EQ(b.objects.at(0).sites, 0u);  // no syscall instruction of its own
   EXPECT_TRUE(b.reachable.at("x86_64").count("fsync"));
   EXPECT_TRUE(b.reachable.at("x86_64").count("mremap"));
+  // Each unseen one names where the code that reaches it starts: the
+  // executable's imports first.
+  const std::string exe = b.objects.at(0).path;
+  auto unseen = [&](const std::string& name) -> const reach::UnseenSyscall& {
+    auto it = std::find_if(b.unseen.begin(), b.unseen.end(),
+                           [&](const auto& u) { return u.arch == "x86_64" && u.name == name; });
+    EXPECT_NE(it, b.unseen.end()) << name;
+    return *it;
+  };
+  const auto& fsync = unseen("fsync");
+  ASSERT_FALSE(fsync.via.empty());
+  EXPECT_EQ(fsync.via.front(), "fsync() from " + exe);
+  EXPECT_LE(fsync.via.size(), reach::kMaxVia);
+  EXPECT_GE(fsync.via_total, fsync.via.size());
+  const auto& mremap = unseen("mremap");
+  EXPECT_NE(std::find(mremap.via.begin(), mremap.via.end(), "realloc() from " + exe), mremap.via.end())
+      << testing::PrintToString(mremap.via);
+  // The report's entry has the same first source (one binary).
+  auto top = std::find_if(r->unseen.begin(), r->unseen.end(), [](const auto& u) { return u.name == "fsync"; });
+  ASSERT_NE(top, r->unseen.end());
+  EXPECT_EQ(top->via, fsync.via);
   // prog_reach_branch imports neither fsync nor realloc, nor anything that reaches fsync.
   auto other = reach::analyse_paths({prog("reach_branch")}, "/", {.cache_dir = ""});
   ASSERT_TRUE(other);
@@ -386,7 +413,7 @@ TEST(ReachAnalysis, AbsoluteSymlinksResolveInsideTheRoot) {
 reach::ReachReport report_with_unseen() {
   reach::ReachReport r;
   r.unseen = {{"x86_64", "fsync", "", {}},
-              {"x86_64", "unshare", "namespaces", {"CVE-2022-0185"}},
+              {"x86_64", "unshare", "namespaces", {"CVE-2022-0185"}, {"unshare() from /bin/a", "a syscall instruction in /lib/b.so", "unshare() from /lib/c.so"}, 5},
               {"x86_64", "madvise", "", {"CVE-2016-5195"}},
               {"x86_64", "getcwd", "", {}},
               {"x86", "getpid", "", {}}};
@@ -413,7 +440,17 @@ TEST(ReachJson, DocumentCountsAndSections) {
   EXPECT_NE(md.find("6 syscalls reachable, 1 seen, 5 reachable but never seen (2 of them risky"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("unshare (namespaces, CVE-2022-0185)"), std::string::npos) << md;
+  // A risky one with the first three places its code starts, and how many more there are.
+  EXPECT_NE(md.find("| unshare (namespaces, CVE-2022-0185) | unshare() from /bin/a; a syscall instruction in "
+                    "/lib/b.so; unshare() from /lib/c.so; and 2 more |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| madvise (CVE-2016-5195) |  |\n"), std::string::npos) << md;
+  EXPECT_EQ(doc["unseen"][1]["via_total"], 5);
+  EXPECT_EQ(doc["unseen"][1]["via"].size(), 3u);
+  EXPECT_NE(report::reach_html(doc).find("<td>unshare() from /bin/a; a syscall instruction in /lib/b.so; "
+                                         "unshare() from /lib/c.so; and 2 more</td>"),
+            std::string::npos);
   EXPECT_EQ(md.find("end the process"), std::string::npos) << md;  // no fatal path: no line
   // Fatal paths: counted and named apart, never among the reachable-safe ones.
   auto with_fatal = r;
