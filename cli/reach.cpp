@@ -121,7 +121,9 @@ void add_reach(CLI::App& app, int& exit_code) {
       "for each binary, the syscalls its code can reach (its own syscall instructions, its dynamic\n"
       "loader's, its DT_NEEDED libraries' and the C library functions any of them import, through a table\n"
       "of the image's own libc cached by build id), which of them mining saw, and each reachable one it\n"
-      "did not see with its risk category (data/risky_syscalls.csv) and kernel CVEs (data/cves.csv).\n"
+      "did not see with its risk category (data/risky_syscalls.csv), kernel CVEs (data/cves.csv) and\n"
+      "where the code that reaches it starts (\"via\": \"sendfile() from libssl.so.3\", the most specific\n"
+      "first): the code a step would have to drive to see whether the container needs the call.\n"
       "Indirect calls, dlopen and JIT make a result an estimate: each binary says why. DIR/summary.md and\n"
       "DIR/report.html get a static reachability section when they exist. Method: docs/reach.md.\n\n"
       "Exit codes: 0 done; 1 a syscall was seen that no binary can reach (a gap in the analysis, named on\n"
@@ -130,6 +132,7 @@ void add_reach(CLI::App& app, int& exit_code) {
       "  sudo sandmine mine examples/nginx.yaml -o out/nginx && sandmine reach out/nginx\n"
       "  jq '.binaries[] | {path, counts}' out/nginx/reach.json\n"
       "  jq -r '.unseen[] | select(.risk != null) | .name' out/nginx/reach.json\n"
+      "  jq -r '.unseen[] | \"\\(.name): \\(.via[0])\"' out/nginx/reach.json   # where each starts\n"
       "  sudo sandmine trace -o t/trace.json -- /usr/bin/ls && sandmine reach t      # host binaries: "
       "--rootfs /\n"
       "  sandmine reach out/redis --rootfs /srv/redis-rootfs");

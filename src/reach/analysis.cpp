@@ -306,7 +306,8 @@ class Analyzer {
     for (const auto& name : restarting()) {
       if (b.reachable["x86_64"].count(name)) {
         b.reachable["x86_64"].insert("restart_syscall");
-        b.sources["x86_64"]["restart_syscall"].push_back({1, "the kernel, restarting an interrupted " + name});
+        b.sources["x86_64"]["restart_syscall"].push_back(
+            {1, "the kernel, restarting an interrupted " + name});
       }
       if (fatal["x86_64"].count(name)) fatal["x86_64"].insert("restart_syscall");
     }

@@ -25,12 +25,8 @@ std::size_t total(const NameSets& s) {
 json unseen_json(const std::vector<UnseenSyscall>& unseen) {
   json out = json::array();
   for (const auto& u : unseen) {
-    json j = {{"arch", u.arch},
-              {"name", u.name},
-              {"risk", u.risk.empty() ? json(nullptr) : json(u.risk)},
-              {"cves", u.cves},
-              {"via", u.via},
-              {"via_total", u.via_total}};
+    json j = {{"arch", u.arch}, {"name", u.name}, {"risk", u.risk.empty() ? json(nullptr) : json(u.risk)},
+              {"cves", u.cves}, {"via", u.via},   {"via_total", u.via_total}};
     out.push_back(std::move(j));
   }
   return out;

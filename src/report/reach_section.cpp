@@ -162,11 +162,14 @@ std::string reach_html(const json& r) {
   std::string risky;
   for (const auto& u : list(r, "unseen"))
     if (risky_entry(u))
-      risky += "<tr><td>" + html_escape(unseen_item(u)) + "</td><td>" + html_escape(via_text(u)) + "</td></tr>\n";
+      risky +=
+          "<tr><td>" + html_escape(unseen_item(u)) + "</td><td>" + html_escape(via_text(u)) + "</td></tr>\n";
   if (!risky.empty())
-    s += "<p>Reachable, never seen, risky or on a CVE path, and where the code that reaches each starts:</p>\n"
-         "<table class=\"reach-risky\"><thead><tr><th>syscall</th><th>reached through</th></tr></thead><tbody>\n" +
-         risky + "</tbody></table>\n";
+    s +=
+        "<p>Reachable, never seen, risky or on a CVE path, and where the code that reaches each starts:</p>\n"
+        "<table class=\"reach-risky\"><thead><tr><th>syscall</th><th>reached "
+        "through</th></tr></thead><tbody>\n" +
+        risky + "</tbody></table>\n";
   return s + "</section>\n";
 }
 

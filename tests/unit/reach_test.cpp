@@ -331,7 +331,8 @@ TEST(ReachAnalysis, ImportedButNeverCalledFunctionsCount) {
   EXPECT_NE(std::find(mremap.via.begin(), mremap.via.end(), "realloc() from " + exe), mremap.via.end())
       << testing::PrintToString(mremap.via);
   // The report's entry has the same first source (one binary).
-  auto top = std::find_if(r->unseen.begin(), r->unseen.end(), [](const auto& u) { return u.name == "fsync"; });
+  auto top =
+      std::find_if(r->unseen.begin(), r->unseen.end(), [](const auto& u) { return u.name == "fsync"; });
   ASSERT_NE(top, r->unseen.end());
   EXPECT_EQ(top->via, fsync.via);
   // prog_reach_branch imports neither fsync nor realloc, nor anything that reaches fsync.
@@ -413,7 +414,12 @@ TEST(ReachAnalysis, AbsoluteSymlinksResolveInsideTheRoot) {
 reach::ReachReport report_with_unseen() {
   reach::ReachReport r;
   r.unseen = {{"x86_64", "fsync", "", {}},
-              {"x86_64", "unshare", "namespaces", {"CVE-2022-0185"}, {"unshare() from /bin/a", "a syscall instruction in /lib/b.so", "unshare() from /lib/c.so"}, 5},
+              {"x86_64",
+               "unshare",
+               "namespaces",
+               {"CVE-2022-0185"},
+               {"unshare() from /bin/a", "a syscall instruction in /lib/b.so", "unshare() from /lib/c.so"},
+               5},
               {"x86_64", "madvise", "", {"CVE-2016-5195"}},
               {"x86_64", "getcwd", "", {}},
               {"x86", "getpid", "", {}}};
