@@ -43,8 +43,10 @@ struct UnseenSyscall {
   /// (a C library function an object imports), "a syscall instruction in
   /// /usr/lib/x86_64-linux-gnu/libcrypto.so.3", "the C library's start-up",
   /// ... The most specific first: by how many syscalls the source reaches
-  /// (the call's own wrapper reaches one), then binaries in order, each
-  /// executable's imports first. At most kMaxVia; via_total says how many there are.
+  /// (the call's own wrapper reaches one); among equals, binaries in order
+  /// and, in each, the objects' own instructions, then the imports (the
+  /// executable's first), then the start-up. At most kMaxVia; via_total says
+  /// how many there are.
   std::vector<std::string> via;
   std::size_t via_total = 0;
 };

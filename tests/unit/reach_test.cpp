@@ -313,8 +313,8 @@ TEST(ReachAnalysis, ImportedButNeverCalledFunctionsCount) {
   EXPECT_EQ(b.objects.at(0).sites, 0u);  // no syscall instruction of its own
   EXPECT_TRUE(b.reachable.at("x86_64").count("fsync"));
   EXPECT_TRUE(b.reachable.at("x86_64").count("mremap"));
-  // Each unseen one names where the code that reaches it starts: the
-  // executable's imports first.
+  // Each unseen one names where the code that reaches it starts: fsync's own
+  // wrapper, which reaches nothing else, first.
   const std::string exe = b.objects.at(0).path;
   auto unseen = [&](const std::string& name) -> const reach::UnseenSyscall& {
     auto it = std::find_if(b.unseen.begin(), b.unseen.end(),
