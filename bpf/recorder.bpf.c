@@ -374,6 +374,36 @@ static __always_inline __u64 exit_arg(struct pt_regs *regs, __u32 abi, __u32 i)
 	return syscall_arg(regs, i);
 }
 
+/* Numbers per ABI of prctl and seccomp, the calls that install a seccomp
+ * filter; -1 where the ABI has none. Written by user space before load. */
+const volatile long filter_install_nrs[SM_ABI_COUNT][2] = {};
+
+/* Whether the call returning here installed the thread's first filter
+ * (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) or
+ * seccomp(SECCOMP_SET_MODE_FILTER), and the thread's filter list has no
+ * filter before the new one): the thread entered it unarmed, as sys_enter
+ * counted it, so it is no call of the profile's, though the thread has a
+ * filter by the time it returns. This is how every runtime arms a container
+ * (runc's init, before it execs the container's program). A filter
+ * installed over another is an armed call like any other. */
+static __always_inline bool installed_first_filter(struct task_struct *task, struct pt_regs *regs, __u32 abi,
+						   long id, long ret)
+{
+	if (ret < 0 || abi >= SM_ABI_COUNT)
+		return false;
+	if (id == filter_install_nrs[abi][0]) {
+		if (exit_arg(regs, abi, 0) != 22 /* PR_SET_SECCOMP */ ||
+		    exit_arg(regs, abi, 1) != 2 /* SECCOMP_MODE_FILTER */)
+			return false;
+	} else if (id == filter_install_nrs[abi][1]) {
+		if (exit_arg(regs, abi, 0) != 1 /* SECCOMP_SET_MODE_FILTER */)
+			return false;
+	} else {
+		return false;
+	}
+	return BPF_CORE_READ(task, seccomp.filter, prev) == NULL;
+}
+
 static __always_inline void note_offender(__u32 slot)
 {
 	struct sm_offender_key who = { .slot = slot, .tgid = bpf_get_current_pid_tgid() >> 32 };
@@ -457,6 +487,8 @@ static __noinline int note_violation(struct task_struct *task, struct cgroup *cg
 		/* The new child's return from clone or fork: the call was the parent's. */
 		__u32 fw = abi * SM_NR_WORDS + (__u32)id / 64;
 		if (ret == 0 && fw < SM_ABI_COUNT * SM_NR_WORDS && (fork_nrs[fw] >> (id & 63)) & 1)
+			return 0;
+		if (installed_first_filter(task, regs, abi, id, ret))
 			return 0;
 		__u32 w = sm_arg_watch_index(slot, abi, (__u32)id);
 		if (w < SM_ARG_WATCH_ENTRIES && arg_watch[w])

@@ -128,6 +128,20 @@ void set_up_fork_numbers(recorder_bpf* skel) {
   }
 }
 
+// prctl's and seccomp's numbers per ABI, -1 where there is none: the calls
+// that install a filter (bpf/recorder.bpf.c, installed_first_filter).
+void set_up_filter_install_numbers(recorder_bpf* skel) {
+  for (int abi = 0; abi < SM_ABI_COUNT; ++abi) {
+    auto arch = syscalls::arch_for_abi(abi);
+    for (int i = 0; i < 2; ++i) {
+      skel->rodata->filter_install_nrs[abi][i] = -1;
+      if (!arch) continue;
+      auto nr = syscalls::number_of(*arch, i == 0 ? "prctl" : "seccomp");
+      if (nr) skel->rodata->filter_install_nrs[abi][i] = syscalls::abi_number(abi, *nr);
+    }
+  }
+}
+
 }  // namespace
 
 struct EbpfRecorder::Impl {
@@ -361,6 +375,7 @@ Result<std::unique_ptr<EbpfRecorder>> EbpfRecorder::open(const EbpfOptions& opti
   impl->skel->rodata->slot_count = targets;
   if (auto st = set_up_arguments(impl->skel, options); !st) return st.error();
   set_up_fork_numbers(impl->skel);
+  set_up_filter_install_numbers(impl->skel);
   impl->violations = options.violations;
   if (int err = recorder_bpf__load(impl->skel))
     return libbpf_error("cannot load the recorder BPF program (kernel BTF " + options.btf_path + ")", err);
