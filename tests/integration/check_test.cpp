@@ -68,7 +68,7 @@ TEST_F(Check, TheMinedProfilePassesInBothModes) {
       steps.push_back(s["name"]);
       EXPECT_EQ(s["ok"], true) << s.dump();
     }
-    EXPECT_EQ(steps, (std::vector<std::string>{"start", "index-again", "stop"}));
+    EXPECT_EQ(steps, (std::vector<std::string>{"start", "index-again", "cgi-again", "stop"}));
     if (std::string(mode) == "complain") {
       EXPECT_EQ(result["audit"]["expected"], 0);
       EXPECT_EQ(result["audit"]["records"], 0);

@@ -37,14 +37,16 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
   TempDir dir;
   Outcome r = mine(std::string(EXAMPLES_DIR) + "/busybox-httpd.yaml", dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* line : {"sandmine: [1/6] start start: ok", "sandmine: [5/6] explore exec-ls: ok",
-                           "sandmine: [6/6] stop stop: ok", "sandmine: mined busybox-httpd in "})
+  for (const char* line : {"sandmine: [1/9] start start: ok", "sandmine: [5/9] explore exec-ls: ok",
+                           "sandmine: [6/9] explore cgi: ok", "sandmine: [9/9] stop stop: ok",
+                           "sandmine: mined busybox-httpd in "})
     EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
 
   auto trace = read_json(dir.file("trace.json"));
   std::vector<std::string> steps;
   for (const auto& s : trace["steps"]) steps.push_back(s["name"]);
-  EXPECT_EQ(steps, (std::vector<std::string>{"start", "index", "not-found", "head", "exec-ls", "stop"}));
+  EXPECT_EQ(steps, (std::vector<std::string>{"start", "index", "not-found", "head", "exec-ls", "cgi", "cgi-post",
+                                             "range", "stop"}));
   std::set<std::string> step_names(steps.begin(), steps.end());
   for (const auto& e : trace["syscalls"]) EXPECT_TRUE(step_names.count(e["first_step"])) << e.dump();
   EXPECT_EQ(trace["target"]["kind"], "container");
@@ -52,11 +54,13 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
   EXPECT_EQ(trace["partial"], false);
 
   auto names = profile_names(read_json(dir.file("profile.json")));
-  for (const char* s : {"execve", "accept", "bind", "listen", "socket", "sendfile", "capset", "rt_sigreturn"})
+  // the CGI script: httpd forks (vfork), pipes and polls; the range request seeks
+  for (const char* s : {"execve", "accept", "bind", "listen", "socket", "sendfile", "capset", "rt_sigreturn", "vfork",
+                        "pipe2", "poll", "lseek"})
     EXPECT_TRUE(names.count(s)) << s;
   for (const char* s : {"mount", "pivot_root", "sethostname", "unshare", "mkdir"})  // runc set-up; never used
     EXPECT_FALSE(names.count(s)) << s;
-  EXPECT_NE(sys::read_file(dir.file("summary.md"))->find("| 6 | stop | stop | ok |"), std::string::npos);
+  EXPECT_NE(sys::read_file(dir.file("summary.md"))->find("| 9 | stop | stop | ok |"), std::string::npos);
 
   // The profile against the kernel: the container starts under it, serves the
   // held-out validate request, and a call outside it gets EPERM.
