@@ -45,8 +45,8 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
   auto trace = read_json(dir.file("trace.json"));
   std::vector<std::string> steps;
   for (const auto& s : trace["steps"]) steps.push_back(s["name"]);
-  EXPECT_EQ(steps, (std::vector<std::string>{"start", "index", "not-found", "head", "exec-ls", "cgi", "cgi-post",
-                                             "range", "stop"}));
+  EXPECT_EQ(steps, (std::vector<std::string>{"start", "index", "not-found", "head", "exec-ls", "cgi",
+                                             "cgi-post", "range", "stop"}));
   std::set<std::string> step_names(steps.begin(), steps.end());
   for (const auto& e : trace["syscalls"]) EXPECT_TRUE(step_names.count(e["first_step"])) << e.dump();
   EXPECT_EQ(trace["target"]["kind"], "container");
@@ -55,8 +55,8 @@ TEST_F(Mine, BusyboxExampleEndToEndAndItsProfileHoldsUnderRunc) {
 
   auto names = profile_names(read_json(dir.file("profile.json")));
   // the CGI script: httpd forks (vfork), pipes and polls; the range request seeks
-  for (const char* s : {"execve", "accept", "bind", "listen", "socket", "sendfile", "capset", "rt_sigreturn", "vfork",
-                        "pipe2", "poll", "lseek"})
+  for (const char* s : {"execve", "accept", "bind", "listen", "socket", "sendfile", "capset", "rt_sigreturn",
+                        "vfork", "pipe2", "poll", "lseek"})
     EXPECT_TRUE(names.count(s)) << s;
   for (const char* s : {"mount", "pivot_root", "sethostname", "unshare", "mkdir"})  // runc set-up; never used
     EXPECT_FALSE(names.count(s)) << s;
