@@ -153,12 +153,19 @@ TEST_F(Check, AMissingCallIsNamedInBothModes) {
     EXPECT_EQ(v["processes"], nlohmann::json::array({"busybox"}));
     // The ready probe fetches / during start (it reads the status line and
     // may be done before httpd sends the body); the held-out step fetches
-    // index.html whole: sendfile is called there, and nowhere else.
+    // index.html whole: sendfile is called there, and nowhere else. Allowed,
+    // httpd calls it until it returns 0, and that last call (the file's end)
+    // can run after curl has the whole body and the step has ended: on a
+    // loaded machine it lands in the step after (cgi-again, which serves no
+    // file).
     std::uint64_t sum = 0;
     for (const auto& [step, n] : v["steps"].items()) {
-      EXPECT_TRUE(step == "start" || step == "index-again") << step;
+      EXPECT_TRUE(step == "start" || step == "index-again" ||
+                  (mode == std::string("complain") && step == "cgi-again"))
+          << step << " " << v.dump();
       sum += n.get<std::uint64_t>();
     }
+    EXPECT_LE(v["steps"].value("cgi-again", 0), 1) << v.dump();
     EXPECT_EQ(v["count"].get<std::uint64_t>(), sum);
     EXPECT_GT(v["steps"].value("index-again", 0), 0) << v.dump();
     EXPECT_EQ(v["first_step"], v["steps"].contains("start") ? "start" : "index-again");
