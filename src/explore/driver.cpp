@@ -28,6 +28,9 @@ std::string last_line(const std::string& text) {
   return r.last_line();
 }
 
+// " (TEXT)", or nothing for no text.
+std::string in_brackets(const std::string& text) { return text.empty() ? "" : " (" + text + ")"; }
+
 StepOutcome failed(std::string why) { return StepOutcome{.ok = false, .failure = std::move(why)}; }
 
 // Waits until sig is no longer pending for pid (the kernel delivered it, or
@@ -203,7 +206,7 @@ StepOutcome Driver::run(const spec::Step& s) {
         return with_output(failed(at + fmt::format("exit {} (expected {}){}", r->exit_code, s.expect,
                                                    r->last_line().empty() ? "" : ": " + r->last_line())));
       if (!container_->running())
-        return with_output(failed(at + "the container exited (" + last_line(logs()) + ")"));
+        return with_output(failed(at + "the container exited" + in_brackets(last_line(logs()))));
       return with_output({});
     }
     case Kind::Signal: {
@@ -213,13 +216,17 @@ StepOutcome Driver::run(const spec::Step& s) {
       auto delivered = wait_signal_delivered(container_->main_pid(), s.signal);
       if (delivered && settle_) settle_();
       if (!container_->running())
-        return failed(at + "the container exited on the signal (" + last_line(logs()) + ")");
+        return failed(
+            at + "the container exited on the signal" + in_brackets(last_line(logs())) +
+            "; a signal that stops it belongs in stop or in a restart step (restart: {signal: SIG})");
       if (!delivered) return StepOutcome{.ok = true, .failure = at + delivered.error().message};
       return {};
     }
     case Kind::Restart: {
       // The same container, as `docker restart`: what it wrote before stays.
-      if (auto st = container_->restart(spec_.stop.signal, spec_.stop.timeout); !st)
+      if (auto st = container_->restart(s.restart_signal ? s.restart_signal : spec_.stop.signal,
+                                        spec_.stop.timeout);
+          !st)
         return failed(at + st.error().message);
       if (spec_.ready) {
         if (auto st = wait_ready(*spec_.ready); !st)

@@ -58,6 +58,7 @@ constexpr std::string_view kStepActions[] = {"run", "exec", "signal", "restart",
 constexpr std::string_view kStepFields[] = {"name",    "run",   "exec",    "signal",
                                             "restart", "sleep", "timeout", "expect"};
 // Explore steps may also be generated.
+constexpr std::string_view kRestartFields[] = {"signal"};
 constexpr std::string_view kExploreActions[] = {"run", "exec", "signal", "restart", "sleep", "auto"};
 constexpr std::string_view kExploreStepFields[] = {"name",  "run",     "exec",   "signal", "restart",
                                                    "sleep", "timeout", "expect", "auto"};
@@ -93,6 +94,7 @@ Error error_at(const std::string& file, int line, const std::string& what) {
 
 template <class Names>
 std::string one_of(const Names& names) {
+  if (std::size(names) == 1) return std::string(*std::begin(names));
   std::string out = "one of ";
   bool first = true;
   for (std::string_view n : names) {
@@ -607,9 +609,19 @@ Status Parser::step(const Field& f, const std::string& default_name, List list, 
     if (Status st = signal(action, out.signal); !st) return st;
   } else if (actions[0] == "restart") {
     out.kind = Step::Kind::Restart;
-    std::string value;
-    if (Status st = text(action, value, "expected true"); !st) return st;
-    if (value != "true" && value != "True" && value != "TRUE") return fail(action, "expected true");
+    if (action.node.IsMap()) {
+      // {signal: SIG}: stopped with that signal instead of the spec's stop signal
+      auto r = fields(action, kRestartFields, "expected true or {signal: SIG}");
+      if (!r) return r.error();
+      auto sig = required(*r, "signal");
+      if (!sig) return sig.error();
+      if (Status st = signal(*sig, out.restart_signal); !st) return st;
+    } else {
+      std::string value;
+      if (Status st = text(action, value, "expected true or {signal: SIG}"); !st) return st;
+      if (value != "true" && value != "True" && value != "TRUE")
+        return fail(action, "expected true or {signal: SIG}");
+    }
   } else if (actions[0] == "auto") {
     out.kind = Step::Kind::Auto;
     if (Status st = auto_explore(action, out.generate); !st) return st;

@@ -104,6 +104,7 @@ struct Step {
   std::string run;                ///< run: a shell command on the host, in the container's netns
   std::vector<std::string> exec;  ///< exec: argv inside the container
   int signal = 0;                 ///< signal: sent to the container's main process
+  int restart_signal = 0;         ///< restart: the signal that stops it first; 0: the spec's stop signal
   Duration sleep{0};              ///< sleep
   Duration timeout{60000};
   int expect = 0;  ///< expected exit status of run and exec

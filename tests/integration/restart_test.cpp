@@ -33,4 +33,36 @@ TEST_F(RuncRestart, MiningReadsAfterTheRestartWhatWasWrittenBefore) {
   expect_mining_with_a_restart("runc", cache_.path());
 }
 
+// restart: {signal: INT} stops the container with INT, not with the spec's
+// stop signal (TERM): the shell's INT trap leaves a mark the container keeps.
+// The same spec with `restart: true` stops it with TERM, and the step that
+// looks for the mark fails.
+TEST_F(RuncRestart, ARestartStepWithASignalStopsTheContainerWithThatSignal) {
+  auto spec = [](const std::string& restart) {
+    return "name: restart\n"
+           "image:\n  busybox: {}\n"
+           "command: [/bin/sh, -c, \"trap 'kill $p; exit 0' TERM; trap 'echo int > /tmp/by; kill $p; exit 0' "
+           "INT; "
+           "/bin/busybox touch /dev/ready; /bin/busybox sleep 1000 & p=$!; wait\"]\n"
+           "ready: {exec: [/bin/busybox, test, -e, /dev/ready], timeout: 10s}\n"
+           "explore:\n"
+           "  - name: restart\n    restart: " +
+           restart +
+           "\n"
+           "  - name: stopped-by-int\n    exec: [/bin/sh, -c, 'test \"$(cat /tmp/by)\" = int']\n"
+           "stop: {signal: TERM, timeout: 5s}\n";
+  };
+  TempDir dir;
+  write_text(dir.file("int.yaml"), spec("{signal: INT}"));
+  Outcome r = sandmine({"mine", dir.file("int.yaml"), "-o", dir.file("int"), "--cache", cache_.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line : {"explore restart: ok", "explore stopped-by-int: ok", "stop stop: ok"})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
+
+  write_text(dir.file("term.yaml"), spec("true"));
+  Outcome term = sandmine({"mine", dir.file("term.yaml"), "-o", dir.file("term"), "--cache", cache_.path()});
+  EXPECT_EQ(term.exit_code, 2) << term.err;
+  EXPECT_NE(term.err.find("explore stopped-by-int: FAILED"), std::string::npos) << term.err;
+}
+
 }  // namespace sandmine::test

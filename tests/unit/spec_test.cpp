@@ -99,6 +99,7 @@ TEST(SpecParse, CompleteSpecGivesEveryValue) {
   EXPECT_EQ(sig.line, 18);
   const Step& restart = s.explore[3];
   EXPECT_EQ(restart.kind, Step::Kind::Restart);
+  EXPECT_EQ(restart.restart_signal, 0);  // the spec's stop signal
   EXPECT_EQ(restart.timeout, milliseconds(120'000));
   EXPECT_EQ(restart.line, 19);
   const Step& sleep = s.explore[4];
@@ -119,6 +120,32 @@ TEST(SpecParse, CompleteSpecGivesEveryValue) {
 
   EXPECT_EQ(s.stop.signal, SIGQUIT);
   EXPECT_EQ(s.stop.timeout, milliseconds(20'000));
+}
+
+// restart: true stops with the spec's stop signal; {signal: SIG} with its own
+// (a server stopped by TERM from Kubernetes and by QUIT from its image's
+// StopSignal takes two shutdown paths).
+TEST(SpecParse, ARestartStepMayNameTheSignalThatStopsIt) {
+  auto r = parse_spec(R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+explore:
+  - restart: true
+  - restart: {signal: TERM}
+  - restart: {signal: 2}
+validate:
+  - restart: {signal: SIGQUIT}
+stop: {signal: USR1}
+)y",
+                      "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->explore.size(), 3u);
+  for (const auto& step : r->explore) EXPECT_EQ(step.kind, Step::Kind::Restart);
+  EXPECT_EQ(r->explore[0].restart_signal, 0);
+  EXPECT_EQ(r->explore[1].restart_signal, SIGTERM);
+  EXPECT_EQ(r->explore[2].restart_signal, SIGINT);
+  EXPECT_EQ(r->validate.at(0).restart_signal, SIGQUIT);
+  EXPECT_EQ(r->stop.signal, SIGUSR1);
 }
 
 TEST(SpecParse, OmittedFieldsTakeTheirDefaults) {
@@ -527,7 +554,31 @@ command: [sleep, "100"]
 explore:
   - restart: false
 )y",
-     "spec t.yaml:5: explore[0].restart: expected true"},
+     "spec t.yaml:5: explore[0].restart: expected true or {signal: SIG}"},
+    {"RestartUnknownField", R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+explore:
+  - restart: {signal: TERM, timeout: 5s}
+)y",
+     "spec t.yaml:5: explore[0].restart.timeout: unknown field (expected signal)"},
+    {"RestartWithoutSignal", R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+explore:
+  - restart: {}
+)y",
+     "spec t.yaml:5: explore[0].restart.signal: required field is missing"},
+    {"RestartUnknownSignal", R"y(name: t
+image: {busybox: {}}
+command: [sleep, "100"]
+validate:
+  - restart: {signal: STOPP}
+explore: [{run: "true"}]
+)y",
+     "spec t.yaml:5: validate[0].restart.signal: unknown signal \"STOPP\"; use a name like HUP or SIGTERM, "
+     "or a "
+     "number 1..64"},
     {"UnknownImageKind", R"y(name: t
 image: {docker: nginx}
 command: [sleep, "100"]
