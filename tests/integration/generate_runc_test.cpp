@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "engine/runc.h"
 #include "explore/generate/container_target.h"
@@ -57,6 +58,17 @@ TEST_F(GenerateRunc, PauseRestartAndAFullWritableLayerOverRunc) {
     EXPECT_EQ(st.f_type, TMPFS_MAGIC);
 
     int restarts = 0;
+    // The generator reads the signals the shell catches when it starts: wait
+    // until the shell runs its loop (its traps are set by then), as mining
+    // waits for a ready probe.
+    bool looping = false;
+    for (int i = 0; i < 100 && !looping; ++i) {
+      auto r = container.exec({"/bin/test", "-e", "/tmp/f1"}, std::chrono::seconds(10));
+      ASSERT_TRUE(r.ok());
+      looping = r->exit_code == 0;
+      if (!looping) std::this_thread::sleep_for(milliseconds(50));
+    }
+    ASSERT_TRUE(looping) << "the shell never wrote /tmp/f1";
     explore::generate::ContainerTarget t(container, {.restart = [&]() -> Status {
                                                        ++restarts;
                                                        return container.restart(SIGTERM,
