@@ -609,18 +609,18 @@ Status Parser::step(const Field& f, const std::string& default_name, List list, 
     if (Status st = signal(action, out.signal); !st) return st;
   } else if (actions[0] == "restart") {
     out.kind = Step::Kind::Restart;
+    const std::string expected_restart = "expected true or {signal: SIG}";
     if (action.node.IsMap()) {
       // {signal: SIG}: stopped with that signal instead of the spec's stop signal
-      auto r = fields(action, kRestartFields, "expected true or {signal: SIG}");
+      auto r = fields(action, kRestartFields, expected_restart);
       if (!r) return r.error();
       auto sig = required(*r, "signal");
       if (!sig) return sig.error();
       if (Status st = signal(*sig, out.restart_signal); !st) return st;
     } else {
       std::string value;
-      if (Status st = text(action, value, "expected true or {signal: SIG}"); !st) return st;
-      if (value != "true" && value != "True" && value != "TRUE")
-        return fail(action, "expected true or {signal: SIG}");
+      if (Status st = text(action, value, expected_restart); !st) return st;
+      if (value != "true" && value != "True" && value != "TRUE") return fail(action, expected_restart);
     }
   } else if (actions[0] == "auto") {
     out.kind = Step::Kind::Auto;

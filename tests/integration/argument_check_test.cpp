@@ -212,7 +212,7 @@ TEST_F(ArgumentCheck, UnderStrictRulesTheCallInstallingTheFilterIsNotACallUnderI
   EXPECT_EQ(std::count(options.begin(), options.end(), "22"), 0);
   // Held out: the explore step's own call again, by exec (a second install).
   std::string s = dir_.file("inside.yaml");
-  write_text(s, *sandmine::sys::read_file(spec("inside", std::nullopt)) +
+  write_text(s, *sys::read_file(spec("inside", std::nullopt)) +
                     "validate:\n  - {name: inet again, exec: [/bin/argprobe, 'socket:2:1:0=0']}\n");
   Outcome r = sandmine({"check", s, "--profile", dir_.file("mined/profile.json"), "--mode", "complain", "-o",
                         dir_.file("check.json"), "--cache", dir_.file("cache")});

@@ -39,18 +39,19 @@ TEST_F(RuncRestart, MiningReadsAfterTheRestartWhatWasWrittenBefore) {
 // looks for the mark fails.
 TEST_F(RuncRestart, ARestartStepWithASignalStopsTheContainerWithThatSignal) {
   auto spec = [](const std::string& restart) {
-    return "name: restart\n"
-           "image:\n  busybox: {}\n"
-           "command: [/bin/sh, -c, \"trap 'kill $p; exit 0' TERM; trap 'echo int > /tmp/by; kill $p; exit 0' "
-           "INT; "
-           "/bin/busybox touch /dev/ready; /bin/busybox sleep 1000 & p=$!; wait\"]\n"
-           "ready: {exec: [/bin/busybox, test, -e, /dev/ready], timeout: 10s}\n"
-           "explore:\n"
-           "  - name: restart\n    restart: " +
-           restart +
-           "\n"
-           "  - name: stopped-by-int\n    exec: [/bin/sh, -c, 'test \"$(cat /tmp/by)\" = int']\n"
-           "stop: {signal: TERM, timeout: 5s}\n";
+    std::string text = R"y(name: restart
+image:
+  busybox: {}
+command: [/bin/sh, -c, "trap 'kill $p; exit 0' TERM; trap 'echo int > /tmp/by; kill $p; exit 0' INT; /bin/busybox touch /dev/ready; /bin/busybox sleep 1000 & p=$!; wait"]
+ready: {exec: [/bin/busybox, test, -e, /dev/ready], timeout: 10s}
+explore:
+  - name: restart
+    restart: RESTART
+  - name: stopped-by-int
+    exec: [/bin/sh, -c, 'test "$(cat /tmp/by)" = int']
+stop: {signal: TERM, timeout: 5s}
+)y";
+    return text.replace(text.find("RESTART"), 7, restart);
   };
   TempDir dir;
   write_text(dir.file("int.yaml"), spec("{signal: INT}"));
